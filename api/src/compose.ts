@@ -1,0 +1,161 @@
+/**
+ * Wires the parts together for one server instance. main.ts calls it with the real
+ * environment; tests call it with temporary folders and port 0.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { Agent } from 'undici';
+import { installDesignDocs, openDatabases, projectRoot, type Databases } from '../../shared-libs/couch/index.js';
+import { buildApp } from './app.js';
+import type { Env } from './env.js';
+import { couchAdminAuth, staticAdminAuth, type AdminAuthenticator } from './http/auth.js';
+import { CredentialsService, resolveCredentialKeys } from './services/credentials.js';
+import { Dispatcher, type DispatchObserver } from './services/messaging/dispatcher.js';
+import { DocUpdater } from './services/messaging/doc-updater.js';
+import { GatewayRefIndex } from './services/messaging/gateway-refs.js';
+import { IncomingMessages } from './services/messaging/incoming.js';
+import { OutgoingMessages } from './services/messaging/outgoing.js';
+import { StatusUpdates, type StatusUpdateObserver } from './services/messaging/status-updates.js';
+import { loadDefaultSettings, SettingsService } from './services/settings.js';
+import { defaultRegistry, type ServiceRegistry } from './sms/registry.js';
+
+export interface Server {
+  app: FastifyInstance;
+  dbs: Databases;
+  logger: Logger;
+  settings: SettingsService;
+  credentials: CredentialsService;
+  dispatcher: Dispatcher;
+  statusUpdates: StatusUpdates;
+  outgoing: OutgoingMessages;
+  incoming: IncomingMessages;
+  registry: ServiceRegistry;
+  /** Set when the embedded admin password was generated on this start (to print once). */
+  generatedAdminPassword?: string;
+  /** Starts the background work (changes feeds, dispatcher). */
+  start(): void;
+  /** Graceful: stops intake, finishes in-flight requests and sends, closes the databases. */
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  env: Env;
+  logger?: Logger;
+  now?: () => Date;
+  /** Hooks for metrics (issue: monitoring). */
+  dispatchObserver?: DispatchObserver;
+  statusObserver?: StatusUpdateObserver;
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Embedded mode's administrator: ADMIN_PASSWORD, else a generated one kept 0600 under DATA_DIR. */
+function embeddedAdmin(env: Env): { password: string; generated?: string } {
+  if (env.adminPassword) return { password: env.adminPassword };
+  const file = path.join(env.dataDir, 'admin-password');
+  try {
+    return { password: fs.readFileSync(file, 'utf8').trim() };
+  } catch {
+    const password = crypto.randomBytes(18).toString('base64url');
+    fs.mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    return { password, generated: password };
+  }
+}
+
+export async function compose(opts: ComposeOptions): Promise<Server> {
+  const { env } = opts;
+  const logger = opts.logger ?? pino({ level: env.logLevel, base: { service: 'cht-sms' } });
+  const now = opts.now ?? (() => new Date());
+  const dbs = await openDatabases({ dataDir: env.dataDir, couchUrl: env.couchUrl });
+  const written = await installDesignDocs(dbs.medic);
+  if (written.length) logger.info({ ddocs: written }, 'design docs installed');
+
+  let auth: AdminAuthenticator;
+  let generatedAdminPassword: string | undefined;
+  if (dbs.mode === 'couchdb' && dbs.serverUrl) {
+    auth = couchAdminAuth(dbs.serverUrl);
+  } else {
+    const admin = embeddedAdmin(env);
+    generatedAdminPassword = admin.generated;
+    auth = staticAdminAuth(env.adminUser, admin.password);
+  }
+
+  const registry = defaultRegistry();
+  const settings = await SettingsService.open(dbs.medic, {
+    defaults: loadDefaultSettings(),
+    validate: (s) => registry.validate(s),
+    logger,
+  });
+  const keys = await resolveCredentialKeys({ credentialsSecret: env.credentialsSecret, dataDir: env.dataDir, dbs });
+  const credentials = new CredentialsService(dbs.vault, keys, logger);
+  const updater = new DocUpdater(dbs.medic, logger);
+  const refs = new GatewayRefIndex(dbs.medic);
+  const outgoing = new OutgoingMessages(dbs.medic);
+  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, opts.statusObserver, (uuid) => outgoing.docIdFor(uuid));
+  const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
+  const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
+  const dispatcher = new Dispatcher({
+    owner: `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`,
+    db: dbs.medic,
+    registry,
+    settings,
+    credentials,
+    updater,
+    refs,
+    statusUpdates,
+    http,
+    logger,
+    env: { atApiUrl: env.atApiUrl },
+    now,
+    observer: opts.dispatchObserver,
+  });
+
+  const app = await buildApp({
+    version: packageVersion(),
+    logger,
+    auth,
+    settings,
+    credentials,
+    registry,
+    outgoing,
+    incoming,
+    statusUpdates,
+    now,
+  });
+
+  let closed = false;
+  return {
+    app,
+    dbs,
+    logger,
+    settings,
+    credentials,
+    dispatcher,
+    statusUpdates,
+    outgoing,
+    incoming,
+    registry,
+    generatedAdminPassword,
+    start() {
+      settings.start();
+      dispatcher.start();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await dispatcher.stop();
+      settings.stop();
+      await http.close().catch(() => undefined);
+      await dbs.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The one place errors become responses: `{ code, error }` as CHT answers, whatever threw.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from './errors.js';
+import { redactUrl } from './redact.js';
+
+interface ErrorBody {
+  code: number;
+  error: string;
+  [k: string]: unknown;
+}
+
+function isFastifyError(err: unknown): err is FastifyError {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string'
+    && String((err as { code: string }).code).startsWith('FST_');
+}
+
+export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof AppError) {
+    return { code: err.status, error: err.message };
+  }
+  if (isFastifyError(err)) {
+    const status = err.statusCode ?? 500;
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return { code: 413, error: 'Request body is too large' };
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return { code: 415, error: `Unsupported Content-Type: ${err.message.replace(/^Unsupported Media Type:?\s*/i, '')}`.trim() };
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return { code: 400, error: 'Request body is not valid JSON' };
+      default:
+        if (status < 500) return { code: status, error: err.message };
+    }
+  }
+  // Body-parser style errors (from @fastify/formbody or JSON.parse) carry a statusCode.
+  if (typeof err === 'object' && err !== null && 'statusCode' in err) {
+    const status = Number((err as { statusCode: unknown }).statusCode);
+    if (status >= 400 && status < 500) {
+      return { code: status, error: err instanceof Error ? err.message : 'Bad request' };
+    }
+  }
+  // Anything else is ours: never leak internals.
+  return { code: 500, error: 'Server error' };
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const body = toErrorBody(err);
+    if (body.code >= 500) {
+      req.log.error({ err, url: redactUrl(req.url) }, 'request failed');
+    }
+    if (body.code === 401) {
+      void reply.header('WWW-Authenticate', 'Basic realm="CHT SMS API"');
+    }
+    void reply.status(body.code).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ code: 404, error: `Not found: ${req.method} ${redactUrl(req.url.split('?')[0] ?? '')}` });
+  });
+}

@@ -1,0 +1,28 @@
+/** Errors that become HTTP responses, each with a stable code. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string = codeFor(status),
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+function codeFor(status: number): string {
+  switch (status) {
+    case 400: return 'bad_request';
+    case 401: return 'unauthorized';
+    case 403: return 'forbidden';
+    case 404: return 'not_found';
+    case 409: return 'conflict';
+    case 413: return 'payload_too_large';
+    case 415: return 'unsupported_media_type';
+    case 429: return 'too_many_requests';
+    default: return status >= 500 ? 'server_error' : 'error';
+  }
+}
+
+export const badRequest = (message: string): AppError => new AppError(400, message);
+export const notFound = (message: string): AppError => new AppError(404, message);

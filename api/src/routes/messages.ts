@@ -1,0 +1,69 @@
+/**
+ * POST/GET /api/v1/messages: queue outgoing SMS and read them back, incoming and outgoing.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { MESSAGE_STATES } from '../../../shared-libs/task-utils/types.js';
+import type { AdminAuthenticator } from '../http/auth.js';
+import { requireAdmin } from '../http/admin.js';
+import { AppError } from '../http/errors.js';
+import { buildOutgoingDocs, type OutgoingMessages } from '../services/messaging/outgoing.js';
+import type { SettingsService } from '../services/settings.js';
+
+export const MAX_MESSAGES_PER_REQUEST = 1000;
+
+export const newMessageSchema = z.object({
+  to: z.string({ error: 'is required (a phone number)' }).trim().min(1, 'is required (a phone number)'),
+  message: z.string({ error: 'is required (the text)' }).refine((s) => s.trim().length > 0, 'must not be empty'),
+});
+
+export const listQuerySchema = z.object({
+  direction: z.enum(['incoming', 'outgoing']).default('outgoing'),
+  state: z.enum(MESSAGE_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+function parseItems(body: unknown): Array<z.infer<typeof newMessageSchema>> {
+  const single = !Array.isArray(body);
+  const items: unknown[] = Array.isArray(body) ? body : [body];
+  if (items.length === 0) throw new AppError(400, 'Request body is an empty array: send at least one message');
+  if (items.length > MAX_MESSAGES_PER_REQUEST) throw new AppError(400, `At most ${MAX_MESSAGES_PER_REQUEST} messages per request`);
+  return items.map((item, i) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new AppError(400, `${single ? 'body' : `messages[${i}]`}: must be an object { "to": "+254…", "message": "…" }`);
+    }
+    const parsed = newMessageSchema.safeParse(item);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || 'body';
+      throw new AppError(400, `${single ? '' : `messages[${i}].`}${field}: ${issue?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  });
+}
+
+export function messageRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; settings: SettingsService; outgoing: OutgoingMessages; now: () => Date }): void {
+  const onRequest = requireAdmin(deps.auth);
+
+  app.post('/api/v1/messages', { onRequest }, async (req) => {
+    const items = parseItems(req.body);
+    const { docs, created } = buildOutgoingDocs(items, deps.settings.get(), deps.now(), req.admin?.name ?? 'unknown');
+    await deps.outgoing.create(docs);
+    return { ok: true, messages: created };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/messages/:id', { onRequest }, async (req) => {
+    const view = await deps.outgoing.get(req.params.id);
+    if (!view) throw new AppError(404, `No outgoing message with id "${req.params.id}"`);
+    return view;
+  });
+
+  app.get('/api/v1/messages', { onRequest }, async (req) => {
+    const parsed = listQuerySchema.safeParse(req.query);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AppError(400, `${issue?.path.join('.') ?? 'query'}: ${issue?.message ?? 'invalid'}`);
+    }
+    return { messages: await deps.outgoing.list(parsed.data) };
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * The one write path for message documents: mutations are coalesced per batch into a single
+ * `allDocs` read and one `_bulk_docs` write, and re-applied to a fresh copy on conflict (the
+ * compare-and-swap on `_rev` that makes claims safe between instances). A mutation must be a
+ * pure function of the document it is given: it may run more than once.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../../../shared-libs/couch/index.js';
+import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
+import { Batcher } from './batcher.js';
+
+export interface DocMutation {
+  docId: string;
+  /** Changes the doc in place; returns true when it changed something that must be saved. */
+  apply(doc: MessageDoc): boolean;
+}
+
+export interface MutationResult {
+  changed: boolean;
+  missing?: boolean;
+}
+
+const MAX_ATTEMPTS = 8;
+
+export class DocUpdater {
+  private readonly batcher: Batcher<DocMutation, MutationResult | { conflict: true }>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    maxBatch = 250,
+  ) {
+    this.batcher = new Batcher((items) => this.run(items), maxBatch, 1);
+  }
+
+  async update(mutation: DocMutation): Promise<MutationResult> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.batcher.submit(mutation);
+      if (!('conflict' in result)) return result;
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new Error(`Could not update ${mutation.docId}: still conflicting after ${MAX_ATTEMPTS} attempts`);
+      }
+    }
+  }
+
+  get queued(): number {
+    return this.batcher.size;
+  }
+
+  private async run(items: DocMutation[]): Promise<Array<MutationResult | { conflict: true }>> {
+    const ids = [...new Set(items.map((m) => m.docId))];
+    const read = await this.db.allDocs({ keys: ids, include_docs: true });
+    const docs = new Map<string, MessageDoc>();
+    for (const row of read.rows) {
+      if ('doc' in row && row.doc && !('deleted' in row.value && row.value.deleted)) {
+        docs.set(row.id, row.doc as unknown as MessageDoc);
+      }
+    }
+    const results: Array<MutationResult | { conflict: true }> = new Array(items.length);
+    const changedDocs = new Map<string, number[]>();
+    items.forEach((m, i) => {
+      const doc = docs.get(m.docId);
+      if (!doc) {
+        results[i] = { changed: false, missing: true };
+        return;
+      }
+      const changed = m.apply(doc);
+      results[i] = { changed };
+      if (changed) {
+        const list = changedDocs.get(m.docId) ?? [];
+        list.push(i);
+        changedDocs.set(m.docId, list);
+      }
+    });
+    if (changedDocs.size === 0) return results;
+    const toSave = [...changedDocs.keys()].map((id) => docs.get(id) as MessageDoc);
+    const saved = await this.db.bulkDocs(toSave as unknown as PouchDB.Core.PutDocument<object>[]);
+    saved.forEach((res, k) => {
+      const id = toSave[k]?._id as string;
+      const indexes = changedDocs.get(id) ?? [];
+      if ('error' in res && res.error) {
+        if (res.status === 409 || res.name === 'conflict') {
+          // Everything applied to this doc in this batch is retried against a fresh copy.
+          for (const i of indexes) results[i] = { conflict: true };
+        } else {
+          this.logger.error({ docId: id, error: res.name, reason: res.message }, 'document write failed');
+          throw new Error(`Writing ${id} failed: ${res.message ?? res.name}`);
+        }
+      }
+    });
+    // Mutations of the same doc that did not change it but rode along a conflicted write must
+    // also re-run, since they saw a stale copy.
+    items.forEach((m, i) => {
+      if (results[i] && 'changed' in (results[i] as object) && !(results[i] as MutationResult).changed) {
+        const idx = changedDocs.get(m.docId);
+        if (idx && idx.some((j) => results[j] && 'conflict' in (results[j] as object))) results[i] = { conflict: true };
+      }
+    });
+    return results;
+  }
+}

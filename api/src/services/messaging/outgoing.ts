@@ -1,0 +1,173 @@
+/**
+ * Outgoing messages as CHT stores them: a `data_record` with `kujua_message: true` whose task
+ * holds one message `{uuid, to, message}` in state `pending` (webapp send-message.service shape).
+ * One doc per message, so reports for different messages never contend for one `_rev`.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import type { Db } from '../../../../shared-libs/couch/index.js';
+import { isNotFound } from '../../../../shared-libs/couch/index.js';
+import { truncateToParts } from '../../../../shared-libs/message-utils/index.js';
+import { normalize } from '../../../../shared-libs/phone-number/index.js';
+import { findTask } from '../../../../shared-libs/task-utils/index.js';
+import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../../shared-libs/task-utils/types.js';
+import { AppError } from '../../http/errors.js';
+import type { AppSettings } from '../settings-schema.js';
+
+export interface NewMessage {
+  to: string;
+  message: string;
+}
+
+export interface CreatedMessage {
+  id: string;
+  doc_id: string;
+  to: string;
+  state: 'pending';
+}
+
+export interface OutgoingView {
+  id: string;
+  doc_id: string;
+  to: string;
+  message: string;
+  state: MessageState | undefined;
+  state_details: Task['state_details'];
+  gateway_ref: string | null;
+  state_history: StateHistoryEntry[];
+  attempts?: number;
+  next_attempt_at?: string;
+  cost?: string;
+  message_parts?: number;
+  delivery_reports?: Task['delivery_reports'];
+  reported_date: number;
+}
+
+export interface IncomingView {
+  id: string;
+  doc_id: string;
+  from: string | undefined;
+  message: string;
+  gateway_ref: string;
+  form: string | null;
+  reported_date: number;
+}
+
+/** Builds the docs for a request; throws 400 naming the item and field, before anything is stored. */
+export function buildOutgoingDocs(items: NewMessage[], settings: AppSettings, now: Date, sentBy: string): { docs: MessageDoc[]; created: CreatedMessage[] } {
+  const limit = settings.multipart_sms_limit ?? 10;
+  const docs: MessageDoc[] = [];
+  const created: CreatedMessage[] = [];
+  items.forEach((item, i) => {
+    const to = normalize(settings, item.to);
+    if (!to) {
+      throw new AppError(400, `messages[${i}].to: "${item.to}" is not a usable phone number (default_country_code ${String(settings.default_country_code ?? 'unset')}, phone_validation ${settings.phone_validation ?? 'full'})`);
+    }
+    const text = truncateToParts(item.message, limit);
+    const uuid = uuidv7();
+    const timestamp = now.toISOString();
+    const doc: MessageDoc = {
+      _id: uuidv7(),
+      type: 'data_record',
+      form: null,
+      kujua_message: true,
+      sent_by: sentBy,
+      reported_date: now.getTime(),
+      errors: [],
+      tasks: [
+        {
+          messages: [{ uuid, to, message: text.message, ...(text.original_message ? { original_message: text.original_message } : {}) }],
+          state: 'pending',
+          state_history: [{ state: 'pending', timestamp }],
+        },
+      ],
+    };
+    docs.push(doc);
+    created.push({ id: uuid, doc_id: doc._id, to, state: 'pending' });
+  });
+  return { docs, created };
+}
+
+export function toOutgoingView(doc: MessageDoc, uuid: string): OutgoingView | undefined {
+  const task = findTask(doc, uuid);
+  const msg = task?.messages?.find((m) => m.uuid === uuid);
+  if (!task || !msg) return undefined;
+  return {
+    id: uuid,
+    doc_id: doc._id,
+    to: msg.to,
+    message: msg.message,
+    state: task.state,
+    state_details: task.state_details,
+    gateway_ref: task.gateway_ref ?? null,
+    state_history: task.state_history ?? [],
+    ...(task.attempts !== undefined ? { attempts: task.attempts } : {}),
+    ...(task.next_attempt_at ? { next_attempt_at: task.next_attempt_at } : {}),
+    ...(task.cost ? { cost: task.cost } : {}),
+    ...(task.message_parts !== undefined ? { message_parts: task.message_parts } : {}),
+    ...(task.delivery_reports?.length ? { delivery_reports: task.delivery_reports } : {}),
+    reported_date: doc.reported_date,
+  };
+}
+
+export function toIncomingView(doc: MessageDoc): IncomingView | undefined {
+  if (!doc.sms_message) return undefined;
+  return {
+    id: doc.sms_message.gateway_ref,
+    doc_id: doc._id,
+    from: doc.from,
+    message: doc.sms_message.message,
+    gateway_ref: doc.sms_message.gateway_ref,
+    form: typeof doc.form === 'string' ? doc.form : null,
+    reported_date: doc.reported_date,
+  };
+}
+
+export class OutgoingMessages {
+  constructor(private readonly db: Db) {}
+
+  async create(docs: MessageDoc[]): Promise<void> {
+    const results = await this.db.bulkDocs(docs as unknown as PouchDB.Core.PutDocument<object>[]);
+    const failed = results.filter((r) => 'error' in r && r.error);
+    if (failed.length > 0) {
+      // Roll back what was written so a request is stored whole or not at all.
+      const written = results.filter((r): r is PouchDB.Core.Response => 'ok' in r && r.ok === true);
+      await this.db.bulkDocs(written.map((r) => ({ _id: r.id, _rev: r.rev, _deleted: true }))).catch(() => undefined);
+      throw new Error(`Storing messages failed: ${failed.length} of ${docs.length} could not be written`);
+    }
+  }
+
+  /** Doc id holding a message uuid (CHT's medic-sms/messages_by_uuid). */
+  async docIdFor(uuid: string): Promise<string | undefined> {
+    const res = await this.db.query('medic-sms/messages_by_uuid', { key: uuid, limit: 1 });
+    return res.rows[0]?.id;
+  }
+
+  async get(uuid: string): Promise<OutgoingView | undefined> {
+    const docId = await this.docIdFor(uuid);
+    if (!docId) return undefined;
+    try {
+      return toOutgoingView((await this.db.get(docId)) as unknown as MessageDoc, uuid);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(opts: { direction: 'incoming' | 'outgoing'; state?: string; limit: number }): Promise<Array<OutgoingView | IncomingView>> {
+    const query =
+      opts.direction === 'incoming'
+        ? { startkey: ['incoming', {}], endkey: ['incoming'] }
+        : opts.state
+          ? { startkey: ['outgoing-by-state', opts.state, {}], endkey: ['outgoing-by-state', opts.state] }
+          : { startkey: ['outgoing', {}], endkey: ['outgoing'] };
+    const res = await this.db.query('sms-api/messages_by_date', { ...query, descending: true, limit: opts.limit, include_docs: true });
+    const out: Array<OutgoingView | IncomingView> = [];
+    for (const row of res.rows) {
+      const doc = row.doc as unknown as MessageDoc | undefined;
+      if (!doc) continue;
+      const view = opts.direction === 'incoming' ? toIncomingView(doc) : toOutgoingView(doc, row.value as string);
+      if (view) out.push(view);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Applies status updates (AT delivery reports, medic-gateway updates) through the state lattice.
+ * Late or backwards reports are kept on the task for audit without moving its state; unknown
+ * statuses are recorded, not rejected; reports for a reference not stored yet are parked and
+ * applied as soon as the send result lands (CHT drops them).
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../../../shared-libs/couch/index.js';
+import { isConflict, isNotFound } from '../../../../shared-libs/couch/index.js';
+import { applyReportedState, findTask } from '../../../../shared-libs/task-utils/index.js';
+import type { MessageDoc, MessageState, Task } from '../../../../shared-libs/task-utils/types.js';
+import type { StatusUpdateInput } from '../../sms/types.js';
+import type { DocUpdater } from './doc-updater.js';
+import type { GatewayRefIndex, GatewayRefTarget } from './gateway-refs.js';
+
+export type UpdateOutcome = 'applied' | 'duplicate' | 'stale' | 'recorded' | 'parked' | 'not_found';
+
+export interface StatusUpdateObserver {
+  onOutcome?(update: StatusUpdateInput, outcome: UpdateOutcome, task?: Task): void;
+  onParkedChange?(delta: number): void;
+}
+
+interface ParkedReport {
+  status: string;
+  state?: MessageState;
+  details?: StatusUpdateInput['details'];
+  received_at: string;
+}
+
+interface ParkedDoc {
+  _id: string;
+  _rev?: string;
+  type: 'sms_parked_reports';
+  gateway_ref: string;
+  reports: ParkedReport[];
+}
+
+export const parkedDocId = (ref: string): string => `sms-parked-reports:${ref}`;
+
+/** Records a report whose status we cannot map: audit only, the state does not move. */
+function recordUnknown(task: Task, update: StatusUpdateInput, now: Date): boolean {
+  const reports = (task.delivery_reports ??= []);
+  const details = typeof update.details === 'string' ? update.details : undefined;
+  if (reports.some((r) => r.status === update.status && r.details === details)) return false;
+  reports.push({ status: update.status, details, timestamp: now.toISOString(), applied: false });
+  return true;
+}
+
+export class StatusUpdates {
+  constructor(
+    private readonly db: Db,
+    private readonly updater: DocUpdater,
+    private readonly refs: GatewayRefIndex,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+    private readonly observer: StatusUpdateObserver = {},
+    /** Resolves a message uuid to its doc (medic-gateway updates carry uuids, not refs). */
+    private readonly uuidLookup?: (uuid: string) => Promise<string | undefined>,
+  ) {}
+
+  /** Applies each update; `saved` counts the updates that moved a message's state. */
+  async apply(updates: StatusUpdateInput[]): Promise<{ saved: number; outcomes: UpdateOutcome[] }> {
+    const outcomes = await Promise.all(updates.map((u) => this.applyOne(u)));
+    return { saved: outcomes.filter((o) => o === 'applied').length, outcomes };
+  }
+
+  async applyOne(update: StatusUpdateInput): Promise<UpdateOutcome> {
+    const target = await this.resolve(update);
+    if (!target) {
+      if (!update.gatewayRef) {
+        this.observer.onOutcome?.(update, 'not_found');
+        return 'not_found';
+      }
+      await this.park(update.gatewayRef, update);
+      // The send result may have landed while we parked: look again so nothing waits for a sweep.
+      const late = await this.refs.lookup(update.gatewayRef);
+      if (late) await this.resolveParked([update.gatewayRef]);
+      this.observer.onOutcome?.(update, 'parked');
+      return 'parked';
+    }
+    return this.applyTo(target, update);
+  }
+
+  private async resolve(update: StatusUpdateInput): Promise<GatewayRefTarget | undefined> {
+    if (update.gatewayRef) return this.refs.lookup(update.gatewayRef);
+    if (update.messageId && this.uuidLookup) {
+      const docId = await this.uuidLookup(update.messageId);
+      return docId ? { docId, uuid: update.messageId } : undefined;
+    }
+    return undefined;
+  }
+
+  private async applyTo(target: GatewayRefTarget, update: StatusUpdateInput): Promise<UpdateOutcome> {
+    let outcome = 'not_found' as UpdateOutcome;
+    let touched: Task | undefined;
+    const now = this.now();
+    const result = await this.updater.update({
+      docId: target.docId,
+      apply: (doc: MessageDoc) => {
+        const task = findTask(doc, target.uuid);
+        touched = task;
+        if (!task) {
+          outcome = 'not_found';
+          return false;
+        }
+        if (!update.state) {
+          outcome = 'recorded';
+          return recordUnknown(task, update, now);
+        }
+        const r = applyReportedState(
+          task,
+          { state: update.state, details: update.details, gatewayRef: update.gatewayRef, status: update.status },
+          now,
+        );
+        outcome = r;
+        // A stale report still changes the doc: it is appended to delivery_reports for audit.
+        return r !== 'duplicate';
+      },
+    });
+    if (result.missing) outcome = 'not_found';
+    if (outcome === 'stale') {
+      this.logger.info({ gatewayRef: update.gatewayRef, status: update.status, current: touched?.state }, 'late status report kept for audit; state not moved back');
+    }
+    this.observer.onOutcome?.(update, outcome, touched);
+    return outcome;
+  }
+
+  private async park(ref: string, update: StatusUpdateInput): Promise<void> {
+    const report: ParkedReport = {
+      status: update.status,
+      ...(update.state ? { state: update.state } : {}),
+      ...(update.details !== undefined ? { details: update.details } : {}),
+      received_at: this.now().toISOString(),
+    };
+    for (let attempt = 0; attempt < 8; attempt++) {
+      let doc: ParkedDoc;
+      let created = false;
+      try {
+        doc = (await this.db.get(parkedDocId(ref))) as unknown as ParkedDoc;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        doc = { _id: parkedDocId(ref), type: 'sms_parked_reports', gateway_ref: ref, reports: [] };
+        created = true;
+      }
+      if (doc.reports.some((r) => r.status === report.status && JSON.stringify(r.details) === JSON.stringify(report.details))) return;
+      doc.reports.push(report);
+      try {
+        await this.db.put(doc);
+        if (created) this.observer.onParkedChange?.(1);
+        return;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+    throw new Error(`Could not park a report for ${ref}`);
+  }
+
+  /** Applies parked reports whose reference is now known; returns how many were applied. */
+  async resolveParked(refs: string[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    const res = await this.db.allDocs({ keys: refs.map(parkedDocId), include_docs: true });
+    let applied = 0;
+    for (const row of res.rows) {
+      const doc = 'doc' in row ? (row.doc as unknown as ParkedDoc | null) : null;
+      if (!doc) continue;
+      const target = await this.refs.lookup(doc.gateway_ref);
+      if (!target) continue;
+      for (const r of doc.reports) {
+        const outcome = await this.applyTo(target, {
+          gatewayRef: doc.gateway_ref,
+          status: r.status,
+          state: r.state,
+          details: r.details,
+        });
+        if (outcome === 'applied') applied++;
+      }
+      try {
+        await this.db.remove(doc._id, doc._rev as string);
+        this.observer.onParkedChange?.(-1);
+      } catch (err) {
+        // Another report was parked meanwhile: the next pass applies it (idempotently).
+        if (!isConflict(err) && !isNotFound(err)) throw err;
+      }
+    }
+    return applied;
+  }
+
+  /** Sweep: every parked doc whose reference has arrived (e.g. recorded by another instance). */
+  async sweepParked(): Promise<{ applied: number; waiting: number }> {
+    const res = await this.db.allDocs({ startkey: 'sms-parked-reports:', endkey: 'sms-parked-reports:\ufff0' });
+    const refs = res.rows.map((r) => r.id.slice('sms-parked-reports:'.length));
+    const applied = await this.resolveParked(refs);
+    const after = await this.db.allDocs({ startkey: 'sms-parked-reports:', endkey: 'sms-parked-reports:\ufff0' });
+    return { applied, waiting: after.rows.length };
+  }
+}

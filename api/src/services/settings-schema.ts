@@ -1,0 +1,68 @@
+/**
+ * The app settings we read, validated with zod. App settings are an open object (CHT keeps
+ * forms, schedules, permissions… there); unknown keys pass through untouched.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+export const dispatchSchema = z
+  .object({
+    /** Requests to the provider in flight at once. */
+    concurrency: positiveInt.max(256),
+    /** Messages per second per channel; unset = no limit. */
+    rate_limit_per_second: z.number().positive(),
+    /** Attempts before a retryable failure becomes `failed`. */
+    max_attempts: positiveInt.max(100),
+    backoff_base_seconds: z.number().positive(),
+    backoff_max_seconds: z.number().positive(),
+    /** How long a claim lasts; must cover the request timeout. */
+    lease_seconds: positiveInt,
+    request_timeout_seconds: positiveInt.max(300),
+    /** Seconds between sweeps for due, retry and abandoned messages. */
+    sweep_interval_seconds: positiveInt,
+    /** Recipients sharing one text that go in one provider request (1 = one request per message). */
+    group_recipients: positiveInt.max(1000),
+    /** Pause after an account-level refusal, doubling up to the max. */
+    channel_pause_seconds: positiveInt,
+    channel_pause_max_seconds: positiveInt,
+  })
+  .partial()
+  .strict();
+
+export type DispatchSettings = z.infer<typeof dispatchSchema>;
+
+export const smsSchema = z.looseObject({
+  outgoing_service: z.string().min(1, 'sms.outgoing_service must not be empty').optional(),
+  reply_to: z.string().optional(),
+  africas_talking: z.looseObject({ username: z.string().optional() }).optional(),
+  dispatch: dispatchSchema.optional(),
+  /** Messages older than this many hours fail as `expired` instead of going out late. */
+  message_ttl_hours: z.number().positive().optional(),
+  /** Log phone numbers and message text in full (debugging only). */
+  log_full_content: z.boolean().optional(),
+  duplicate_limit: z.number().optional(),
+});
+
+export const appSettingsSchema = z.looseObject({
+  sms: smsSchema.optional(),
+  default_country_code: z.union([z.string().regex(/^\d{1,4}$/, 'default_country_code must be a calling code such as "254"'), z.number().int().positive()]).optional(),
+  phone_validation: z.enum(['full', 'partial', 'none']).optional(),
+  multipart_sms_limit: z.number().int().positive().optional(),
+  forms: z.record(z.string(), z.unknown()).optional(),
+  schedule_morning_hours: z.number().int().min(0).max(23).optional(),
+  schedule_morning_minutes: z.number().int().min(0).max(59).optional(),
+  schedule_evening_hours: z.number().int().min(0).max(23).optional(),
+  schedule_evening_minutes: z.number().int().min(0).max(59).optional(),
+});
+
+export type AppSettings = z.infer<typeof appSettingsSchema>;
+
+export function describeZodError(err: z.ZodError): string {
+  return err.issues
+    .map((i) => {
+      const where = i.path.join('.');
+      return where ? `${where}: ${i.message}` : i.message;
+    })
+    .join('; ');
+}

@@ -1,0 +1,164 @@
+/**
+ * App settings in CHT's `settings` doc (`{ _id: 'settings', settings: {...} }`). `get()` is
+ * always the current value; changes made by anyone (this API, another instance, Fauxton) arrive
+ * through the changes feed and take effect without a restart.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import { isConflict, isNotFound, projectRoot } from '../../../shared-libs/couch/index.js';
+import { AppError } from '../http/errors.js';
+import { appSettingsSchema, describeZodError, type AppSettings } from './settings-schema.js';
+
+export const SETTINGS_DOC_ID = 'settings';
+
+interface SettingsDoc {
+  _id: string;
+  _rev?: string;
+  settings: AppSettings;
+}
+
+export type UpdateMode = 'merge' | 'replace' | 'overwrite';
+
+/** Extra checks beyond the schema (each outgoing service validates its own slice). */
+export type SettingsValidator = (settings: AppSettings) => void;
+
+type Listener = (settings: AppSettings) => void;
+
+export function loadDefaultSettings(): AppSettings {
+  const file = path.join(projectRoot(), 'config', 'default', 'app_settings.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as AppSettings;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** CHT's default "extend": objects merge recursively, scalars and arrays are replaced. */
+export function deepMerge(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target };
+  for (const [k, v] of Object.entries(patch)) {
+    const current = out[k];
+    out[k] = isPlainObject(v) && isPlainObject(current) ? deepMerge(current, v) : v;
+  }
+  return out;
+}
+
+export function applyUpdate(current: AppSettings, patch: Record<string, unknown>, mode: UpdateMode): AppSettings {
+  if (mode === 'overwrite') return patch as AppSettings;
+  if (mode === 'replace') return { ...current, ...patch } as AppSettings;
+  return deepMerge(current, patch) as AppSettings;
+}
+
+export class SettingsService {
+  private current: AppSettings;
+  private listeners = new Set<Listener>();
+  private feed?: PouchDB.Core.Changes<object>;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly validate: SettingsValidator,
+    private readonly logger: Logger,
+    initial: AppSettings,
+  ) {
+    this.current = initial;
+  }
+
+  /** Reads the settings doc, creating it from the defaults on first start. */
+  static async open(db: Db, opts: { defaults: AppSettings; validate: SettingsValidator; logger: Logger }): Promise<SettingsService> {
+    let settings: AppSettings;
+    try {
+      settings = ((await db.get(SETTINGS_DOC_ID)) as unknown as SettingsDoc).settings ?? {};
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        await db.put({ _id: SETTINGS_DOC_ID, settings: opts.defaults });
+        opts.logger.info('settings created from config/default/app_settings.json');
+        settings = opts.defaults;
+      } catch (putErr) {
+        if (!isConflict(putErr)) throw putErr;
+        settings = ((await db.get(SETTINGS_DOC_ID)) as unknown as SettingsDoc).settings ?? {};
+      }
+    }
+    return new SettingsService(db, opts.validate, opts.logger, settings);
+  }
+
+  get(): AppSettings {
+    return this.current;
+  }
+
+  onChange(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Follows the changes feed for the settings doc. */
+  start(): void {
+    if (this.feed) return;
+    this.feed = this.db
+      .changes({ live: true, since: 'now', doc_ids: [SETTINGS_DOC_ID], include_docs: true })
+      .on('change', (change) => {
+        const doc = change.doc as unknown as SettingsDoc | undefined;
+        if (doc?.settings) this.set(doc.settings);
+      })
+      .on('error', (err) => this.logger.error({ err }, 'settings changes feed failed'));
+  }
+
+  stop(): void {
+    this.feed?.cancel();
+    this.feed = undefined;
+  }
+
+  /** Validates and saves; nothing is saved when invalid. */
+  async update(patch: unknown, mode: UpdateMode): Promise<{ updated: boolean }> {
+    if (!isPlainObject(patch)) {
+      throw new AppError(400, 'Settings must be a JSON object');
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let doc: SettingsDoc;
+      try {
+        doc = (await this.db.get(SETTINGS_DOC_ID)) as unknown as SettingsDoc;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        doc = { _id: SETTINGS_DOC_ID, settings: {} };
+      }
+      const next = applyUpdate(doc.settings ?? {}, patch, mode);
+      this.check(next);
+      if (JSON.stringify(next) === JSON.stringify(doc.settings)) return { updated: false };
+      try {
+        await this.db.put({ ...doc, settings: next });
+        this.set(next);
+        return { updated: true };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+    throw new AppError(409, 'Settings are being changed concurrently; try again');
+  }
+
+  check(settings: unknown): AppSettings {
+    const parsed = appSettingsSchema.safeParse(settings);
+    if (!parsed.success) {
+      throw new AppError(400, `Invalid settings: ${describeZodError(parsed.error)}`);
+    }
+    try {
+      this.validate(parsed.data);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new AppError(400, `Invalid settings: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return parsed.data;
+  }
+
+  private set(settings: AppSettings): void {
+    if (JSON.stringify(settings) === JSON.stringify(this.current)) return;
+    this.current = settings;
+    for (const fn of this.listeners) {
+      try {
+        fn(settings);
+      } catch (err) {
+        this.logger.error({ err }, 'settings listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The wire side of sending through Africa's Talking: one form POST to /version1/messaging per
+ * distinct text, recipients comma-joined (AT reference §1.3, §1.8), with a whole-request
+ * timeout (the official SDK has none and AT's sandbox is known to hang: reference §1.11).
+ * Recipients are matched back by number, never by position (reference §1.5).
+ */
+import { request } from 'undici';
+import { SendError, type OutboundMessage, type SendOutcome, type ServiceContext } from '../../types.js';
+import { sendCodePolicy } from './status-map.js';
+
+export const LIVE_API_URL = 'https://api.africastalking.com';
+export const SANDBOX_API_URL = 'https://api.sandbox.africastalking.com';
+export const OUTGOING_KEY = 'africastalking.com:outgoing';
+
+export interface AtSettings {
+  username: string;
+  /** `sms.reply_to`: AT `from`, omitted when unset (CHT sent the string "undefined"). */
+  from?: string;
+}
+
+export function apiBaseUrl(settings: AtSettings, atApiUrl?: string): string {
+  if (atApiUrl) return atApiUrl.replace(/\/+$/, '');
+  return settings.username === 'sandbox' ? SANDBOX_API_URL : LIVE_API_URL;
+}
+
+/** The exact form body AT (and the official SDK) send. */
+export function formBody(settings: AtSettings, to: string[], message: string): string {
+  const body = new URLSearchParams({ username: settings.username, to: to.join(','), message });
+  if (settings.from) body.set('from', settings.from);
+  return body.toString();
+}
+
+interface AtRecipient {
+  statusCode?: unknown;
+  number?: unknown;
+  status?: unknown;
+  cost?: unknown;
+  messageId?: unknown;
+  messageParts?: unknown;
+}
+
+const digits = (n: string): string => n.replace(/\D/g, '');
+
+function failAll(batch: OutboundMessage[], error: SendError): SendOutcome[] {
+  return batch.map((m) => ({ id: m.id, ok: false as const, error }));
+}
+
+function classifyHttp(status: number, text: string): SendError {
+  const snippet = text.slice(0, 200).trim();
+  if (status === 401) return new SendError('account', 'invalid_api_key', `AT rejected the API key or username (HTTP 401): ${snippet}`);
+  if (status === 429) return new SendError('retryable', 'http_429', 'AT is throttling requests (HTTP 429)');
+  if (status >= 500) return new SendError('retryable', `http_${status}`, `AT answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
+  return new SendError('final', `http_${status}`, `AT refused the request (HTTP ${status})${snippet ? `: ${snippet}` : ''}`);
+}
+
+/** Maps one 2xx body onto the batch; exported for the table-driven spec. */
+export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOutcome[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    // Ambiguous: the request may have been accepted. Retrying risks a duplicate, dropping
+    // risks a lost message; a health reminder lost is worse, so it is retried (bounded).
+    return failAll(batch, new SendError('retryable', 'unparseable_response', `AT answered with a body that is not JSON: ${bodyText.slice(0, 80)}`));
+  }
+  const data = (parsed as { SMSMessageData?: { Message?: unknown; Recipients?: unknown } } | null)?.SMSMessageData;
+  const recipients = Array.isArray(data?.Recipients) ? (data.Recipients as AtRecipient[]) : [];
+  if (recipients.length === 0) {
+    const message = typeof data?.Message === 'string' ? data.Message : 'no recipients in the response';
+    // Seen in the wild: `{Message: 'InvalidSenderId', Recipients: []}` (reference §1.7).
+    if (/InvalidSenderId|InsufficientBalance/i.test(message)) {
+      return failAll(batch, new SendError('account', message, `AT refused the request: ${message}`));
+    }
+    return failAll(batch, new SendError('retryable', 'no_recipients', `AT accepted no recipient: ${message}`));
+  }
+  const byNumber = new Map<string, AtRecipient[]>();
+  for (const r of recipients) {
+    const key = typeof r.number === 'string' ? digits(r.number) : '';
+    byNumber.set(key, [...(byNumber.get(key) ?? []), r]);
+  }
+  return batch.map((m): SendOutcome => {
+    const r = byNumber.get(digits(m.to))?.shift() ?? (batch.length === 1 && recipients.length === 1 ? recipients[0] : undefined);
+    if (!r) {
+      return { id: m.id, ok: false, error: new SendError('retryable', 'missing_recipient', `AT's response has no entry for ${m.to}`) };
+    }
+    const code = Number(r.statusCode);
+    const policy = sendCodePolicy(code);
+    const name = typeof r.status === 'string' && !['Success'].includes(r.status) ? r.status : policy.name;
+    switch (policy.kind) {
+      case 'accepted': {
+        const ref = typeof r.messageId === 'string' && r.messageId !== 'None' ? r.messageId : undefined;
+        const parts = Number(r.messageParts);
+        return {
+          id: m.id,
+          ok: true,
+          state: policy.state,
+          details: policy.name,
+          providerCode: String(code),
+          ...(ref ? { gatewayRef: ref } : {}),
+          ...(typeof r.cost === 'string' && r.cost !== '0' ? { cost: r.cost } : {}),
+          ...(Number.isFinite(parts) && parts > 0 ? { parts } : {}),
+        };
+      }
+      case 'final':
+        return { id: m.id, ok: false, error: new SendError('final', String(code), name, policy.state) };
+      case 'account':
+        return { id: m.id, ok: false, error: new SendError('account', String(code), name) };
+      default:
+        return { id: m.id, ok: false, error: new SendError('retryable', String(code), name) };
+    }
+  });
+}
+
+/** Sends messages sharing one text in one request; `batch` must have distinct recipients. */
+export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<AtSettings>, apiKey: string): Promise<SendOutcome[]> {
+  const url = `${apiBaseUrl(ctx.settings, ctx.env.atApiUrl)}/version1/messaging`;
+  const body = formBody(ctx.settings, batch.map((m) => m.to), batch[0]?.content ?? '');
+  let status: number;
+  let text: string;
+  try {
+    const res = await request(url, {
+      method: 'POST',
+      dispatcher: ctx.http,
+      headers: {
+        apiKey,
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body,
+      signal: AbortSignal.timeout(ctx.timeoutMs),
+      headersTimeout: ctx.timeoutMs,
+      bodyTimeout: ctx.timeoutMs,
+    });
+    status = res.statusCode;
+    text = await res.body.text();
+  } catch (err) {
+    const e = err as { name?: string; code?: string; message?: string };
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError' || /Timeout/i.test(e.code ?? '');
+    return failAll(
+      batch,
+      new SendError('retryable', timedOut ? 'timeout' : (e.code ?? 'network_error'), timedOut ? `No answer from AT within ${ctx.timeoutMs} ms` : `Could not reach AT: ${e.message ?? String(err)}`),
+    );
+  }
+  if (status < 200 || status >= 300) return failAll(batch, classifyHttp(status, text));
+  return mapResponse(batch, text);
+}

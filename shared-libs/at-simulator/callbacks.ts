@@ -1,0 +1,56 @@
+/**
+ * Posts AT-style callbacks: `application/x-www-form-urlencoded` bodies (reference §2.1) over
+ * keep-alive agents with a bounded socket pool, so thousands of delivery reports go out quickly
+ * without opening thousands of connections.
+ */
+import http from 'node:http';
+import https from 'node:https';
+
+const MAX_SOCKETS = 32;
+const ATTEMPT_TIMEOUT_MS = 10_000;
+
+export type PostOutcome = { httpStatus: number; body: string } | { error: string };
+
+export class CallbackPoster {
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+
+  post(url: string, fields: Record<string, string>, signal: AbortSignal): Promise<PostOutcome> {
+    const body = new URLSearchParams(fields).toString();
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const request = secure ? https.request : http.request;
+    return new Promise((resolve) => {
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          signal,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ httpStatus: res.statusCode ?? 0, body: text }));
+          res.on('error', (err) => resolve({ error: err.message }));
+        },
+      );
+      req.setTimeout(ATTEMPT_TIMEOUT_MS, () => req.destroy(new Error('timeout')));
+      req.on('error', (err) => resolve({ error: err.message }));
+      req.end(body);
+    });
+  }
+
+  destroy(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+export const isAcknowledged = (o: PostOutcome): boolean =>
+  'httpStatus' in o && o.httpStatus >= 200 && o.httpStatus < 300;

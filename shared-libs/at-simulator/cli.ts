@@ -1,0 +1,119 @@
+/**
+ * `npm run simulator`: starts the AT simulator from flags and environment. The first stdout line
+ * is always `AT simulator listening on <url>` (tests and scripts parse it). Secrets are never
+ * printed: api keys are not echoed and callback URLs show `key=***`.
+ */
+import { parseArgs } from 'node:util';
+import { CONTROL_USAGE } from './control.js';
+import { redactUrl } from './http-io.js';
+import { startSimulator } from './simulator.js';
+import type { Account, SimulatorOptions } from './types.js';
+
+const HELP = `Usage: npm run simulator -- [options]
+  --port <n>              listen port (env SIMULATOR_PORT; default 0 = random)
+  --host <addr>           listen address (default 127.0.0.1)
+  --account <user>:<key>  AT account, repeatable (env SIMULATOR_ACCOUNTS="u1:k1,u2:k2";
+                          default sandbox:sandbox-api-key)
+  --dlr-url <url>         delivery-report callback, including ?key=...
+  --incoming-url <url>    incoming-message callback, including ?key=...
+  --accept-code <code>    100 | 101 | 102 (default 101)
+  --senders <A,B>         allowed sender ids (default: any)
+  --latency <ms>          delay before each messaging answer
+  --report-delay <ms>     gap between delivery reports (default 20)
+  --quiet                 no per-request log lines`;
+
+class UsageError extends Error {}
+
+function num(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number >= 0, got '${value}'`);
+  return n;
+}
+
+function account(spec: string): Account {
+  const i = spec.indexOf(':');
+  if (i <= 0 || i === spec.length - 1) throw new UsageError('--account must look like <username>:<apiKey>');
+  return { username: spec.slice(0, i), apiKey: spec.slice(i + 1) };
+}
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: SimulatorOptions; quiet: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      latency: { type: 'string' },
+      account: { type: 'string', multiple: true },
+      'dlr-url': { type: 'string' },
+      'incoming-url': { type: 'string' },
+      'accept-code': { type: 'string' },
+      senders: { type: 'string' },
+      'report-delay': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const accountSpecs = values.account ?? (env.SIMULATOR_ACCOUNTS ? env.SIMULATOR_ACCOUNTS.split(',') : []);
+  const acceptCode = num(values['accept-code'], '--accept-code');
+  if (acceptCode !== undefined && acceptCode !== 100 && acceptCode !== 101 && acceptCode !== 102)
+    throw new UsageError('--accept-code must be 100, 101 or 102');
+  const options: SimulatorOptions = {
+    port: num(values.port ?? env.SIMULATOR_PORT, '--port') ?? 0,
+    host: values.host ?? '127.0.0.1',
+    latencyMs: num(values.latency, '--latency'),
+    reportDelayMs: num(values['report-delay'], '--report-delay'),
+    acceptCode,
+    dlrUrl: values['dlr-url'],
+    incomingUrl: values['incoming-url'],
+    senders: values.senders ? values.senders.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    ...(accountSpecs.length > 0 ? { accounts: accountSpecs.map((s) => account(s.trim())) } : {}),
+  };
+  return { options, quiet: values.quiet === true };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    process.exit(2);
+  }
+  const { options, quiet } = parsed;
+  const sim = await startSimulator({
+    ...options,
+    onLog: quiet ? undefined : (line) => console.log(`${new Date().toISOString()} ${line}`),
+  });
+  const cfg = sim.config();
+  console.log(`AT simulator listening on ${sim.url}`);
+  console.log(`  AT API:     POST ${sim.url}/version1/messaging (set AT_API_URL=${sim.url})`);
+  console.log(`  accounts:   ${cfg.accounts.map((a) => a.username).join(', ')} (keys not shown)`);
+  console.log(`  DLR url:    ${cfg.dlrUrl ? redactUrl(cfg.dlrUrl) : '(none)'}`);
+  console.log(`  MO url:     ${cfg.incomingUrl ? redactUrl(cfg.incomingUrl) : '(none)'}`);
+  console.log('  control endpoints:');
+  for (const line of CONTROL_USAGE) console.log(`    ${line}`);
+  console.log('  magic numbers: see shared-libs/at-simulator/README.md');
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`AT simulator failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,187 @@
+/**
+ * Simulator configuration: defaults, hand-written validation of patches (so a bad PUT names the
+ * bad field), and masking of api keys for anything that leaves the process.
+ */
+import type { Account, ReportModes, SimulatorConfig, SimulatorConfigPatch } from './types.js';
+
+/** The sandbox application (reference §1.2, §1.11: the sandbox username is always `sandbox`). */
+export const DEFAULT_ACCOUNT: Account = { username: 'sandbox', apiKey: 'sandbox-api-key' };
+
+export const MASK = '***';
+
+export function defaultConfig(): SimulatorConfig {
+  return {
+    accounts: [{ ...DEFAULT_ACCOUNT }],
+    latencyMs: 0,
+    failRate: 0,
+    rate429: 0,
+    hang: false,
+    nonJson: false,
+    failNext: null,
+    acceptCode: 101,
+    senders: null,
+    balance: null,
+    dlrUrl: null,
+    incomingUrl: null,
+    reportDelayMs: 20,
+    reports: { enabled: true, duplicate: false, outOfOrder: false, beforeResponse: false },
+    seed: null,
+    maxRecords: 100_000,
+  };
+}
+
+export function cloneConfig(cfg: SimulatorConfig): SimulatorConfig {
+  return {
+    ...cfg,
+    accounts: cfg.accounts.map((a) => ({ ...a })),
+    failNext: cfg.failNext ? { ...cfg.failNext } : null,
+    senders: cfg.senders ? [...cfg.senders] : null,
+    reports: { ...cfg.reports },
+  };
+}
+
+/** A copy safe to print or return over HTTP: api keys become '***'. */
+export function maskedConfig(cfg: SimulatorConfig): SimulatorConfig {
+  const copy = cloneConfig(cfg);
+  copy.accounts = copy.accounts.map((a) => ({ username: a.username, apiKey: MASK }));
+  return copy;
+}
+
+export class ConfigError extends Error {}
+
+type Check = (value: unknown, field: string) => unknown;
+
+const fail = (field: string, what: string): never => {
+  throw new ConfigError(`invalid config field '${field}': ${what}`);
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const nonNegative: Check = (v, f) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(f, 'must be a number >= 0');
+
+const fraction: Check = (v, f) =>
+  typeof v === 'number' && v >= 0 && v <= 1 ? v : fail(f, 'must be a number between 0 and 1');
+
+const bool: Check = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'must be true or false'));
+
+const nullable =
+  (inner: Check): Check =>
+  (v, f) =>
+    v === null ? null : inner(v, f);
+
+const httpUrl: Check = (v, f) => {
+  if (typeof v !== 'string') return fail(f, 'must be an http(s) URL string or null');
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return fail(f, 'must be an http(s) URL string or null');
+  }
+  return u.protocol === 'http:' || u.protocol === 'https:' ? v : fail(f, 'must use http or https');
+};
+
+const accounts: Check = (v, f) => {
+  if (!Array.isArray(v)) return fail(f, 'must be an array of { username, apiKey }');
+  return v.map((a: unknown, i): Account => {
+    if (!isObject(a) || typeof a.username !== 'string' || a.username === '')
+      return fail(`${f}[${i}].username`, 'must be a non-empty string');
+    if (typeof a.apiKey !== 'string' || a.apiKey === '')
+      return fail(`${f}[${i}].apiKey`, 'must be a non-empty string');
+    return { username: a.username, apiKey: a.apiKey };
+  });
+};
+
+const senders: Check = (v, f) => {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== ''))
+    return fail(f, 'must be an array of non-empty strings or null');
+  return [...v];
+};
+
+const failNext: Check = (v, f) => {
+  if (!isObject(v)) return fail(f, 'must be { status, count } or null');
+  const { status, count } = v;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
+    return fail(`${f}.status`, 'must be an HTTP status 100..599');
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+    return fail(`${f}.count`, 'must be an integer >= 0');
+  return { status, count };
+};
+
+const acceptCode: Check = (v, f) => (v === 100 || v === 101 || v === 102 ? v : fail(f, 'must be 100, 101 or 102'));
+
+const integer =
+  (min: number): Check =>
+  (v, f) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min ? v : fail(f, `must be an integer >= ${min}`);
+
+const seed: Check = (v, f) =>
+  typeof v === 'number' && Number.isInteger(v) ? v : fail(f, 'must be an integer or null');
+
+const reportKeys: ReadonlyArray<keyof ReportModes> = ['enabled', 'duplicate', 'outOfOrder', 'beforeResponse'];
+
+const reports: Check = (v, f) => {
+  if (!isObject(v)) return fail(f, 'must be an object');
+  const out: Partial<ReportModes> = {};
+  for (const [k, val] of Object.entries(v)) {
+    const key = reportKeys.find((r) => r === k);
+    if (!key) return fail(`${f}.${k}`, 'unknown field');
+    out[key] = bool(val, `${f}.${k}`) as boolean;
+  }
+  return out;
+};
+
+const CHECKS: Record<keyof SimulatorConfig, Check> = {
+  accounts,
+  latencyMs: nonNegative,
+  failRate: fraction,
+  rate429: fraction,
+  hang: bool,
+  nonJson: bool,
+  failNext: nullable(failNext),
+  acceptCode,
+  senders: nullable(senders),
+  balance: nullable(nonNegative),
+  dlrUrl: nullable(httpUrl),
+  incomingUrl: nullable(httpUrl),
+  reportDelayMs: nonNegative,
+  reports,
+  seed: nullable(seed),
+  maxRecords: integer(1),
+};
+
+const isConfigKey = (k: string): k is keyof SimulatorConfig => Object.hasOwn(CHECKS, k);
+
+/**
+ * Validates an untrusted patch (a PUT body, or a typed patch from code) and returns a clean one.
+ * Unknown fields are refused rather than ignored, so a typo is not silently a no-op.
+ */
+export function parseConfigPatch(input: unknown): SimulatorConfigPatch {
+  if (!isObject(input)) throw new ConfigError('config patch must be a JSON object');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    if (!isConfigKey(k)) throw new ConfigError(`unknown config field '${k}'`);
+    out[k] = CHECKS[k](v, k);
+  }
+  return out as SimulatorConfigPatch;
+}
+
+/**
+ * Applies a validated patch. An account whose apiKey is the mask keeps its current key, so a
+ * masked config read back from GET can be PUT again without wiping the keys.
+ */
+export function applyPatch(cfg: SimulatorConfig, patch: SimulatorConfigPatch): SimulatorConfig {
+  const next = cloneConfig(cfg);
+  const { reports: reportPatch, accounts: accountPatch, ...rest } = patch;
+  Object.assign(next, rest);
+  if (reportPatch) next.reports = { ...next.reports, ...reportPatch };
+  if (accountPatch) {
+    next.accounts = accountPatch.map((a) => {
+      const current = cfg.accounts.find((c) => c.username === a.username);
+      return a.apiKey === MASK && current ? { ...current } : { ...a };
+    });
+  }
+  return next;
+}

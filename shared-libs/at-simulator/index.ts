@@ -1,0 +1,22 @@
+/** Offline Africa's Talking SMS API simulator (see README.md and the AT reference §7). */
+export { startSimulator } from './simulator.js';
+export { defaultConfig, DEFAULT_ACCOUNT } from './config.js';
+export { messageParts } from './sms-parts.js';
+export { REFUSAL_NAMES, reportPlan } from './outcomes.js';
+export type {
+  AcceptCode,
+  Account,
+  FailNext,
+  IncomingMessage,
+  IncomingRecord,
+  IncomingResult,
+  RecipientResult,
+  ReportModes,
+  ReportRecord,
+  ReportStatus,
+  SentRecord,
+  Simulator,
+  SimulatorConfig,
+  SimulatorConfigPatch,
+  SimulatorOptions,
+} from './types.js';

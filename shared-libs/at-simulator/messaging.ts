@@ -1,0 +1,133 @@
+/**
+ * `POST /version1/messaging` (reference §1.2–§1.7, distilled in §7): fault modes first (they
+ * model the network or AT's front end failing before the request is understood), then auth,
+ * required fields, sender check and per-recipient outcomes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { maskedHeaders, send, sendText, sleep } from './http-io.js';
+import { decideRecipient, formatKes } from './outcomes.js';
+import type { DeliveryReporter, ReportJob } from './reports.js';
+import { summaryLine, toJson, toXml, type SendSummary } from './response-format.js';
+import { messageParts } from './sms-parts.js';
+import type { SimulatorState } from './state.js';
+import type { RecipientResult, SentRecord } from './types.js';
+
+export const AUTH_ERROR = 'The supplied authentication is invalid';
+
+/** `ATXid_` + 32 lowercase hex, as live and sandbox ids look (§1.5). */
+const newMessageId = (): string => `ATXid_${randomBytes(16).toString('hex')}`;
+
+/** `to` is comma separated, spaces allowed after commas (§1.3). */
+const splitTo = (to: string | null): string[] =>
+  (to ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+export async function handleMessaging(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+  receivedAt: number,
+  state: SimulatorState,
+  reporter: DeliveryReporter,
+): Promise<void> {
+  const form = new URLSearchParams(body);
+  const from = form.get('from');
+  const base = {
+    at: receivedAt,
+    username: form.get('username') ?? '',
+    to: splitTo(form.get('to')),
+    message: form.get('message') ?? '',
+    ...(from !== null ? { from } : {}),
+    headers: maskedHeaders(req),
+  };
+  const record = (httpStatus: number, recipients: RecipientResult[] = []): void => {
+    const rec: SentRecord = { ...base, httpStatus, recipients };
+    state.sentLog.push(rec);
+  };
+  const text = (status: number, msg: string): void => {
+    record(status);
+    sendText(res, status, msg);
+  };
+
+  let cfg = state.cfg;
+  if (cfg.latencyMs > 0) {
+    if (!(await sleep(cfg.latencyMs, state.lifetimeSignal))) return void res.destroy();
+    cfg = state.cfg; // a PUT during the wait applies to the rest of this request
+  }
+  if (cfg.hang) {
+    record(0);
+    return state.hold(res);
+  }
+  if (cfg.failNext && cfg.failNext.count > 0) {
+    const { status } = cfg.failNext;
+    const count = cfg.failNext.count - 1;
+    state.cfg = { ...cfg, failNext: count > 0 ? { status, count } : null };
+    return text(status, status === 401 ? AUTH_ERROR : (STATUS_CODES[status] ?? 'Error'));
+  }
+  if (cfg.failRate > 0 && state.random() < cfg.failRate) return text(500, 'Internal Server Error');
+  if (cfg.rate429 > 0 && state.random() < cfg.rate429) return text(429, 'Too Many Requests');
+  if (cfg.nonJson) {
+    record(201);
+    return send(res, 201, 'text/html', '<html>Bad gateway</html>');
+  }
+
+  const missing = (name: string): void => text(400, `Request is missing required form field '${name}'`);
+  if (!base.username) return missing('username');
+  const apiKey = req.headers.apikey; // node lower-cases header names; AT's are case-insensitive (§1.2)
+  const account = cfg.accounts.find((a) => a.username === base.username);
+  if (!account || typeof apiKey !== 'string' || apiKey !== account.apiKey) return text(401, AUTH_ERROR);
+  if (base.to.length === 0) return missing('to');
+  if (!form.get('message')) return missing('message');
+
+  const wantsJson = (req.headers.accept ?? '').includes('application/json');
+  const answer = (summary: SendSummary): void => {
+    record(201, summary.recipients);
+    if (wantsJson) send(res, 201, 'application/json', toJson(summary));
+    else send(res, 201, 'application/xml', toXml(summary));
+  };
+
+  // A request-level refusal arrives as a 2xx with no recipients (§1.7).
+  if (cfg.senders && from !== null && !cfg.senders.includes(from)) {
+    return answer({ message: 'InvalidSenderId', recipients: [] });
+  }
+
+  const parts = messageParts(base.message);
+  const jobs: ReportJob[] = [];
+  const recipients: RecipientResult[] = [];
+  let total = 0;
+  for (const number of base.to) {
+    const d = decideRecipient(number, {
+      parts,
+      acceptCode: cfg.acceptCode,
+      transientSeen: state.transientSeen,
+      charge: (units) => charge(state, units),
+      newMessageId,
+    });
+    recipients.push(d.result);
+    total += d.units;
+    if (d.plan) jobs.push({ id: d.result.messageId, phoneNumber: number, plan: d.plan });
+  }
+  const summary = { message: summaryLine(recipients, total, formatKes), recipients };
+
+  if (cfg.reports.beforeResponse) {
+    // Models a report racing ahead of the send result: the receiver sees it first.
+    await reporter.run(jobs);
+    return answer(summary);
+  }
+  answer(summary);
+  void reporter.run(jobs);
+}
+
+/** Takes `units` (1/10000 KES) from the balance; unlimited when no balance is configured. */
+function charge(state: SimulatorState, units: number): boolean {
+  const { balance } = state.cfg;
+  if (balance === null) return true;
+  const left = Math.round(balance * 10_000);
+  if (left < units) return false;
+  state.cfg = { ...state.cfg, balance: (left - units) / 10_000 };
+  return true;
+}

@@ -1,0 +1,72 @@
+/**
+ * One factory for both storage modes: embedded PouchDB on LevelDB files, or CouchDB over HTTP
+ * (COUCH_URL). The rest of the code sees the same PouchDB API either way.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import PouchDB from 'pouchdb';
+
+export type Db = PouchDB.Database;
+
+export interface Databases {
+  readonly mode: 'embedded' | 'couchdb';
+  readonly medic: Db;
+  readonly vault: Db;
+  /** CouchDB mode: the server URL (with credentials) for _session and _config calls. */
+  readonly serverUrl?: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  dataDir: string;
+  couchUrl?: string;
+  /** Database name in embedded mode (CHT's is medic). */
+  name?: string;
+}
+
+export async function openDatabases(opts: OpenOptions): Promise<Databases> {
+  if (opts.couchUrl) {
+    const url = new URL(opts.couchUrl);
+    const dbName = url.pathname.replace(/^\/+|\/+$/g, '') || 'medic';
+    const server = new URL(url.toString());
+    server.pathname = '/';
+    const medic = new PouchDB(`${server.toString()}${dbName}`, { skip_setup: false });
+    const vault = new PouchDB(`${server.toString()}${dbName}-vault`, { skip_setup: false });
+    // info() creates the databases when missing (as CHT's api does at start).
+    await Promise.all([medic.info(), vault.info()]);
+    return {
+      mode: 'couchdb',
+      medic,
+      vault,
+      serverUrl: server.toString().replace(/\/$/, ''),
+      close: async () => {
+        await Promise.allSettled([medic.close(), vault.close()]);
+      },
+    };
+  }
+  const dir = path.resolve(opts.dataDir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const name = opts.name ?? 'medic';
+  const medic = new PouchDB(path.join(dir, name));
+  const vault = new PouchDB(path.join(dir, `${name}-vault`));
+  await Promise.all([medic.info(), vault.info()]);
+  return {
+    mode: 'embedded',
+    medic,
+    vault,
+    close: async () => {
+      await Promise.allSettled([medic.close(), vault.close()]);
+    },
+  };
+}
+
+/** PouchDB errors carry a numeric status; 409 is the compare-and-swap loss, 404 a missing doc. */
+export function errorStatus(err: unknown): number | undefined {
+  if (err && typeof err === 'object' && 'status' in err && typeof err.status === 'number') {
+    return err.status;
+  }
+  return undefined;
+}
+
+export const isConflict = (err: unknown): boolean => errorStatus(err) === 409;
+export const isNotFound = (err: unknown): boolean => errorStatus(err) === 404;

@@ -1,0 +1,3 @@
+export * from './db.js';
+export * from './ddocs.js';
+export { projectRoot } from './project-root.js';

@@ -1,0 +1,22 @@
+import type { MessageDoc, Task } from './types.js';
+
+/**
+ * The task holding the message with this uuid. Searches `tasks` then `scheduled_tasks`, the order
+ * CHT's messaging service uses when applying state updates (cht-sms.md §1.4).
+ */
+export function findTask(doc: Pick<MessageDoc, 'tasks' | 'scheduled_tasks'>, uuid: string): Task | undefined {
+  for (const list of [doc.tasks, doc.scheduled_tasks]) {
+    const found = list?.find((task) => task.messages?.some((m) => m.uuid === uuid));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the outgoing queue should offer this task: the states CHT's `messages_by_state` view
+ * groups as `pending-or-forwarded`, with a message that has uuid, to and text (cht-sms.md §1.10).
+ */
+export function isSendable(task: Task): boolean {
+  if (task.state !== 'pending' && task.state !== 'forwarded-to-gateway') return false;
+  return (task.messages ?? []).some((m) => Boolean(m.uuid && m.to && m.message));
+}
