@@ -1,0 +1,93 @@
+/**
+ * pouchdb-server (npm) on a loopback port, in memory: our stand-in for CouchDB in tests. It has
+ * a server admin, so the CouchDB-mode admin checks (_session, _admin role) are real.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../../shared-libs/couch/index.js';
+
+export interface CouchServer {
+  url: string;
+  adminUrl: string;
+  admin: { user: string; password: string };
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitFor(url: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`pouchdb-server did not answer at ${url}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startPouchDbServer(): Promise<CouchServer> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pouchdb-server-'));
+  const bin = path.join(projectRoot(), 'node_modules', 'pouchdb-server', 'bin', 'pouchdb-server');
+  const child: ChildProcess = spawn(process.execPath, [bin, '--in-memory', '--host', '127.0.0.1', '--port', String(port), '--no-color'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${url}/`, 15_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  const admin = { user: 'admin', password: 'pass' };
+  // Leave "admin party": from now on only the admin may administer.
+  const res = await fetch(`${url}/_config/admins/${admin.user}`, { method: 'PUT', body: JSON.stringify(admin.password) });
+  if (!res.ok) throw new Error(`could not create the pouchdb-server admin: ${res.status}`);
+  return {
+    url,
+    adminUrl: `http://${admin.user}:${admin.password}@127.0.0.1:${port}`,
+    admin,
+    close: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates a non-admin CouchDB user, to prove 403 for valid non-admin credentials. */
+export async function createCouchUser(server: CouchServer, name: string, password: string): Promise<void> {
+  const auth = `Basic ${Buffer.from(`${server.admin.user}:${server.admin.password}`).toString('base64')}`;
+  const res = await fetch(`${server.url}/_users/org.couchdb.user:${name}`, {
+    method: 'PUT',
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ _id: `org.couchdb.user:${name}`, name, password, roles: [], type: 'user' }),
+  });
+  if (!res.ok && res.status !== 409) throw new Error(`could not create user ${name}: ${res.status} ${await res.text()}`);
+}
