@@ -1,0 +1,84 @@
+/**
+ * The server under test, in its own process so its memory is measured apart from the load
+ * generator and the simulator. Forked by bench/child.ts with an IPC channel; configured by the
+ * same environment variables as `npm start` (DATA_DIR, COUCH_URL, ADMIN_PASSWORD, AT_API_URL,
+ * LOG_LEVEL). It adds nothing to the product's HTTP surface: every bench-only question (memory,
+ * CPU, dispatcher backlog) goes over IPC.
+ *
+ * child → parent: {type:'ready', port}, {type:'rss', rss, t} every 100 ms, {type:'reply', id, ...}
+ * parent → child: {cmd:'stats'|'sweep'|'close', id}
+ */
+import { compose } from '../api/src/compose.js';
+import { readEnv } from '../api/src/env.js';
+
+interface Command {
+  cmd: 'stats' | 'sweep' | 'close';
+  id: number;
+}
+
+function send(msg: unknown): void {
+  if (process.send && process.connected) process.send(msg);
+}
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  const server = await compose({ env });
+  await server.app.listen({ port: env.port, host: env.host });
+  server.start();
+  const addr = server.app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : env.port;
+
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peakRss) peakRss = rss;
+    send({ type: 'rss', rss, t: Date.now() });
+  }, 100);
+
+  process.on('message', (raw: Command) => {
+    void (async () => {
+      try {
+        switch (raw.cmd) {
+          case 'stats': {
+            const cpu = process.cpuUsage();
+            const mem = process.memoryUsage();
+            send({
+              type: 'reply',
+              id: raw.id,
+              rss: mem.rss,
+              peakRss,
+              heapUsed: mem.heapUsed,
+              cpuMs: (cpu.user + cpu.system) / 1000,
+              dispatcher: server.dispatcher.stats(),
+            });
+            break;
+          }
+          case 'sweep': {
+            // The start-up sweep (or a fresh one) builds the outbox view; wait for it.
+            const t0 = Date.now();
+            await server.dispatcher.sweep();
+            send({ type: 'reply', id: raw.id, ms: Date.now() - t0 });
+            break;
+          }
+          case 'close': {
+            clearInterval(sampler);
+            await server.close();
+            send({ type: 'reply', id: raw.id, peakRss });
+            process.disconnect?.();
+            setTimeout(() => process.exit(0), 50).unref();
+            break;
+          }
+        }
+      } catch (err) {
+        send({ type: 'reply', id: raw.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    })();
+  });
+
+  send({ type: 'ready', port });
+}
+
+main().catch((err: unknown) => {
+  console.error('bench server failed to start:', err);
+  process.exit(1);
+});

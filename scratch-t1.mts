@@ -1,0 +1,14 @@
+import { Agent } from 'undici';
+import pino from 'pino';
+import { startSimulator } from '/work/main/shared-libs/at-simulator/index.js';
+import { sendGroup } from '/work/main/api/src/sms/services/africas-talking/sender.js';
+import { startTestServer } from '/work/main/tests/helpers/test-server.js';
+const sim = await startSimulator({ hang: true });
+const http = new Agent();
+const ctx = { settings: { username: 'sandbox' }, credentials: { get: async () => 'x' }, http, logger: pino({ level: 'silent' }), now: () => new Date(), timeoutMs: 200, env: { atApiUrl: sim.url } };
+let t = Date.now();
+console.log(JSON.stringify(await sendGroup([{ id: 'a', to: '+254700000001', content: 'hi' }], ctx, 'sandbox-api-key')), Date.now() - t);
+console.log(JSON.stringify(await sendGroup([{ id: 'a', to: '+254700000001', content: 'hi' }], { ...ctx, env: { atApiUrl: 'http://127.0.0.1:1' } }, 'k')));
+await sim.close(); await http.close();
+t = Date.now();
+const s = await startTestServer(); console.log('server start', Date.now() - t); t = Date.now(); await s.stop(); console.log('stop', Date.now() - t);
