@@ -64,7 +64,11 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
     return failAll(batch, new SendError('retryable', 'unparseable_response', `AT answered with a body that is not JSON: ${bodyText.slice(0, 80)}`));
   }
   const data = (parsed as { SMSMessageData?: { Message?: unknown; Recipients?: unknown } } | null)?.SMSMessageData;
-  const recipients = Array.isArray(data?.Recipients) ? (data.Recipients as AtRecipient[]) : [];
+  // Entries that are not objects are dropped: a malformed answer must not throw (a throw from
+  // send() is taken for a configuration error and pauses the whole channel).
+  const recipients = Array.isArray(data?.Recipients)
+    ? (data.Recipients as unknown[]).filter((r): r is AtRecipient => typeof r === 'object' && r !== null && !Array.isArray(r))
+    : [];
   if (recipients.length === 0) {
     const message = typeof data?.Message === 'string' ? data.Message : 'no recipients in the response';
     // Seen in the wild: `{Message: 'InvalidSenderId', Recipients: []}` (reference §1.7).

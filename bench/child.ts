@@ -1,0 +1,154 @@
+/**
+ * Starts bench/server-child as a separate Node process (forked, IPC channel), waits for it to
+ * listen, records its RSS samples (every 100 ms) and talks to it over IPC. Logs go to a file in
+ * the scenario's temporary folder, not through a pipe the load generator must drain.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ServerStats {
+  rss: number;
+  peakRss: number;
+  heapUsed: number;
+  cpuMs: number;
+  dispatcher: { known: number; ready: number; claimedWaiting: number; inFlight: number };
+}
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  dataDir: string;
+  adminAuth: string;
+  logFile: string;
+  /** Highest RSS sample seen (bytes), over the child's whole life. */
+  peakRss(): number;
+  /** Highest RSS sample since the last call to resetPeak(). */
+  windowPeak(): number;
+  resetPeak(): void;
+  /** Linux only: the kernel's high-water mark (VmHWM, read just before stop), a cross-check of the 100 ms samples. */
+  vmHwm(): number | undefined;
+  stats(): Promise<ServerStats>;
+  sweep(): Promise<number>;
+  /** Graceful close (finishes in-flight work, closes the databases), then waits for exit. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir: string;
+  couchUrl?: string;
+  atApiUrl: string;
+  adminPassword?: string;
+  /** Basic auth for the admin API; CouchDB mode uses CouchDB's admin. */
+  adminAuth?: string;
+  logLevel?: string;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] (BENCH_CPU_PROF). */
+  execArgv?: string[];
+}
+
+function childScript(): { file: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    // Running from source under tsx: the child needs the same loader.
+    return { file: path.join(path.dirname(here), 'server-child.ts'), execArgv: ['--import', 'tsx'] };
+  }
+  return { file: path.join(path.dirname(here), 'server-child.js'), execArgv: [] };
+}
+
+function readVmHwm(pid: number): number | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(status);
+    return m?.[1] ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startServer(opts: StartOptions): Promise<ServerProcess> {
+  const password = opts.adminPassword ?? 'bench-admin-pass';
+  const logFile = path.join(opts.dataDir, 'server.log');
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const logFd = fs.openSync(logFile, 'a');
+  const script = childScript();
+  const child: ChildProcess = fork(script.file, [], {
+    env: {
+      ...process.env,
+      DATA_DIR: opts.dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PASSWORD: password,
+      AT_API_URL: opts.atApiUrl,
+      LOG_LEVEL: opts.logLevel ?? process.env.BENCH_LOG_LEVEL ?? 'info',
+      COUCH_URL: opts.couchUrl ?? '',
+    },
+    execArgv: [...script.execArgv, ...(opts.execArgv ?? [])],
+    stdio: ['ignore', logFd, logFd, 'ipc'],
+  });
+  fs.closeSync(logFd);
+
+  let peak = 0;
+  let window = 0;
+  let hwm: number | undefined;
+  let nextId = 1;
+  const waiting = new Map<number, (msg: Record<string, unknown>) => void>();
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+
+  const port = await new Promise<number>((resolve, reject) => {
+    child.on('message', (msg: Record<string, unknown>) => {
+      if (msg.type === 'ready') resolve(msg.port as number);
+      else if (msg.type === 'rss') {
+        const rss = msg.rss as number;
+        if (rss > peak) peak = rss;
+        if (rss > window) window = rss;
+      } else if (msg.type === 'reply') {
+        const cb = waiting.get(msg.id as number);
+        waiting.delete(msg.id as number);
+        cb?.(msg);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited (${code}) before it was ready; see ${logFile}:\n${tail(logFile)}`)));
+  });
+
+  const ask = (cmd: string): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      if (exited || !child.connected) return reject(new Error('bench server is not running'));
+      const id = nextId++;
+      waiting.set(id, (msg) => (msg.error ? reject(new Error(String(msg.error))) : resolve(msg)));
+      child.send({ cmd, id });
+    });
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    dataDir: opts.dataDir,
+    logFile,
+    adminAuth: opts.adminAuth ?? `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+    peakRss: () => peak,
+    windowPeak: () => window,
+    resetPeak: () => {
+      window = 0;
+    },
+    vmHwm: () => (exited ? hwm : readVmHwm(child.pid as number)),
+    stats: async () => (await ask('stats')) as unknown as ServerStats,
+    sweep: async () => (await ask('sweep')).ms as number,
+    stop: async () => {
+      if (exited) return;
+      hwm = readVmHwm(child.pid as number);
+      const closed = ask('close').catch(() => undefined);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await Promise.race([closed.then(() => exit), exit]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
+  } catch {
+    return '';
+  }
+}

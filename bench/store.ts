@@ -1,0 +1,117 @@
+/**
+ * Direct store access for the bench: preloading "sent" messages (CHT-shaped data_record docs
+ * plus their `sms-gateway-ref:` index docs) and reading the end state back. The bench opens the
+ * embedded LevelDB only while the server process is not running (LevelDB takes a lock), through
+ * the same openDatabases() the server uses.
+ */
+import crypto from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { openDatabases, type Databases, type Db } from '../shared-libs/couch/index.js';
+import type { MessageDoc } from '../shared-libs/task-utils/types.js';
+import { gatewayRefDocId } from '../api/src/services/messaging/gateway-refs.js';
+
+export interface SentMessage {
+  ref: string;
+  docId: string;
+  uuid: string;
+  to: string;
+}
+
+/** A valid Kenyan (Safaricom 071x) number, distinct for i < 10^7. */
+export const kenyanNumber = (i: number): string => `+25471${String(i % 10_000_000).padStart(7, '0')}`;
+
+/** An AT-looking message id (`ATXid_` + 32 hex), random-looking but reproducible. */
+export const atRef = (i: number): string => `ATXid_${crypto.createHash('md5').update(`bench-ref-${i}`).digest('hex')}`;
+
+export function openStore(opts: { dataDir: string; couchUrl?: string }): Promise<Databases> {
+  return openDatabases({ dataDir: opts.dataDir, couchUrl: opts.couchUrl });
+}
+
+/** Writes n sent messages and their gateway-ref index docs, 1,000 docs per bulkDocs. */
+export async function preloadSent(db: Db, n: number): Promise<SentMessage[]> {
+  const out: SentMessage[] = [];
+  const base = Date.now() - 3600_000;
+  const CHUNK = 1000;
+  for (let start = 0; start < n; start += CHUNK / 2) {
+    const docs: object[] = [];
+    for (let i = start; i < Math.min(n, start + CHUNK / 2); i++) {
+      const ref = atRef(i);
+      const uuid = uuidv7();
+      const to = kenyanNumber(i);
+      const t = new Date(base + i);
+      const doc: MessageDoc = {
+        _id: uuidv7(),
+        type: 'data_record',
+        form: null,
+        kujua_message: true,
+        sent_by: 'bench',
+        reported_date: t.getTime(),
+        errors: [],
+        tasks: [
+          {
+            messages: [{ uuid, to, message: `Bench preload message ${i}: please visit the clinic on Tuesday.` }],
+            state: 'sent',
+            state_details: 'Sent',
+            gateway_ref: ref,
+            attempts: 1,
+            cost: 'KES 0.8000',
+            message_parts: 1,
+            state_history: [
+              { state: 'pending', timestamp: t.toISOString() },
+              { state: 'sent', state_details: 'Sent', timestamp: new Date(t.getTime() + 80).toISOString() },
+            ],
+          },
+        ],
+      };
+      docs.push(doc, {
+        _id: gatewayRefDocId(ref),
+        type: 'sms_gateway_ref',
+        gateway_ref: ref,
+        doc_id: doc._id,
+        uuid,
+        created: new Date(t.getTime() + 80).toISOString(),
+      });
+      out.push({ ref, docId: doc._id, uuid, to });
+    }
+    const res = await db.bulkDocs(docs);
+    const failed = res.filter((r) => 'error' in r && r.error);
+    if (failed.length) throw new Error(`preload: ${failed.length} docs failed to write`);
+  }
+  return out;
+}
+
+/** Reads docs by id (chunks of 1,000); missing ids are left out. */
+export async function readDocs(db: Db, ids: string[]): Promise<MessageDoc[]> {
+  const docs: MessageDoc[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const res = await db.allDocs({ keys: ids.slice(i, i + 1000), include_docs: true });
+    for (const row of res.rows) {
+      if ('doc' in row && row.doc) docs.push(row.doc as unknown as MessageDoc);
+    }
+  }
+  return docs;
+}
+
+/** Every outgoing message doc (kujua_message) in the store, paged through allDocs. */
+export async function allOutgoing(db: Db): Promise<MessageDoc[]> {
+  const docs: MessageDoc[] = [];
+  let startkey: string | undefined;
+  for (;;) {
+    const res = await db.allDocs({ include_docs: true, limit: 1001, ...(startkey ? { startkey } : {}) });
+    const rows = res.rows;
+    const page = rows.length > 1000 ? rows.slice(0, 1000) : rows;
+    for (const row of page) {
+      const doc = row.doc as unknown as MessageDoc | undefined;
+      if (doc && doc.kujua_message) docs.push(doc);
+    }
+    if (rows.length <= 1000) break;
+    startkey = rows[1000]?.id;
+  }
+  return docs;
+}
+
+/** Counts docs whose id starts with `prefix` (allDocs key range, no docs read). */
+export async function countPrefix(db: Db, prefix: string): Promise<number> {
+  const res = await db.allDocs({ startkey: prefix, endkey: `${prefix}\ufff0` });
+  return res.rows.length;
+}
