@@ -17,8 +17,14 @@ export interface SentMessage {
   to: string;
 }
 
-/** A valid Kenyan (Safaricom 071x) number, distinct for i < 10^7. */
-export const kenyanNumber = (i: number): string => `+25471${String(i % 10_000_000).padStart(7, '0')}`;
+/**
+ * A valid Kenyan mobile number (+254 71…), distinct for i < 10^6. The tens digit is always 1, so
+ * the simulator's "magic" endings (40x, 50x, 59x: refusals, transient errors) never occur.
+ */
+export function kenyanNumber(i: number): string {
+  const s = String(i % 1_000_000).padStart(6, '0');
+  return `+25471${s.slice(0, 5)}1${s.slice(5)}`;
+}
 
 /** An AT-looking message id (`ATXid_` + 32 hex), random-looking but reproducible. */
 export const atRef = (i: number): string => `ATXid_${crypto.createHash('md5').update(`bench-ref-${i}`).digest('hex')}`;

@@ -53,6 +53,15 @@ function classifyHttp(status: number, text: string): SendError {
   return new SendError('final', `http_${status}`, `AT refused the request (HTTP ${status})${snippet ? `: ${snippet}` : ''}`);
 }
 
+function hasRecipients(text: string): boolean {
+  try {
+    const r = (JSON.parse(text) as { SMSMessageData?: { Recipients?: unknown } } | null)?.SMSMessageData?.Recipients;
+    return Array.isArray(r) && r.some((x) => typeof x === 'object' && x !== null);
+  } catch {
+    return false;
+  }
+}
+
 /** Maps one 2xx body onto the batch; exported for the table-driven spec. */
 export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOutcome[] {
   let parsed: unknown;
@@ -145,6 +154,10 @@ export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<At
       new SendError('retryable', timedOut ? 'timeout' : (e.code ?? 'network_error'), timedOut ? `No answer from AT within ${ctx.timeoutMs} ms` : `Could not reach AT: ${e.message ?? String(err)}`),
     );
   }
-  if (status < 200 || status >= 300) return failAll(batch, classifyHttp(status, text));
+  if (status < 200 || status >= 300) {
+    // AT answers HTTP 409 with the usual JSON body in Nigeria's promotional window (reference
+    // §1.4): when a non-2xx answer still carries per-recipient results, those decide.
+    return hasRecipients(text) ? mapResponse(batch, text) : failAll(batch, classifyHttp(status, text));
+  }
   return mapResponse(batch, text);
 }

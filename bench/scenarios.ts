@@ -1,0 +1,373 @@
+/**
+ * The three benchmark scenarios. Each starts a fresh server process on a fresh temporary
+ * DATA_DIR (and, for CouchDB mode, a fresh database), drives it only through the public HTTP API
+ * and the AT simulator, then stops it and reads the end state from the store.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startSimulator, type Simulator } from '../shared-libs/at-simulator/index.js';
+import { startServer, type ServerProcess } from './child.js';
+import { api, closedLoop, sleep, summarize, waitUntil, type Summary } from './load.js';
+import type { BenchCouch } from './pouchdb-server.js';
+import { allOutgoing, countPrefix, kenyanNumber, openStore, preloadSent, readDocs } from './store.js';
+
+export const AT_KEY = 'sandbox-api-key';
+export const INCOMING_KEY = 'bench-incoming-key-0123456789';
+
+export interface Storage {
+  kind: 'embedded' | 'couchdb';
+  couch?: BenchCouch;
+}
+
+export interface ScenarioBase {
+  store: string;
+  /** Highest 100 ms RSS sample over the server process's whole life (start-up included). */
+  peakRssBytes: number;
+  /** Highest sample while the load ran (DLR: after the start-up sweep). */
+  loadPeakRssBytes?: number;
+  vmHwmBytes?: number;
+  serverCpuMs: number;
+  startupSweepMs?: number;
+  wallMs: number;
+  logFile: string;
+}
+
+export function tempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `cht-sms-bench-${label}-`));
+}
+
+const storeLabel = (s: Storage): string => (s.kind === 'embedded' ? 'embedded (LevelDB)' : 'pouchdb-server (HTTP)');
+
+let dbCounter = 0;
+
+async function launch(storage: Storage, label: string, sim: Simulator, cpuProf: boolean): Promise<{ server: ServerProcess; dataDir: string; couchUrl?: string }> {
+  const dataDir = tempDir(label);
+  const couchUrl = storage.kind === 'couchdb' && storage.couch ? `${storage.couch.adminUrl}/bench${++dbCounter}x${process.pid}` : undefined;
+  const server = await startServer({
+    dataDir,
+    couchUrl,
+    atApiUrl: sim.url,
+    adminAuth: storage.kind === 'couchdb' ? storage.couch?.adminAuth : undefined,
+    execArgv: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`] : [],
+  });
+  return { server, dataDir, couchUrl };
+}
+
+async function configure(server: ServerProcess, opts: { outgoing: boolean; concurrency: number }): Promise<void> {
+  await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY);
+  await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY);
+  if (opts.outgoing) {
+    await api(server, 'PUT', '/api/v1/settings', {
+      sms: { outgoing_service: 'africas-talking', africas_talking: { username: 'sandbox' }, dispatch: { concurrency: opts.concurrency } },
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Outgoing
+// ---------------------------------------------------------------------------------------------
+
+export interface OutgoingResult extends ScenarioBase {
+  concurrency: number;
+  backlog: {
+    n: number;
+    postMs: number;
+    drainMs: number;
+    msgsPerSec: number;
+    latency: Summary;
+  };
+  paced: {
+    n: number;
+    ratePerSec: number;
+    latency: Summary;
+    lastSentAfterLastPostMs: number;
+  };
+  atRequests: number;
+  duplicates: number;
+  finalSent: number;
+  finalTotal: number;
+  notSent: Record<string, number>;
+}
+
+const outgoingText = (run: string, i: number): string => `${run} ${i}: your next clinic visit is on Tuesday, bring the child's card.`;
+
+export async function outgoingScenario(storage: Storage, opts: { n: number; pacedN: number; pacedRate: number; concurrency: number; cpuProf: boolean }): Promise<OutgoingResult> {
+  const wall0 = performance.now();
+  const sim = await startSimulator({ latencyMs: 50, reports: { enabled: false }, maxRecords: 1_000_000 });
+  const { server, couchUrl, dataDir } = await launch(storage, storage.kind === 'embedded' ? 'outgoing' : 'outgoing-couch', sim, opts.cpuProf);
+  try {
+    await configure(server, { outgoing: true, concurrency: opts.concurrency });
+    const startupSweepMs = await server.sweep();
+    const cpu0 = (await server.stats()).cpuMs;
+    const okSent = (): number => sim.sent().reduce((n, r) => n + (r.httpStatus === 201 ? 1 : 0), 0);
+    const idle = async (): Promise<boolean> => {
+      const s = (await server.stats()).dispatcher;
+      return s.known === 0 && s.inFlight === 0 && s.claimedWaiting === 0;
+    };
+
+    // Backlog: n messages queued as fast as the API takes them (requests of 1,000).
+    const t0 = performance.now();
+    for (let start = 0; start < opts.n; start += 1000) {
+      const items = [];
+      for (let i = start; i < Math.min(opts.n, start + 1000); i++) items.push({ to: kenyanNumber(i), message: outgoingText('Backlog', i) });
+      await api(server, 'POST', '/api/v1/messages', items);
+    }
+    const postMs = performance.now() - t0;
+    const drained = await waitUntil(async () => okSent() >= opts.n && (await idle()), 240_000, 10);
+    const drainMs = performance.now() - t0;
+    if (!drained) throw new Error(`outgoing: only ${okSent()} of ${opts.n} sent within 240 s`);
+
+    // Paced: one message per request at pacedRate/s, what "how soon after queueing" means.
+    const tp = performance.now();
+    const posts: Promise<unknown>[] = [];
+    for (let i = 0; i < opts.pacedN; i++) {
+      const due = tp + (i * 1000) / opts.pacedRate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      posts.push(api(server, 'POST', '/api/v1/messages', { to: kenyanNumber(500_000 + i), message: outgoingText('Paced', i) }));
+    }
+    await Promise.all(posts);
+    const lastPost = Date.now();
+    const pacedDone = await waitUntil(async () => okSent() >= opts.n + opts.pacedN && (await idle()), 60_000, 10);
+    if (!pacedDone) throw new Error(`outgoing (paced): only ${okSent() - opts.n} of ${opts.pacedN} sent within 60 s`);
+    const cpu1 = (await server.stats()).cpuMs;
+    await server.stop();
+
+    // End state, read from the store itself.
+    const sent = sim.sent().filter((r) => r.httpStatus === 201);
+    const store = await openStore({ dataDir, couchUrl });
+    const docs = await allOutgoing(store.medic);
+    await store.close();
+    const created = new Map<string, number>();
+    const notSent: Record<string, number> = {};
+    let finalSent = 0;
+    for (const d of docs) {
+      const task = d.tasks?.[0];
+      const msg = task?.messages?.[0];
+      if (msg) created.set(msg.message, d.reported_date);
+      if (task?.state === 'sent') finalSent++;
+      else notSent[String(task?.state)] = (notSent[String(task?.state)] ?? 0) + 1;
+    }
+    const perMessage = new Map<string, number>();
+    const backlogLat: number[] = [];
+    const pacedLat: number[] = [];
+    let lastPacedAt = 0;
+    for (const r of sent) {
+      for (const to of r.to) {
+        const key = `${to}|${r.message}`;
+        perMessage.set(key, (perMessage.get(key) ?? 0) + 1);
+      }
+      const c = created.get(r.message);
+      if (c === undefined) continue;
+      if (r.message.startsWith('Backlog ')) backlogLat.push(r.at - c);
+      else {
+        pacedLat.push(r.at - c);
+        lastPacedAt = Math.max(lastPacedAt, r.at);
+      }
+    }
+    const duplicates = [...perMessage.values()].reduce((n, c) => n + (c - 1), 0);
+    return {
+      store: storeLabel(storage),
+      concurrency: opts.concurrency,
+      backlog: { n: opts.n, postMs, drainMs, msgsPerSec: (opts.n / drainMs) * 1000, latency: summarize(backlogLat) },
+      paced: { n: opts.pacedN, ratePerSec: opts.pacedRate, latency: summarize(pacedLat), lastSentAfterLastPostMs: lastPacedAt - lastPost },
+      atRequests: sent.length,
+      duplicates,
+      finalSent,
+      finalTotal: docs.length,
+      notSent,
+      peakRssBytes: server.peakRss(),
+      vmHwmBytes: server.vmHwm(),
+      serverCpuMs: cpu1 - cpu0,
+      startupSweepMs,
+      wallMs: performance.now() - wall0,
+      logFile: server.logFile,
+    };
+  } finally {
+    await server.stop();
+    await sim.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Delivery reports
+// ---------------------------------------------------------------------------------------------
+
+export interface DlrResult extends ScenarioBase {
+  storeSize: number;
+  reports: number;
+  concurrency: number;
+  preloadMs: number;
+  ms: number;
+  perSec: number;
+  latency: Summary;
+  non200: number;
+  savedOne: number;
+  delivered: number;
+}
+
+/** A reproducible shuffle, so the reports hit the store in no particular key order. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  let s = seed >>> 0;
+  const rnd = (): number => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+export async function dlrScenario(opts: { storeSize: number; reports: number; concurrency: number; cpuProf: boolean }): Promise<DlrResult> {
+  const wall0 = performance.now();
+  const label = `dlr-${opts.storeSize}`;
+  const dataDir = tempDir(label);
+  // Preload while no server holds the LevelDB lock.
+  const p0 = performance.now();
+  const preStore = await openStore({ dataDir });
+  const messages = await preloadSent(preStore.medic, opts.storeSize);
+  await preStore.close();
+  const preloadMs = performance.now() - p0;
+
+  const sim = await startSimulator({ reports: { enabled: false } });
+  const server = await startServer({
+    dataDir,
+    atApiUrl: sim.url,
+    execArgv: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`] : [],
+  });
+  try {
+    await configure(server, { outgoing: true, concurrency: 32 });
+    // The start-up sweep reads the outbox view; on a preloaded store that builds the index.
+    const startupSweepMs = await server.sweep();
+    server.resetPeak();
+    const step = Math.max(1, Math.floor(messages.length / opts.reports));
+    const targets = shuffle(
+      messages.filter((_, i) => i % step === 0).slice(0, opts.reports),
+      opts.storeSize,
+    );
+    const bodies = targets.map((m) =>
+      new URLSearchParams({ id: m.ref, status: 'Success', phoneNumber: m.to, networkCode: '63902', retryCount: '0' }).toString(),
+    );
+    const cpu0 = (await server.stats()).cpuMs;
+    const res = await closedLoop(`${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`, bodies, opts.concurrency);
+    const cpu1 = (await server.stats()).cpuMs;
+    const windowPeak = server.windowPeak();
+    await server.stop();
+
+    const store = await openStore({ dataDir });
+    const docs = await readDocs(store.medic, targets.map((t) => t.docId));
+    await store.close();
+    const delivered = docs.filter((d) => d.tasks?.[0]?.state === 'delivered').length;
+    const savedOne = res.bodies.filter((b) => (b as { saved?: number } | null)?.saved === 1).length;
+    const non200 = [...res.statuses.entries()].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0) + res.errors;
+    return {
+      store: 'embedded (LevelDB)',
+      storeSize: opts.storeSize,
+      reports: bodies.length,
+      concurrency: opts.concurrency,
+      preloadMs,
+      ms: res.ms,
+      perSec: (bodies.length / res.ms) * 1000,
+      latency: summarize(res.latencies),
+      non200,
+      savedOne,
+      delivered,
+      peakRssBytes: server.peakRss(),
+      loadPeakRssBytes: windowPeak,
+      vmHwmBytes: server.vmHwm(),
+      serverCpuMs: cpu1 - cpu0,
+      startupSweepMs,
+      wallMs: performance.now() - wall0,
+      logFile: server.logFile,
+    };
+  } finally {
+    await server.stop();
+    await sim.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Incoming
+// ---------------------------------------------------------------------------------------------
+
+export interface IncomingResult extends ScenarioBase {
+  unique: number;
+  duplicates: number;
+  requests: number;
+  concurrency: number;
+  ms: number;
+  reqPerSec: number;
+  storedPerSec: number;
+  latency: Summary;
+  non200: number;
+  saved1: number;
+  saved0: number;
+  stored: number;
+}
+
+export async function incomingScenario(opts: { unique: number; duplicateEvery: number; concurrency: number; cpuProf: boolean }): Promise<IncomingResult> {
+  const wall0 = performance.now();
+  const sim = await startSimulator({ reports: { enabled: false } });
+  const { server, dataDir } = await launch({ kind: 'embedded' }, 'incoming', sim, opts.cpuProf);
+  try {
+    await configure(server, { outgoing: false, concurrency: 32 });
+    const startupSweepMs = await server.sweep();
+    const bodies: string[] = [];
+    let duplicates = 0;
+    for (let i = 0; i < opts.unique; i++) {
+      const body = new URLSearchParams({
+        id: crypto.randomUUID(),
+        from: kenyanNumber(i),
+        text: `VISIT ${i} child seen at home, temperature normal`,
+        to: '40000',
+        date: new Date().toISOString().replace('T', ' ').slice(0, 19),
+        linkId: crypto.randomUUID(),
+        networkCode: '63902',
+      }).toString();
+      bodies.push(body);
+      // The retry is queued right behind its original, so the two are usually in flight together.
+      if (i % opts.duplicateEvery === opts.duplicateEvery - 1) {
+        bodies.push(body);
+        duplicates++;
+      }
+    }
+    const cpu0 = (await server.stats()).cpuMs;
+    const res = await closedLoop(`${server.url}/api/v1/sms/africastalking/incoming-messages?key=${INCOMING_KEY}`, bodies, opts.concurrency);
+    const cpu1 = (await server.stats()).cpuMs;
+    await server.stop();
+    const store = await openStore({ dataDir });
+    const stored = await countPrefix(store.medic, 'sms-in:');
+    await store.close();
+    const saved = (v: number): number => res.bodies.filter((b) => (b as { saved?: number } | null)?.saved === v).length;
+    const non200 = [...res.statuses.entries()].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0) + res.errors;
+    return {
+      store: 'embedded (LevelDB)',
+      unique: opts.unique,
+      duplicates,
+      requests: bodies.length,
+      concurrency: opts.concurrency,
+      ms: res.ms,
+      reqPerSec: (bodies.length / res.ms) * 1000,
+      storedPerSec: (stored / res.ms) * 1000,
+      latency: summarize(res.latencies),
+      non200,
+      saved1: saved(1),
+      saved0: saved(0),
+      stored,
+      peakRssBytes: server.peakRss(),
+      vmHwmBytes: server.vmHwm(),
+      serverCpuMs: cpu1 - cpu0,
+      startupSweepMs,
+      wallMs: performance.now() - wall0,
+      logFile: server.logFile,
+    };
+  } finally {
+    await server.stop();
+    await sim.close();
+  }
+}
