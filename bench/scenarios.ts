@@ -35,8 +35,13 @@ export interface ScenarioBase {
   logFile: string;
 }
 
+/** Every temporary folder this run made, for the clean-up at the end. */
+export const tempDirs: string[] = [];
+
 export function tempDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `cht-sms-bench-${label}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cht-sms-bench-${label}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 const storeLabel = (s: Storage): string => (s.kind === 'embedded' ? 'embedded (LevelDB)' : 'pouchdb-server (HTTP)');

@@ -36,7 +36,7 @@ export interface MessageView {
   delivery_reports?: Array<{ status: string; applied: boolean }>;
 }
 
-export async function configureAt(server: TestServer, sim: Simulator, sms: Record<string, unknown> = {}): Promise<void> {
+export async function configureAt(server: Pick<TestServer, 'url' | 'adminAuth'>, sim: Simulator, sms: Record<string, unknown> = {}): Promise<void> {
   sim.configure({
     accounts: [{ username: 'sandbox', apiKey: AT_KEY }],
     dlrUrl: `${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`,

@@ -1,0 +1,30 @@
+/**
+ * GET /api/v2/monitoring, unauthenticated as in CHT ("No authentication is required", cht-sms.md
+ * §1.13): monitoring tools poll it without credentials. Only counts and states are exposed,
+ * never numbers or texts. CHT's other v2 sections (sentinel backlog, replication, users) have no
+ * counterpart here; `messaging.outgoing` keeps CHT's shape with #9002 fixed (see the service).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ChannelState } from '../services/messaging/circuit.js';
+import type { MonitoringService } from '../services/monitoring.js';
+
+export interface MonitoringRouteDeps {
+  version: string;
+  monitoring: MonitoringService;
+  channelState: () => ChannelState;
+  now: () => Date;
+}
+
+export function monitoringRoutes(app: FastifyInstance, deps: MonitoringRouteDeps): void {
+  app.get('/api/v2/monitoring', async () => {
+    const m = deps.monitoring;
+    const [total, sevenDays, lastHundred, sms] = await Promise.all([m.total(), m.sevenDays(), m.lastHundred(), m.smsFigures()]);
+    return {
+      // CHT's shapes: version {app, node, couchdb}, date {current, uptime} (no CouchDB version here).
+      version: { app: deps.version, node: process.version },
+      date: { current: deps.now().getTime(), uptime: process.uptime() },
+      messaging: { outgoing: { total, seven_days: sevenDays, last_hundred: lastHundred } },
+      sms: { channel: deps.channelState(), ...sms },
+    };
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * `npm run bench`: the four benchmarks of issue 4, one table at the end. Asserts nothing about
+ * time; a scenario that cannot complete (e.g. messages never sent) is reported as an error row.
+ *
+ * Environment (all optional):
+ *   BENCH_SCALE=0.1      scale every count (quick check; default 1)
+ *   BENCH_ONLY=outgoing,dlr,incoming,couch   run only these parts
+ *   BENCH_CONCURRENCY=32 the outbox's dispatch.concurrency setting for the outgoing runs
+ *   BENCH_CPU_PROF=1     run each server with --cpu-prof (profiles under BENCH_CPU_PROF_DIR or its DATA_DIR)
+ *   BENCH_KEEP=1         keep the temporary DATA_DIRs (server.log is in each)
+ *   BENCH_LOG_LEVEL=info the server's LOG_LEVEL (default info, as in production)
+ *   BENCH_JSON=path      also write the raw results as JSON
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { mb } from './load.js';
+import { startCouch } from './pouchdb-server.js';
+import { dlrScenario, incomingScenario, outgoingScenario, tempDirs, type DlrResult, type IncomingResult, type OutgoingResult } from './scenarios.js';
+import { fmt, renderTable, yesNo, type Row } from './table.js';
+
+const scale = Number(process.env.BENCH_SCALE ?? '1') || 1;
+const only = new Set((process.env.BENCH_ONLY ?? 'outgoing,couch,dlr,incoming').split(',').map((s) => s.trim()));
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
+const cpuProf = process.env.BENCH_CPU_PROF === '1';
+const n = (x: number): number => Math.max(10, Math.round(x * scale));
+
+const RSS_TARGET_MB = 300;
+
+interface Results {
+  outgoing: OutgoingResult[];
+  dlr: DlrResult[];
+  incoming?: IncomingResult;
+  errors: Array<{ scenario: string; error: string }>;
+}
+
+async function step<T>(name: string, results: Results, fn: () => Promise<T>): Promise<T | undefined> {
+  const t0 = performance.now();
+  process.stderr.write(`bench: ${name}…\n`);
+  try {
+    const r = await fn();
+    process.stderr.write(`bench: ${name} done in ${fmt((performance.now() - t0) / 1000, 1)} s\n`);
+    return r;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`bench: ${name} FAILED: ${msg}\n`);
+    results.errors.push({ scenario: name, error: msg });
+    return undefined;
+  }
+}
+
+function cleanupTemp(): void {
+  if (process.env.BENCH_KEEP === '1') return;
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const results: Results = { outgoing: [], dlr: [], errors: [] };
+  const outgoingOpts = { n: n(5000), pacedN: n(500), pacedRate: 100, concurrency, cpuProf };
+
+  if (only.has('outgoing')) {
+    const r = await step('1. outgoing, embedded store', results, () => outgoingScenario({ kind: 'embedded' }, outgoingOpts));
+    if (r) results.outgoing.push(r);
+  }
+  if (only.has('couch')) {
+    const couch = await startCouch();
+    try {
+      const r = await step('1. outgoing, pouchdb-server', results, () => outgoingScenario({ kind: 'couchdb', couch }, outgoingOpts));
+      if (r) results.outgoing.push(r);
+    } finally {
+      await couch.close();
+    }
+  }
+  if (only.has('dlr')) {
+    for (const size of [n(10_000), n(100_000)]) {
+      const r = await step(`2. delivery reports, store of ${size}`, results, () => dlrScenario({ storeSize: size, reports: n(10_000), concurrency: 32, cpuProf }));
+      if (r) results.dlr.push(r);
+    }
+  }
+  if (only.has('incoming')) {
+    const r = await step('3. incoming', results, () => incomingScenario({ unique: n(10_000), duplicateEvery: 10, concurrency: 32, cpuProf }));
+    if (r) results.incoming = r;
+  }
+  const totalMs = performance.now() - t0;
+
+  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ scale, concurrency, totalMs, ...results }, null, 2));
+  cleanupTemp();
+  print(results, totalMs);
+}
+
+function print(results: Results, totalMs: number): void {
+  const rows: Row[] = [];
+  const add = (scenario: string, store: string, figure: string, value: string, target: string, met: string, anchor: string): void => {
+    rows.push([scenario, store, figure, value, target, met, anchor]);
+  };
+
+  for (const o of results.outgoing) {
+    const s = o.store;
+    const scen = '1 outgoing';
+    add(scen, s, `backlog of ${fmt(o.backlog.n)}: messages/s, first POST → all sent`, fmt(o.backlog.msgsPerSec, 1), '≥ 300', yesNo(o.backlog.msgsPerSec >= 300), '0.42 (60 s timer); 15.1 back-to-back');
+    add(scen, s, 'backlog: pending→request p50 / p99 ms', `${fmt(o.backlog.latency.p50)} / ${fmt(o.backlog.latency.p99)}`, 'info (queue position)', '-', 'up to 60,000 + queue (25/min)');
+    add(scen, s, `paced ${fmt(o.paced.n)} at ${o.paced.ratePerSec}/s: pending→request p50 / p99 ms`, `${fmt(o.paced.latency.p50)} / ${fmt(o.paced.latency.p99)}`, 'p50 < 100', yesNo(o.paced.latency.p50 < 100), '0–60,000 (timer) + 1,581 tick');
+    add(scen, s, 'duplicate SMS sent (same number + text twice)', fmt(o.duplicates), '0', yesNo(o.duplicates === 0), '0 back-to-back; 243 in 20 s when ticks overlap');
+    add(scen, s, 'end state: tasks `sent` in the store', `${fmt(o.finalSent)} / ${fmt(o.finalTotal)}`, 'all', yesNo(o.finalSent === o.backlog.n + o.paced.n && o.finalTotal === o.finalSent), '2,000 / 2,000');
+    add(scen, s, 'server peak RSS MB', fmt(mb(o.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(o.peakRssBytes) < RSS_TARGET_MB), '-');
+  }
+  for (const d of results.dlr) {
+    const scen = `2 DLR, store ${fmt(d.storeSize)}`;
+    add(scen, d.store, `${fmt(d.reports)} reports at C=${d.concurrency}: reports/s`, fmt(d.perSec, 1), '≥ 1,000', yesNo(d.perSec >= 1000), d.storeSize >= 50_000 ? '34.2 (50k docs, C=16)' : '31.0 (10k docs, C=16)');
+    add(scen, d.store, 'latency p50 / p99 ms', `${fmt(d.latency.p50, 1)} / ${fmt(d.latency.p99, 1)}`, 'info', '-', d.storeSize >= 50_000 ? '454 / 782' : '499 / 974');
+    add(scen, d.store, 'ended `delivered` (read from the store)', `${fmt(d.delivered)} / ${fmt(d.reports)}`, 'all', yesNo(d.delivered === d.reports && d.non200 === 0), '4,000 / 4,000');
+    add(scen, d.store, 'server peak RSS MB (whole life / during load)', `${fmt(mb(d.peakRssBytes))} / ${fmt(mb(d.loadPeakRssBytes ?? 0))}`, `< ${RSS_TARGET_MB}`, yesNo(mb(d.peakRssBytes) < RSS_TARGET_MB), '-');
+  }
+  if (results.dlr.length === 2) {
+    const [small, big] = results.dlr as [DlrResult, DlrResult];
+    const ratio = big.perSec / small.perSec;
+    add('2 DLR ratio', small.store, `reports/s ${fmt(big.storeSize)} ÷ ${fmt(small.storeSize)}`, fmt(ratio, 2), '≥ 0.7', yesNo(ratio >= 0.7), '1.10 (50k ÷ 10k, C=16)');
+  }
+  const inc = results.incoming;
+  if (inc) {
+    const scen = '3 incoming';
+    add(scen, inc.store, `${fmt(inc.unique)} + ${fmt(inc.duplicates)} retries at C=${inc.concurrency}: requests/s`, fmt(inc.reqPerSec, 1), '≥ 1,000', yesNo(inc.reqPerSec >= 1000), '32.7 req/s (C=16)');
+    add(scen, inc.store, 'unique messages stored /s', fmt(inc.storedPerSec, 1), '≥ 1,000', yesNo(inc.storedPerSec >= 1000), '32.5 stored/s');
+    add(scen, inc.store, 'latency p50 / p99 ms', `${fmt(inc.latency.p50, 1)} / ${fmt(inc.latency.p99, 1)}`, 'info', '-', '447 / 1,242');
+    add(scen, inc.store, 'duplicate records (sms-in: docs − unique ids)', fmt(inc.stored - inc.unique), '0', yesNo(inc.stored === inc.unique && inc.saved0 === inc.duplicates && inc.non200 === 0), '480 of 500 retried ids stored twice');
+    add(scen, inc.store, 'server peak RSS MB', fmt(mb(inc.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(inc.peakRssBytes) < RSS_TARGET_MB), '-');
+  }
+  const peaks = [...results.outgoing, ...results.dlr, ...(inc ? [inc] : [])].map((r) => mb(r.peakRssBytes));
+  if (peaks.length) {
+    const peak = Math.max(...peaks);
+    add('4 memory', 'all runs', 'server peak RSS MB (max of 100 ms samples)', fmt(peak), `< ${RSS_TARGET_MB}`, yesNo(peak < RSS_TARGET_MB), '-');
+  }
+  for (const e of results.errors) add(e.scenario, '-', 'ERROR', e.error.slice(0, 80), '-', 'NO', '-');
+
+  const details: string[] = [];
+  for (const o of results.outgoing) {
+    details.push(
+      `  outgoing, ${o.store}: dispatch.concurrency ${o.concurrency}, AT latency 50 ms; queueing ${fmt(o.backlog.n)} took ${fmt(o.backlog.postMs)} ms; ` +
+        `drained in ${fmt(o.backlog.drainMs)} ms; ${fmt(o.atRequests)} AT requests; paced p90 ${fmt(o.paced.latency.p90)} ms, max ${fmt(o.paced.latency.max)} ms; ` +
+        `server CPU ${fmt(o.serverCpuMs / (o.backlog.n + o.paced.n), 2)} ms/msg; VmHWM ${fmt(mb(o.vmHwmBytes ?? 0))} MB` +
+        (Object.keys(o.notSent).length ? `; not sent: ${JSON.stringify(o.notSent)}` : ''),
+    );
+  }
+  for (const d of results.dlr) {
+    details.push(
+      `  DLR, ${fmt(d.storeSize)} docs: preload ${fmt(d.preloadMs / 1000, 1)} s, start-up sweep (outbox view build) ${fmt((d.startupSweepMs ?? 0) / 1000, 1)} s, ` +
+        `run ${fmt(d.ms / 1000, 1)} s, p90 ${fmt(d.latency.p90, 1)} ms, max ${fmt(d.latency.max, 1)} ms, saved:1 ${fmt(d.savedOne)}, non-200 ${d.non200}, ` +
+        `server CPU ${fmt(d.serverCpuMs / d.reports, 2)} ms/report; VmHWM ${fmt(mb(d.vmHwmBytes ?? 0))} MB`,
+    );
+  }
+  if (inc) {
+    details.push(
+      `  incoming: ${fmt(inc.requests)} requests in ${fmt(inc.ms / 1000, 1)} s, saved:1 ${fmt(inc.saved1)}, saved:0 ${fmt(inc.saved0)}, non-200 ${inc.non200}, ` +
+        `sms-in docs ${fmt(inc.stored)}, p90 ${fmt(inc.latency.p90, 1)} ms, max ${fmt(inc.latency.max, 1)} ms, server CPU ${fmt(inc.serverCpuMs / inc.requests, 2)} ms/request; VmHWM ${fmt(mb(inc.vmHwmBytes ?? 0))} MB`,
+    );
+  }
+
+  console.log('');
+  console.log(`CHT SMS server benchmarks (issue 4) — ${os.cpus().length} cores, Node ${process.version}${scale !== 1 ? `, BENCH_SCALE=${scale}` : ''}`);
+  console.log('');
+  console.log(renderTable(['scenario', 'store', 'figure', 'value', 'target', 'met?', 'CHT anchor'], rows));
+  console.log('');
+  console.log('Notes:');
+  console.log('  * pending→request = the simulator\'s arrival time of the AT request minus the message\'s creation time (its doc\'s reported_date).');
+  console.log('    "backlog": all messages are queued at once, so a message waits for every one queued before it; p50 ≈ half the drain time');
+  console.log('    and measures throughput, not promptness. "paced": one message per POST at a steady rate the server can keep up with; this is');
+  console.log('    "how soon after queueing does a message go out" (CHT: at the next 60 s tick, 25 per tick).');
+  console.log('  * The server runs as its own process (RSS sampled every 100 ms over IPC); the simulator and load generator share the 2 cores with it.');
+  console.log('  * CHT anchor: CHT-core\'s own code against pouchdb-server on this machine (shared/reference/cht-anchor-perf.md); its DLR and incoming');
+  console.log('    figures are at C=16 and are lower bounds for CHT (pouchdb-server was its bottleneck).');
+  console.log('Details:');
+  for (const l of details) console.log(l);
+  console.log('');
+  console.log(`Total bench runtime: ${fmt(totalMs / 1000, 1)} s`);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err);
+  process.exit(1);
+});
