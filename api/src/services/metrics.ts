@@ -1,0 +1,195 @@
+/**
+ * Prometheus metrics (prom-client), one Registry per server instance so two instances in one
+ * process (tests) never share figures. Two kinds:
+ * - events, counted as they happen through the dispatcher / status-update observers and the
+ *   webhook guard (send outcomes, latencies, auth failures);
+ * - database figures, read on scrape (messages by state, oldest pending, parked reports,
+ *   cost): they describe the shared database, so every instance reports the same truth and a
+ *   restart loses nothing.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Task } from '../../../shared-libs/task-utils/types.js';
+import type { SendOutcome } from '../sms/types.js';
+import type { ChannelState } from './messaging/circuit.js';
+import type { DispatchObserver } from './messaging/dispatcher.js';
+import type { StatusUpdateObserver } from './messaging/status-updates.js';
+import type { MonitoringService } from './monitoring.js';
+
+export interface MetricsSources {
+  monitoring: MonitoringService;
+  channelState(): ChannelState;
+  outbox(): { known: number; ready: number; claimedWaiting: number; inFlight: number };
+}
+
+/** 0 closed (sending), 1 open (paused), 0.5 half-open (probing with one message). */
+export const CIRCUIT_VALUE: Record<ChannelState['state'], number> = { closed: 0, open: 1, 'half-open': 0.5 };
+
+/** First hand-over to the network: where "time to delivery" starts. */
+const SENT_STATES = new Set(['sent', 'forwarded-by-gateway']);
+
+/** Seconds from the first `sent`/`forwarded-by-gateway` to the `delivered` entry; undefined if unknown. */
+export function sendToDeliveredSeconds(task: Task): number | undefined {
+  const history = task.state_history ?? [];
+  const sent = history.find((h) => SENT_STATES.has(h.state));
+  const delivered = [...history].reverse().find((h) => h.state === 'delivered');
+  if (!sent || !delivered) return undefined;
+  const s = (Date.parse(delivered.timestamp) - Date.parse(sent.timestamp)) / 1000;
+  return Number.isFinite(s) && s >= 0 ? s : undefined;
+}
+
+export class SmsMetrics {
+  readonly registry = new Registry();
+  private sources?: MetricsSources;
+  private readonly sendOutcomes: Counter<'service' | 'status_code' | 'result'>;
+  private readonly sendSeconds: Histogram<'service'>;
+  private readonly deliveredSeconds: Histogram;
+  private readonly authFailures: Counter<'route'>;
+  private readonly throttled: Counter;
+
+  constructor() {
+    const registers = [this.registry];
+    this.sendOutcomes = new Counter({
+      name: 'sms_send_outcomes_total',
+      help: "Send results per message, by the provider's per-recipient status code (AT: 100, 101, 102, 401, 405, ...) or our error code",
+      labelNames: ['service', 'status_code', 'result'],
+      registers,
+    });
+    this.sendSeconds = new Histogram({
+      name: 'sms_send_duration_seconds',
+      help: 'Time of the provider request that sent a message',
+      labelNames: ['service'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.deliveredSeconds = new Histogram({
+      name: 'sms_send_to_delivered_seconds',
+      help: 'From the first sent/forwarded-by-gateway state to delivered',
+      buckets: [1, 5, 15, 30, 60, 300, 900, 3600, 21600, 86400],
+      registers,
+    });
+    this.authFailures = new Counter({ name: 'sms_webhook_auth_failures_total', help: 'Webhook calls refused for a missing or wrong key', labelNames: ['route'], registers });
+    this.throttled = new Counter({ name: 'sms_webhook_throttled_total', help: 'Webhook calls answered 429 after repeated key failures from one address', registers });
+
+    const byState = new Gauge({
+      name: 'sms_messages',
+      help: 'Outgoing messages by state (read from the database on scrape)',
+      labelNames: ['state'],
+      registers,
+      collect: async () => {
+        if (!this.sources) return;
+        const counts = await this.sources.monitoring.byState();
+        byState.reset();
+        for (const [state, n] of Object.entries(counts)) byState.set({ state }, n);
+      },
+    });
+    const outbox = new Gauge({
+      name: 'sms_outbox_messages',
+      help: "This instance's outbox: known (tracked), ready, claimed_waiting (claimed, not yet sent), in_flight (requests)",
+      labelNames: ['stage'],
+      registers,
+      collect: () => {
+        if (!this.sources) return;
+        const s = this.sources.outbox();
+        outbox.set({ stage: 'known' }, s.known);
+        outbox.set({ stage: 'ready' }, s.ready);
+        outbox.set({ stage: 'claimed_waiting' }, s.claimedWaiting);
+        outbox.set({ stage: 'in_flight' }, s.inFlight);
+      },
+    });
+    const oldest = new Gauge({
+      name: 'sms_oldest_pending_age_seconds',
+      help: 'Age of the oldest message waiting to go out (pending or forwarded-to-gateway); 0 when none',
+      registers,
+      collect: async () => {
+        if (this.sources) oldest.set((await this.sources.monitoring.oldestPendingAgeSeconds()) ?? 0);
+      },
+    });
+    const parked = new Gauge({
+      name: 'sms_parked_delivery_reports',
+      help: 'Delivery reports waiting for their send result to be stored',
+      registers,
+      collect: async () => {
+        if (this.sources) parked.set(await this.sources.monitoring.parkedReports());
+      },
+    });
+    const circuit = new Gauge({
+      name: 'sms_channel_circuit_state',
+      help: 'Outgoing channel: 0 closed (sending), 1 open (paused after an account-level refusal), 0.5 half-open (probing)',
+      registers,
+      collect: () => {
+        if (this.sources) circuit.set(CIRCUIT_VALUE[this.sources.channelState().state]);
+      },
+    });
+    const cost = new Gauge({
+      name: 'sms_cost_total',
+      help: "Sum of the providers' reported message costs, by currency (read from the database on scrape)",
+      labelNames: ['currency'],
+      registers,
+      collect: async () => {
+        if (!this.sources) return;
+        const { by_currency } = await this.sources.monitoring.cost();
+        cost.reset();
+        for (const [currency, total] of Object.entries(by_currency)) cost.set({ currency }, total);
+      },
+    });
+  }
+
+  /** Connects the scrape-time sources once the server parts exist. */
+  attach(sources: MetricsSources): void {
+    this.sources = sources;
+  }
+
+  recordSend(serviceId: string, outcome: SendOutcome, ms: number): void {
+    const code = outcome.ok ? (outcome.providerCode ?? 'accepted') : outcome.error.code;
+    const result = outcome.ok ? 'accepted' : outcome.error.kind;
+    this.sendOutcomes.inc({ service: serviceId, status_code: code, result });
+    this.sendSeconds.observe({ service: serviceId }, ms / 1000);
+  }
+
+  readonly dispatchObserver: DispatchObserver = {
+    onSendResult: (serviceId, outcome, ms) => this.recordSend(serviceId, outcome, ms),
+  };
+
+  readonly statusObserver: StatusUpdateObserver = {
+    onOutcome: (_update, outcome, task) => {
+      if (outcome !== 'applied' || task?.state !== 'delivered') return;
+      const s = sendToDeliveredSeconds(task);
+      if (s !== undefined) this.deliveredSeconds.observe(s);
+    },
+  };
+
+  authFailure(route: string): void {
+    this.authFailures.inc({ route });
+  }
+
+  throttledRequest(): void {
+    this.throttled.inc();
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** Calls every observer's hook in turn (metrics plus whatever the caller passed). */
+export function fanOutDispatch(...observers: Array<DispatchObserver | undefined>): DispatchObserver {
+  const list = observers.filter((o): o is DispatchObserver => !!o);
+  return {
+    onClaimed: (...a) => list.forEach((o) => o.onClaimed?.(...a)),
+    onSendResult: (...a) => list.forEach((o) => o.onSendResult?.(...a)),
+    onRecorded: (...a) => list.forEach((o) => o.onRecorded?.(...a)),
+    onChannel: (...a) => list.forEach((o) => o.onChannel?.(...a)),
+  };
+}
+
+export function fanOutStatus(...observers: Array<StatusUpdateObserver | undefined>): StatusUpdateObserver {
+  const list = observers.filter((o): o is StatusUpdateObserver => !!o);
+  return {
+    onOutcome: (...a) => list.forEach((o) => o.onOutcome?.(...a)),
+    onParkedChange: (...a) => list.forEach((o) => o.onParkedChange?.(...a)),
+  };
+}
