@@ -13,6 +13,12 @@ import { installDesignDocs, openDatabases, projectRoot, type Databases } from '.
 import { buildApp } from './app.js';
 import type { Env } from './env.js';
 import { couchAdminAuth, staticAdminAuth, type AdminAuthenticator } from './http/auth.js';
+import { LogPrivacy, privateLogger } from './http/log-privacy.js';
+import { FailureThrottle, retryAfterHeader } from './http/webhook-guard.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { monitoringRoutes } from './routes/monitoring.js';
+import { openapiRoutes } from './routes/openapi.js';
+import { gatewayRoutes } from './routes/sms-gateway.js';
 import { CredentialsService, resolveCredentialKeys } from './services/credentials.js';
 import { Dispatcher, type DispatchObserver } from './services/messaging/dispatcher.js';
 import { DocUpdater } from './services/messaging/doc-updater.js';
@@ -20,6 +26,8 @@ import { GatewayRefIndex } from './services/messaging/gateway-refs.js';
 import { IncomingMessages } from './services/messaging/incoming.js';
 import { OutgoingMessages } from './services/messaging/outgoing.js';
 import { StatusUpdates, type StatusUpdateObserver } from './services/messaging/status-updates.js';
+import { fanOutDispatch, fanOutStatus, SmsMetrics } from './services/metrics.js';
+import { MonitoringService } from './services/monitoring.js';
 import { loadDefaultSettings, SettingsService } from './services/settings.js';
 import { defaultRegistry, type ServiceRegistry } from './sms/registry.js';
 
@@ -34,6 +42,9 @@ export interface Server {
   outgoing: OutgoingMessages;
   incoming: IncomingMessages;
   registry: ServiceRegistry;
+  metrics: SmsMetrics;
+  monitoring: MonitoringService;
+  guard: FailureThrottle;
   /** Set when the embedded admin password was generated on this start (to print once). */
   generatedAdminPassword?: string;
   /** Starts the background work (changes feeds, dispatcher). */
@@ -72,7 +83,11 @@ function embeddedAdmin(env: Env): { password: string; generated?: string } {
 
 export async function compose(opts: ComposeOptions): Promise<Server> {
   const { env } = opts;
-  const logger = opts.logger ?? pino({ level: env.logLevel, base: { service: 'cht-sms' } });
+  // Every log line goes through the privacy redaction; `sms.log_full_content` is read per line.
+  let settingsRef: SettingsService | undefined;
+  const fullContent = (): boolean => settingsRef?.get().sms?.log_full_content === true;
+  const logger = privateLogger(opts.logger ?? pino({ level: env.logLevel, base: { service: 'cht-sms' } }), fullContent);
+  const metrics = new SmsMetrics();
   const now = opts.now ?? (() => new Date());
   const dbs = await openDatabases({ dataDir: env.dataDir, couchUrl: env.couchUrl });
   const written = await installDesignDocs(dbs.medic);
@@ -94,12 +109,13 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     validate: (s) => registry.validate(s),
     logger,
   });
+  settingsRef = settings;
   const keys = await resolveCredentialKeys({ credentialsSecret: env.credentialsSecret, dataDir: env.dataDir, dbs });
   const credentials = new CredentialsService(dbs.vault, keys, logger);
   const updater = new DocUpdater(dbs.medic, logger);
   const refs = new GatewayRefIndex(dbs.medic);
   const outgoing = new OutgoingMessages(dbs.medic);
-  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, opts.statusObserver, (uuid) => outgoing.docIdFor(uuid));
+  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, fanOutStatus(metrics.statusObserver, opts.statusObserver), (uuid) => outgoing.docIdFor(uuid));
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
   const dispatcher = new Dispatcher({
@@ -115,11 +131,15 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     logger,
     env: { atApiUrl: env.atApiUrl },
     now,
-    observer: opts.dispatchObserver,
+    observer: fanOutDispatch(metrics.dispatchObserver, opts.dispatchObserver),
   });
 
+  const monitoring = new MonitoringService(dbs.medic, logger, now);
+  metrics.attach({ monitoring, channelState: () => dispatcher.channelState(), outbox: () => dispatcher.stats() });
+  const guard = new FailureThrottle({ onFailure: (route) => metrics.authFailure(route), onThrottled: () => metrics.throttledRequest() });
+  const version = packageVersion();
   const app = await buildApp({
-    version: packageVersion(),
+    version,
     logger,
     auth,
     settings,
@@ -129,6 +149,14 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     incoming,
     statusUpdates,
     now,
+    guard,
+    extraRoutes: [
+      retryAfterHeader,
+      (a) => gatewayRoutes(a, { auth, settings, registry, incoming, statusUpdates, db: dbs.medic, updater, privacy: new LogPrivacy(fullContent), now }),
+      (a) => monitoringRoutes(a, { version, monitoring, channelState: () => dispatcher.channelState(), now }),
+      (a) => metricsRoutes(a, metrics),
+      openapiRoutes,
+    ],
   });
 
   let closed = false;
@@ -143,6 +171,9 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     outgoing,
     incoming,
     registry,
+    metrics,
+    monitoring,
+    guard,
     generatedAdminPassword,
     start() {
       settings.start();
