@@ -34,6 +34,7 @@ export interface AppDeps {
   /** Extra routes (gateway, monitoring, metrics) registered by their own modules. */
   extraRoutes?: Array<(app: FastifyInstance) => void | Promise<void>>;
   bodyLimit?: number;
+  trustProxy?: boolean | number | string;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -42,7 +43,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Our own access log below redacts `?key=`; fastify's request lines would not.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
-    trustProxy: false,
+    // Off unless TRUST_PROXY says so: behind a proxy every client would share its address (and its throttle).
+    trustProxy: typeof deps.trustProxy === 'number' ? hops(deps.trustProxy) : (deps.trustProxy ?? false),
   });
   registerErrorHandler(app);
   await app.register(formbody);
@@ -61,4 +63,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   smsRoutes(app, deps);
   for (const register of deps.extraRoutes ?? []) await register(app);
   return app;
+}
+
+/** Trust the nearest `n` proxies (fastify takes a function for a hop count). */
+function hops(n: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < n;
 }

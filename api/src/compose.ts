@@ -84,8 +84,8 @@ function embeddedAdmin(env: Env): { password: string; generated?: string } {
 export async function compose(opts: ComposeOptions): Promise<Server> {
   const { env } = opts;
   // Every log line goes through the privacy redaction; `sms.log_full_content` is read per line.
-  let settingsRef: SettingsService | undefined;
-  const fullContent = (): boolean => settingsRef?.get().sms?.log_full_content === true;
+  const live: { settings?: SettingsService } = {};
+  const fullContent = (): boolean => live.settings?.get().sms?.log_full_content === true;
   const logger = privateLogger(opts.logger ?? pino({ level: env.logLevel, base: { service: 'cht-sms' } }), fullContent);
   const metrics = new SmsMetrics();
   const now = opts.now ?? (() => new Date());
@@ -109,7 +109,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     validate: (s) => registry.validate(s),
     logger,
   });
-  settingsRef = settings;
+  live.settings = settings;
   const keys = await resolveCredentialKeys({ credentialsSecret: env.credentialsSecret, dataDir: env.dataDir, dbs });
   const credentials = new CredentialsService(dbs.vault, keys, logger);
   const updater = new DocUpdater(dbs.medic, logger);
@@ -150,12 +150,13 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     statusUpdates,
     now,
     guard,
+    trustProxy: env.trustProxy,
     extraRoutes: [
       retryAfterHeader,
       (a) => gatewayRoutes(a, { auth, settings, registry, incoming, statusUpdates, db: dbs.medic, updater, privacy: new LogPrivacy(fullContent), now }),
       (a) => monitoringRoutes(a, { version, monitoring, channelState: () => dispatcher.channelState(), now }),
       (a) => metricsRoutes(a, metrics),
-      openapiRoutes,
+      (a) => openapiRoutes(a, version),
     ],
   });
 

@@ -20,6 +20,8 @@ const schema = z.object({
   AT_API_URL: z.string().url().optional(),
   CREDENTIALS_SECRET: z.string().min(16, 'CREDENTIALS_SECRET must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Behind a reverse proxy: trust X-Forwarded-For from it (true, a hop count, or addresses). */
+  TRUST_PROXY: z.string().optional(),
 });
 
 export interface Env {
@@ -32,6 +34,7 @@ export interface Env {
   readonly atApiUrl?: string;
   readonly credentialsSecret?: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly trustProxy: boolean | number | string;
 }
 
 export class EnvError extends Error {
@@ -57,5 +60,14 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     atApiUrl: e.AT_API_URL?.replace(/\/+$/, ''),
     credentialsSecret: e.CREDENTIALS_SECRET,
     logLevel: e.LOG_LEVEL,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   });
+}
+
+/** TRUST_PROXY: unset/false → off; true; a number of hops; or a comma list of addresses/CIDRs. */
+function parseTrustProxy(v: string | undefined): boolean | number | string {
+  if (v === undefined || v === 'false' || v === '0') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
 }

@@ -108,7 +108,7 @@ describe('AT incoming-messages webhook', function () {
 
   describe('bad input: 400 naming the field, nothing stored', () => {
     const rows: Array<{ name: string; body: Fields; field: string }> = [
-      { name: 'missing id', body: { from: '+254711000001', text: 'hi' }, field: 'id' },
+      { name: 'CHT case 36 (deviation: 400, not silently skipped): missing id', body: { from: '+254711000001', text: 'hi' }, field: 'id' },
       { name: 'missing from', body: { id: 'bad-from', text: 'hi' }, field: 'from' },
       { name: 'missing text', body: { id: 'bad-text', from: '+254711000001' }, field: 'text' },
       { name: 'empty id', body: { id: '', from: '+254711000001', text: 'hi' }, field: 'id' },
@@ -198,7 +198,7 @@ describe('AT incoming-messages webhook', function () {
       });
     }
 
-    it('same id again → saved 0, still one record', async () => {
+    it('CHT case 37: same id again → saved 0, still one record', async () => {
       const first = await post(server, { id: 'again-1', from: '+254711000005', text: 'one' });
       const second = await post(server, { id: 'again-1', from: '+254711000005', text: 'one' });
       expect([first.status, second.status]).to.deep.equal([200, 200]);

@@ -7,6 +7,15 @@
  * Retries are made fast through app settings (`sms.dispatch`): 2 attempts, 50 ms backoff, 1 s
  * request timeout. Account-level refusals pause the whole channel, so each of those rows gets its
  * own server.
+ *
+ * Deliberate deviations from CHT (cht-sms.md §1.2, §3.1), on purpose:
+ * - 402/405 and empty-Recipients `InvalidSenderId`, HTTP 401 and a missing key pause the whole
+ *   channel (attempt not counted) instead of re-sending every message every minute, forever.
+ * - 500/501/502, HTTP 5xx/429, non-JSON bodies and timeouts are retried with backoff up to
+ *   `max_attempts`, then `failed` with the reason (CHT: pending forever, no timeout at all).
+ * - 409 DoNotDisturbRejection is `failed` (not in CHT's map: re-sent every cycle).
+ * - `from` is omitted when `reply_to` is unset (CHT sends `from=undefined`); `messageId: "None"`
+ *   is never stored; `cost` and `messageParts` are kept on the task.
  */
 import { expect } from 'chai';
 import { api, eventually, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -112,7 +121,7 @@ describe('AT send responses through the server (simulator)', function () {
       { name: 'HTTP 429 once → retried → sent', suffix: '123', sim: { failNext: { status: 429, count: 1 } }, state: 'sent', details: 'Sent', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 2 },
       { name: 'HTTP 400 plain text → failed at once', suffix: '123', sim: { failNext: { status: 400, count: 1 } }, state: 'failed', details: /HTTP 400/, attempts: 1 },
       { name: 'non-JSON 201 → retried, then failed', suffix: '123', sim: { nonJson: true }, state: 'failed', details: /not JSON.*gave up after 2 attempts/, attempts: 2 },
-      { name: 'AT hangs → 1 s timeout, retried, then failed', suffix: '123', sim: { hang: true }, state: 'failed', details: /No answer from AT within 1000 ms.*gave up/, attempts: 2 },
+      { name: 'CHT case 90 (the sandbox hang its probe guards against): AT hangs → 1 s timeout, retried, then failed', suffix: '123', sim: { hang: true }, state: 'failed', details: /No answer from AT within 1000 ms.*gave up/, attempts: 2 },
     ];
 
     for (const row of rows) {

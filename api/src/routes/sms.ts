@@ -30,7 +30,7 @@ async function checkKey(req: FastifyRequest, route: WebhookRoute, deps: SmsRoute
   const expected = await deps.credentials.get(route.auth.credentialKey);
   const given = (req.query as Record<string, unknown>).key;
   if (!expected) {
-    deps.guard?.failed(req.ip, name);
+    // Not the caller's fault (setup is incomplete): never throttle AT for it.
     throw new AppError(403, `No incoming key configured: PUT /api/v1/credentials/${route.auth.credentialKey}`);
   }
   if (typeof given !== 'string' || !timingSafeEqualString(given, expected)) {

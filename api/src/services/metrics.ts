@@ -45,6 +45,7 @@ export class SmsMetrics {
   private readonly deliveredSeconds: Histogram;
   private readonly authFailures: Counter<'route'>;
   private readonly throttled: Counter;
+  private readonly scrapeErrors: Counter<'figure'>;
 
   constructor() {
     const registers = [this.registry];
@@ -68,6 +69,7 @@ export class SmsMetrics {
       registers,
     });
     this.authFailures = new Counter({ name: 'sms_webhook_auth_failures_total', help: 'Webhook calls refused for a missing or wrong key', labelNames: ['route'], registers });
+    this.scrapeErrors = new Counter({ name: 'sms_metrics_scrape_errors_total', help: 'Database figures that could not be read during a scrape (the gauge keeps its last value)', labelNames: ['figure'], registers });
     this.throttled = new Counter({ name: 'sms_webhook_throttled_total', help: 'Webhook calls answered 429 after repeated key failures from one address', registers });
 
     const byState = new Gauge({
@@ -77,7 +79,8 @@ export class SmsMetrics {
       registers,
       collect: async () => {
         if (!this.sources) return;
-        const counts = await this.sources.monitoring.byState();
+        const counts = await this.read('messages', (m) => m.byState());
+        if (!counts) return;
         byState.reset();
         for (const [state, n] of Object.entries(counts)) byState.set({ state }, n);
       },
@@ -101,7 +104,8 @@ export class SmsMetrics {
       help: 'Age of the oldest message waiting to go out (pending or forwarded-to-gateway); 0 when none',
       registers,
       collect: async () => {
-        if (this.sources) oldest.set((await this.sources.monitoring.oldestPendingAgeSeconds()) ?? 0);
+        const age = await this.read('oldest_pending', (m) => m.oldestPendingAgeSeconds());
+        if (age !== undefined) oldest.set(age ?? 0);
       },
     });
     const parked = new Gauge({
@@ -109,7 +113,8 @@ export class SmsMetrics {
       help: 'Delivery reports waiting for their send result to be stored',
       registers,
       collect: async () => {
-        if (this.sources) parked.set(await this.sources.monitoring.parkedReports());
+        const n = await this.read('parked', (m) => m.parkedReports());
+        if (n !== undefined) parked.set(n);
       },
     });
     const circuit = new Gauge({
@@ -126,12 +131,24 @@ export class SmsMetrics {
       labelNames: ['currency'],
       registers,
       collect: async () => {
-        if (!this.sources) return;
-        const { by_currency } = await this.sources.monitoring.cost();
+        const summary = await this.read('cost', (m) => m.cost());
+        if (!summary) return;
+        const { by_currency } = summary;
         cost.reset();
         for (const [currency, total] of Object.entries(by_currency)) cost.set({ currency }, total);
       },
     });
+  }
+
+  /** A database figure for a gauge, or undefined (counted) when it cannot be read: one failing view must not fail the scrape. */
+  private async read<T>(figure: string, get: (m: MonitoringService) => Promise<T>): Promise<T | undefined> {
+    if (!this.sources) return undefined;
+    try {
+      return await get(this.sources.monitoring);
+    } catch {
+      this.scrapeErrors.inc({ figure });
+      return undefined;
+    }
   }
 
   /** Connects the scrape-time sources once the server parts exist. */

@@ -68,6 +68,7 @@ export class Dispatcher {
   private feed?: PouchDB.Core.Changes<object>;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
+  private sweepAgain?: Promise<void>;
   private readonly circuit: Circuit;
   private bucket?: TokenBucket;
   private rateTimer?: NodeJS.Timeout;
@@ -110,9 +111,12 @@ export class Dispatcher {
         if (c.doc && !c.deleted) this.consider(c.doc as unknown as MessageDoc);
       })
       .on('error', (err) => this.deps.logger.error({ err }, 'dispatcher changes feed failed'));
-    this.unsubscribe = this.deps.settings.onChange(() => void this.sweep());
-    void this.sweep();
-    this.scheduleSweep();
+    this.unsubscribe = this.deps.settings.onChange(() => {
+      // The sweep interval or the selected service may have changed.
+      if (this.sweepTimer) clearTimeout(this.sweepTimer);
+      void this.sweep().finally(() => this.scheduleSweep());
+    });
+    void this.sweep().finally(() => this.scheduleSweep());
   }
 
   /** Stops taking work, then waits for requests in flight to be recorded. */
@@ -139,6 +143,7 @@ export class Dispatcher {
 
   private scheduleSweep(): void {
     if (!this.running) return;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepTimer = setTimeout(() => {
       void this.sweep().finally(() => this.scheduleSweep());
     }, this.policy().sweepIntervalMs);
@@ -147,7 +152,14 @@ export class Dispatcher {
 
   /** Finds work the feed cannot show: messages queued before start, retries, due schedules, abandoned claims. */
   sweep(): Promise<void> {
-    if (this.sweeping) return this.sweeping;
+    // A sweep already running may have read the views before the caller's change: run once more after it.
+    if (this.sweeping) {
+      this.sweepAgain ??= this.sweeping.then(() => {
+        this.sweepAgain = undefined;
+        return this.sweep();
+      });
+      return this.sweepAgain;
+    }
     this.sweeping = this.doSweep()
       .catch((err: unknown) => this.deps.logger.error({ err }, 'outbox sweep failed'))
       .finally(() => {
@@ -329,9 +341,17 @@ export class Dispatcher {
   private async send(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<void> {
     this.inFlight++;
     const started = Date.now();
-    let outcomes: SendOutcome[];
+    let outcomes: SendOutcome[] | undefined;
+    let settings: unknown;
     try {
-      const settings = service.parseSettings(this.deps.settings.get().sms);
+      settings = service.parseSettings(this.deps.settings.get().sms);
+    } catch (err) {
+      // A settings problem (e.g. no username) refuses the whole channel, like a bad key.
+      const error = new SendError('account', 'configuration', err instanceof Error ? err.message : String(err));
+      settings = undefined;
+      outcomes = group.map((m) => ({ id: m.id, ok: false as const, error }));
+    }
+    if (!outcomes) try {
       outcomes = await (service.send as NonNullable<OutgoingService['send']>)(
         group.map(({ id, to, content }) => ({ id, to, content })),
         {
@@ -345,13 +365,14 @@ export class Dispatcher {
         },
       );
     } catch (err) {
-      // A settings problem (e.g. no username) refuses the whole channel, like a bad key.
-      const error = new SendError('account', 'configuration', err instanceof Error ? err.message : String(err));
+      // The service broke its promise not to throw: treat it as transient for these messages.
+      this.deps.logger.error({ err, service: service.id }, 'outgoing service threw; messages will be retried');
+      const error = new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err));
       outcomes = group.map((m) => ({ id: m.id, ok: false as const, error }));
     }
     const ms = Date.now() - started;
     try {
-      await this.record(service, group, outcomes, policy, ms);
+      await this.record(service, group, outcomes ?? [], policy, ms);
     } catch (err) {
       this.deps.logger.error({ err }, 'recording send results failed; leases will expire and the sweep retries');
     } finally {

@@ -35,6 +35,9 @@ interface ParkedDoc {
   reports: ParkedReport[];
 }
 
+/** How long a report may wait for its send result before it is dropped. */
+export const PARKED_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
 export const parkedDocId = (ref: string): string => `sms-parked-reports:${ref}`;
 
 /** Records a report whose status we cannot map: audit only, the state does not move. */
@@ -60,7 +63,18 @@ export class StatusUpdates {
 
   /** Applies each update; `saved` counts the updates that moved a message's state. */
   async apply(updates: StatusUpdateInput[]): Promise<{ saved: number; outcomes: UpdateOutcome[] }> {
-    const outcomes = await Promise.all(updates.map((u) => this.applyOne(u)));
+    // Different messages in parallel; several updates for one message in the order given.
+    const outcomes: UpdateOutcome[] = new Array(updates.length);
+    const byMessage = new Map<string, number[]>();
+    updates.forEach((u, i) => {
+      const key = u.gatewayRef !== undefined ? `ref:${u.gatewayRef}` : `id:${u.messageId ?? i}`;
+      byMessage.set(key, [...(byMessage.get(key) ?? []), i]);
+    });
+    await Promise.all(
+      [...byMessage.values()].map(async (indexes) => {
+        for (const i of indexes) outcomes[i] = await this.applyOne(updates[i] as StatusUpdateInput);
+      }),
+    );
     return { saved: outcomes.filter((o) => o === 'applied').length, outcomes };
   }
 
@@ -186,11 +200,22 @@ export class StatusUpdates {
   }
 
   /** Sweep: every parked doc whose reference has arrived (e.g. recorded by another instance). */
-  async sweepParked(): Promise<{ applied: number; waiting: number }> {
+  async sweepParked(maxAgeMs = PARKED_MAX_AGE_MS): Promise<{ applied: number; waiting: number; dropped: number }> {
     const res = await this.db.allDocs({ startkey: 'sms-parked-reports:', endkey: 'sms-parked-reports:\ufff0' });
     const refs = res.rows.map((r) => r.id.slice('sms-parked-reports:'.length));
     const applied = await this.resolveParked(refs);
-    const after = await this.db.allDocs({ startkey: 'sms-parked-reports:', endkey: 'sms-parked-reports:\ufff0' });
-    return { applied, waiting: after.rows.length };
+    const after = await this.db.allDocs({ startkey: 'sms-parked-reports:', endkey: 'sms-parked-reports:\ufff0', include_docs: true });
+    // Reports for references we never stored (e.g. another app on the same AT account) would
+    // wait forever: after a week they are dropped, and the count is logged.
+    const cutoff = this.now().getTime() - maxAgeMs;
+    const stale = after.rows
+      .map((r) => ('doc' in r ? (r.doc as unknown as ParkedDoc | null) : null))
+      .filter((d): d is ParkedDoc => !!d && d.reports.every((rep) => Date.parse(rep.received_at) < cutoff));
+    if (stale.length > 0) {
+      await this.db.bulkDocs(stale.map((d) => ({ _id: d._id, _rev: d._rev, _deleted: true })));
+      this.observer.onParkedChange?.(-stale.length);
+      this.logger.warn({ dropped: stale.length }, 'dropped delivery reports parked for over a week: no message with their reference was ever stored');
+    }
+    return { applied, waiting: after.rows.length - stale.length, dropped: stale.length };
   }
 }

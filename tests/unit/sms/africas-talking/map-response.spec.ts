@@ -164,6 +164,20 @@ describe('africas-talking mapResponse (send response → outcome)', () => {
       expect(out.map((o) => (o.ok ? o.gatewayRef : undefined))).to.deep.equal(['ATXid_a', 'ATXid_b']);
     });
 
+    it('numbers stored in local format, AT echoes E.164 in another order → matched by the last 9 digits', () => {
+      const local = [{ id: 'a', to: '0711000001', content: 'hi' }, { id: 'b', to: '0711000002', content: 'hi' }];
+      const out = mapResponse(local, body([accepted(101, '+254711000002', 'ATXid_b'), refused(406, 'UserInBlacklist', '+254711000001')]));
+      check(out[0], { ok: false, kind: 'final', code: '406', state: 'denied', message: 'UserInBlacklist' });
+      check(out[1], { ok: true, state: 'sent', gatewayRef: 'ATXid_b', details: 'Sent', cost: 'KES 0.8000', parts: 1 });
+    });
+
+    it('two entries share the last 9 digits → ambiguous, that message is missing_recipient (not guessed)', () => {
+      const local = [{ id: 'a', to: '0711000001', content: 'hi' }, { id: 'b', to: '0711000002', content: 'hi' }];
+      const out = mapResponse(local, body([accepted(101, '+254711000001', 'ATXid_1'), accepted(101, '+255711000001', 'ATXid_2'), accepted(101, '+254711000002', 'ATXid_b')]));
+      check(out[0], { ok: false, kind: 'retryable', code: 'missing_recipient' });
+      check(out[1], { ok: true, state: 'sent', gatewayRef: 'ATXid_b', details: 'Sent', cost: 'KES 0.8000', parts: 1 });
+    });
+
     it("empty Recipients with 'InvalidSenderId' → every message gets the account error", () => {
       const out = mapResponse(batch, body([], 'InvalidSenderId'));
       expect(out.map((o) => (o.ok ? 'ok' : o.error.kind))).to.deep.equal(['account', 'account', 'account']);

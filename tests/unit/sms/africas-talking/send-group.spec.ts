@@ -135,7 +135,7 @@ describe('africas-talking sendGroup over HTTP', () => {
     expect(fake.requests[0]?.path).to.equal('/version1/messaging');
   });
 
-  it('connection refused → retryable ECONNREFUSED, one outcome per message', async () => {
+  it('CHT case 5 (deviation: one retryable outcome per message, not []): connection refused → retryable ECONNREFUSED, no throw', async () => {
     const closed = await startFakeAt();
     await closed.close();
     const out = await sendGroup([msg('a', '+254711000001'), msg('b', '+254711000002')], ctx(agent, SETTINGS, closed.url), API_KEY);

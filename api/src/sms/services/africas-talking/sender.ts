@@ -62,6 +62,31 @@ function hasRecipients(text: string): boolean {
   }
 }
 
+/**
+ * Pairs each message with its recipient entry. First by the same digits; then, for numbers AT
+ * echoes in another format than the one stored (a local `0711…` sent, `+254711…` answered), by
+ * the last 9 digits when exactly one unclaimed entry has them: an unmatched message is retried,
+ * which would send a second SMS to someone AT already accepted.
+ */
+function matchRecipients(batch: OutboundMessage[], recipients: AtRecipient[]): Array<AtRecipient | undefined> {
+  const pool = recipients.map((r) => ({ r, key: typeof r.number === 'string' ? digits(r.number) : '', used: false }));
+  const claim = (p: (typeof pool)[number] | undefined): AtRecipient | undefined => {
+    if (!p) return undefined;
+    p.used = true;
+    return p.r;
+  };
+  const matched = batch.map((m) => claim(pool.find((p) => !p.used && p.key !== '' && p.key === digits(m.to))));
+  batch.forEach((m, i) => {
+    if (matched[i]) return;
+    const tail = digits(m.to).slice(-9);
+    if (tail.length < 9) return;
+    const hits = pool.filter((p) => !p.used && p.key.endsWith(tail));
+    if (hits.length === 1) matched[i] = claim(hits[0]);
+  });
+  if (batch.length === 1 && recipients.length === 1 && !matched[0]) matched[0] = recipients[0];
+  return matched;
+}
+
 /** Maps one 2xx body onto the batch; exported for the table-driven spec. */
 export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOutcome[] {
   let parsed: unknown;
@@ -86,13 +111,9 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
     }
     return failAll(batch, new SendError('retryable', 'no_recipients', `AT accepted no recipient: ${message}`));
   }
-  const byNumber = new Map<string, AtRecipient[]>();
-  for (const r of recipients) {
-    const key = typeof r.number === 'string' ? digits(r.number) : '';
-    byNumber.set(key, [...(byNumber.get(key) ?? []), r]);
-  }
-  return batch.map((m): SendOutcome => {
-    const r = byNumber.get(digits(m.to))?.shift() ?? (batch.length === 1 && recipients.length === 1 ? recipients[0] : undefined);
+  const matched = matchRecipients(batch, recipients);
+  return batch.map((m, i): SendOutcome => {
+    const r = matched[i];
     if (!r) {
       return { id: m.id, ok: false, error: new SendError('retryable', 'missing_recipient', `AT's response has no entry for ${m.to}`) };
     }
