@@ -14,6 +14,8 @@ export interface ServerStats {
   heapUsed: number;
   cpuMs: number;
   dispatcher: { known: number; ready: number; claimedWaiting: number; inFlight: number };
+  /** Only with BENCH_TRACE_DB=1: medic db calls by method. */
+  dbCalls?: Record<string, { calls: number; docs: number }>;
 }
 
 export interface ServerProcess {

@@ -20,9 +20,33 @@ function send(msg: unknown): void {
   if (process.send && process.connected) process.send(msg);
 }
 
+/**
+ * Opt-in (BENCH_TRACE_DB=1) diagnostics: counts the medic database calls by method (and, for
+ * bulkDocs / allDocs keys, the number of docs), to see how many store round trips a message costs.
+ */
+function traceDb(db: Record<string, unknown>): Map<string, { calls: number; docs: number }> {
+  const counts = new Map<string, { calls: number; docs: number }>();
+  for (const method of ['get', 'put', 'bulkDocs', 'allDocs', 'query', 'remove', 'changes']) {
+    const original = db[method] as (...args: unknown[]) => unknown;
+    if (typeof original !== 'function') continue;
+    db[method] = function (this: unknown, ...args: unknown[]) {
+      const a = args[0] as { keys?: unknown[]; live?: boolean } | unknown[] | undefined;
+      const n = Array.isArray(a) ? a.length : Array.isArray((a as { keys?: unknown[] })?.keys) ? ((a as { keys: unknown[] }).keys.length) : 1;
+      const name = method === 'allDocs' && !Array.isArray((a as { keys?: unknown[] })?.keys) ? 'allDocs(range)' : method;
+      const c = counts.get(name) ?? { calls: 0, docs: 0 };
+      c.calls++;
+      c.docs += n;
+      counts.set(name, c);
+      return original.apply(this, args);
+    };
+  }
+  return counts;
+}
+
 async function main(): Promise<void> {
   const env = readEnv();
   const server = await compose({ env });
+  const dbCalls = process.env.BENCH_TRACE_DB === '1' ? traceDb(server.dbs.medic as unknown as Record<string, unknown>) : undefined;
   await server.app.listen({ port: env.port, host: env.host });
   server.start();
   const addr = server.app.server.address();
@@ -50,6 +74,7 @@ async function main(): Promise<void> {
               heapUsed: mem.heapUsed,
               cpuMs: (cpu.user + cpu.system) / 1000,
               dispatcher: server.dispatcher.stats(),
+              ...(dbCalls ? { dbCalls: Object.fromEntries(dbCalls) } : {}),
             });
             break;
           }

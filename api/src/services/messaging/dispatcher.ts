@@ -341,18 +341,31 @@ export class Dispatcher {
   private async send(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<void> {
     this.inFlight++;
     const started = Date.now();
-    let outcomes: SendOutcome[] | undefined;
+    const outcomes = await this.callService(service, group, policy);
+    const ms = Date.now() - started;
+    try {
+      await this.record(service, group, outcomes, policy, ms);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'recording send results failed; leases will expire and the sweep retries');
+    } finally {
+      this.inFlight--;
+      this.settle();
+      this.pump();
+    }
+  }
+
+  /** One outcome per message, whatever goes wrong: the service's own, or a classified failure. */
+  private async callService(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<SendOutcome[]> {
+    const failAll = (error: SendError): SendOutcome[] => group.map((m) => ({ id: m.id, ok: false as const, error }));
     let settings: unknown;
     try {
       settings = service.parseSettings(this.deps.settings.get().sms);
     } catch (err) {
       // A settings problem (e.g. no username) refuses the whole channel, like a bad key.
-      const error = new SendError('account', 'configuration', err instanceof Error ? err.message : String(err));
-      settings = undefined;
-      outcomes = group.map((m) => ({ id: m.id, ok: false as const, error }));
+      return failAll(new SendError('account', 'configuration', err instanceof Error ? err.message : String(err)));
     }
-    if (!outcomes) try {
-      outcomes = await (service.send as NonNullable<OutgoingService['send']>)(
+    try {
+      return await (service.send as NonNullable<OutgoingService['send']>)(
         group.map(({ id, to, content }) => ({ id, to, content })),
         {
           settings,
@@ -367,18 +380,7 @@ export class Dispatcher {
     } catch (err) {
       // The service broke its promise not to throw: treat it as transient for these messages.
       this.deps.logger.error({ err, service: service.id }, 'outgoing service threw; messages will be retried');
-      const error = new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err));
-      outcomes = group.map((m) => ({ id: m.id, ok: false as const, error }));
-    }
-    const ms = Date.now() - started;
-    try {
-      await this.record(service, group, outcomes ?? [], policy, ms);
-    } catch (err) {
-      this.deps.logger.error({ err }, 'recording send results failed; leases will expire and the sweep retries');
-    } finally {
-      this.inFlight--;
-      this.settle();
-      this.pump();
+      return failAll(new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err)));
     }
   }
 
