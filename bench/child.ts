@@ -58,6 +58,18 @@ function childScript(): { file: string; execArgv: string[] } {
   return { file: path.join(path.dirname(here), 'server-child.js'), execArgv: [] };
 }
 
+/** Linux only: CPU time (user + system) a process has used so far, in ms; undefined elsewhere. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11] = utime, fields[12] = stime (clock ticks; 100 per second on Linux)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function readVmHwm(pid: number): number | undefined {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

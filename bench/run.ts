@@ -155,7 +155,9 @@ function print(results: Results, totalMs: number): void {
       `  outgoing, ${o.store}: dispatch.concurrency ${o.concurrency}, AT latency 50 ms; queueing ${fmt(o.backlog.n)} took ${fmt(o.backlog.postMs)} ms; ` +
         `last backlog message sent ${fmt(o.backlog.drainMs)} ms after the first POST (bench saw it idle at ${fmt(o.backlog.observedDrainMs)} ms); ` +
         `${fmt(o.atRequests)} AT requests; ${fmt(o.leftoverKnown)} already-sent messages re-queued by late feed events; paced p90 ${fmt(o.paced.latency.p90)} ms, max ${fmt(o.paced.latency.max)} ms; ` +
-        `server CPU ${fmt(o.serverCpuMs / (o.backlog.n + o.paced.n), 2)} ms/msg; VmHWM ${fmt(mb(o.vmHwmBytes ?? 0))} MB` +
+        `server CPU ${fmt(o.serverCpuMs / (o.backlog.n + o.paced.n), 2)} ms/msg` +
+        (o.couchCpuMs !== undefined ? `, pouchdb-server CPU ${fmt(o.couchCpuMs / (o.backlog.n + o.paced.n), 2)} ms/msg` : '') +
+        `; VmHWM ${fmt(mb(o.vmHwmBytes ?? 0))} MB` +
         (Object.keys(o.notSent).length ? `; not sent: ${JSON.stringify(o.notSent)}` : ''),
     );
   }
