@@ -199,6 +199,8 @@ export class Dispatcher {
     const t = this.now().getTime();
     for (const task of [...(doc.tasks ?? []), ...(doc.scheduled_tasks ?? [])]) {
       if (!isSendable(task)) continue;
+      // Our own claim coming back through the feed (possibly late, after the result): nothing to do.
+      if (task.lease?.owner === this.deps.owner) continue;
       for (const m of task.messages ?? []) {
         if (!m.uuid || !m.to || !m.message) continue;
         const leaseUntil = task.lease ? Date.parse(task.lease.until) : 0;

@@ -12,13 +12,25 @@ export interface GatewayRefTarget {
   uuid: string;
 }
 
+interface IndexDoc {
+  _id: string;
+  type: 'sms_gateway_ref';
+  gateway_ref: string;
+  doc_id: string;
+  uuid: string;
+  created: string;
+}
+
 export const gatewayRefDocId = (ref: string): string => `sms-gateway-ref:${ref}`;
 
 export class GatewayRefIndex {
   private readonly lookups: Batcher<string, GatewayRefTarget | undefined>;
+  /** Writes from many concurrent sends share one `_bulk_docs` (one write lock, one feed wake-up). */
+  private readonly writes: Batcher<IndexDoc, void>;
 
   constructor(private readonly db: Db) {
     this.lookups = new Batcher((refs) => this.lookupMany(refs), 500, 2);
+    this.writes = new Batcher((docs) => this.writeMany(docs), 500, 1);
   }
 
   lookup(ref: string): Promise<GatewayRefTarget | undefined> {
@@ -27,21 +39,28 @@ export class GatewayRefIndex {
 
   /** Idempotent: an existing entry (a retry, another instance) is left as it is. */
   async record(entries: Array<{ ref: string } & GatewayRefTarget>, now: Date): Promise<void> {
-    if (entries.length === 0) return;
-    const docs = entries.map((e) => ({
-      _id: gatewayRefDocId(e.ref),
-      type: 'sms_gateway_ref',
-      gateway_ref: e.ref,
-      doc_id: e.docId,
-      uuid: e.uuid,
-      created: now.toISOString(),
-    }));
+    await Promise.all(
+      entries.map((e) =>
+        this.writes.submit({
+          _id: gatewayRefDocId(e.ref),
+          type: 'sms_gateway_ref',
+          gateway_ref: e.ref,
+          doc_id: e.docId,
+          uuid: e.uuid,
+          created: now.toISOString(),
+        }),
+      ),
+    );
+  }
+
+  private async writeMany(docs: IndexDoc[]): Promise<void[]> {
     const results = await this.db.bulkDocs(docs);
     for (const r of results) {
       if ('error' in r && r.error && r.status !== 409) {
         throw new Error(`Recording gateway reference failed: ${r.message ?? r.name}`);
       }
     }
+    return docs.map(() => undefined);
   }
 
   private async lookupMany(refs: string[]): Promise<Array<GatewayRefTarget | undefined>> {

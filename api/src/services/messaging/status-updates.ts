@@ -11,6 +11,7 @@ import { applyReportedState, findTask } from '../../../../shared-libs/task-utils
 import type { MessageDoc, MessageState, Task } from '../../../../shared-libs/task-utils/types.js';
 import type { StatusUpdateInput } from '../../sms/types.js';
 import type { DocUpdater } from './doc-updater.js';
+import { Batcher } from './batcher.js';
 import type { GatewayRefIndex, GatewayRefTarget } from './gateway-refs.js';
 
 export type UpdateOutcome = 'applied' | 'duplicate' | 'stale' | 'recorded' | 'parked' | 'not_found';
@@ -59,7 +60,17 @@ export class StatusUpdates {
     private readonly observer: StatusUpdateObserver = {},
     /** Resolves a message uuid to its doc (medic-gateway updates carry uuids, not refs). */
     private readonly uuidLookup?: (uuid: string) => Promise<string | undefined>,
-  ) {}
+  ) {
+    this.parkedLookups = new Batcher((refs) => this.readParked(refs), 500, 1);
+  }
+
+  /** Many sends' "anything parked for these references?" share one read. */
+  private readonly parkedLookups: Batcher<string, ParkedDoc | undefined>;
+
+  private async readParked(refs: string[]): Promise<Array<ParkedDoc | undefined>> {
+    const res = await this.db.allDocs({ keys: refs.map(parkedDocId), include_docs: true });
+    return res.rows.map((row) => ('doc' in row && row.doc ? (row.doc as unknown as ParkedDoc) : undefined));
+  }
 
   /** Applies each update; `saved` counts the updates that moved a message's state. */
   async apply(updates: StatusUpdateInput[]): Promise<{ saved: number; outcomes: UpdateOutcome[] }> {
@@ -172,10 +183,9 @@ export class StatusUpdates {
   /** Applies parked reports whose reference is now known; returns how many were applied. */
   async resolveParked(refs: string[]): Promise<number> {
     if (refs.length === 0) return 0;
-    const res = await this.db.allDocs({ keys: refs.map(parkedDocId), include_docs: true });
+    const docs = await Promise.all(refs.map((r) => this.parkedLookups.submit(r)));
     let applied = 0;
-    for (const row of res.rows) {
-      const doc = 'doc' in row ? (row.doc as unknown as ParkedDoc | null) : null;
+    for (const doc of docs) {
       if (!doc) continue;
       const target = await this.refs.lookup(doc.gateway_ref);
       if (!target) continue;
