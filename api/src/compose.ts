@@ -24,6 +24,7 @@ import { Dispatcher, type DispatchObserver } from './services/messaging/dispatch
 import { DocUpdater } from './services/messaging/doc-updater.js';
 import { GatewayRefIndex } from './services/messaging/gateway-refs.js';
 import { IncomingMessages } from './services/messaging/incoming.js';
+import { OpenWorkIndex } from './services/messaging/open-work.js';
 import { OutgoingMessages } from './services/messaging/outgoing.js';
 import { StatusUpdates, type StatusUpdateObserver } from './services/messaging/status-updates.js';
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './services/metrics.js';
@@ -118,6 +119,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, fanOutStatus(metrics.statusObserver, opts.statusObserver), (uuid) => outgoing.docIdFor(uuid));
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
+  const openWork = new OpenWorkIndex(dbs.medic, logger);
   const dispatcher = new Dispatcher({
     owner: `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`,
     db: dbs.medic,
@@ -127,6 +129,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     updater,
     refs,
     statusUpdates,
+    openWork,
     http,
     logger,
     env: { atApiUrl: env.atApiUrl },

@@ -17,6 +17,7 @@ import type { DocUpdater } from './doc-updater.js';
 import type { GatewayRefIndex } from './gateway-refs.js';
 import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from './outbox-mutations.js';
 import { dispatchPolicy, TokenBucket, type DispatchPolicy } from './policy.js';
+import { hasOpenWork, isIndexable, type OpenWorkIndex } from './open-work.js';
 import { promoteDueScheduled } from './scheduled.js';
 import type { StatusUpdates } from './status-updates.js';
 import { Circuit, type ChannelState } from './circuit.js';
@@ -37,6 +38,7 @@ export interface DispatcherDeps {
   updater: DocUpdater;
   refs: GatewayRefIndex;
   statusUpdates: StatusUpdates;
+  openWork: OpenWorkIndex;
   http: HttpDispatcher;
   logger: Logger;
   env: { atApiUrl?: string };
@@ -66,6 +68,8 @@ export class Dispatcher {
   private inFlight = 0;
   private running = false;
   private feed?: PouchDB.Core.Changes<object>;
+  /** Last changes-feed sequence handled; saved at each sweep so a restart resumes from it. */
+  private lastSeq?: string | number;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private sweepAgain?: Promise<void>;
@@ -105,17 +109,25 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.feed = this.deps.db
-      .changes({ live: true, since: 'now', include_docs: true })
-      .on('change', (c) => {
-        if (c.doc && !c.deleted) this.consider(c.doc as unknown as MessageDoc);
-      })
-      .on('error', (err) => this.deps.logger.error({ err }, 'dispatcher changes feed failed'));
+    void this.startFeed();
     this.unsubscribe = this.deps.settings.onChange(() => {
       // The sweep interval or the selected service may have changed.
       if (this.sweepTimer) clearTimeout(this.sweepTimer);
       void this.sweep().finally(() => this.scheduleSweep());
     });
+  }
+
+  /** Follows the changes feed from the saved checkpoint (or now, on a first start). */
+  private async startFeed(): Promise<void> {
+    const since = (await this.deps.openWork.checkpoint().catch(() => undefined)) ?? 'now';
+    if (!this.running) return;
+    this.feed = this.deps.db
+      .changes({ live: true, since, include_docs: true })
+      .on('change', (c) => {
+        this.lastSeq = c.seq;
+        if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc);
+      })
+      .on('error', (err) => this.deps.logger.error({ err }, 'dispatcher changes feed failed'));
     void this.sweep().finally(() => this.scheduleSweep());
   }
 
@@ -169,28 +181,24 @@ export class Dispatcher {
   }
 
   private async doSweep(): Promise<void> {
-    await promoteDueScheduled(this.deps.db, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
-    if (this.service()) {
-      let startkey: unknown[] = ['pending-or-forwarded', 0];
-      let skip = 0;
-      for (;;) {
-        const res = await this.deps.db.query('medic/messages_by_state', {
-          startkey,
-          endkey: ['pending-or-forwarded', '\ufff0'],
-          limit: 1000,
-          skip,
-        });
-        for (const row of res.rows) {
-          const v = row.value as { id?: string } | undefined;
-          if (v?.id) this.enqueue(row.id, v.id);
-        }
-        if (res.rows.length < 1000) break;
-        const last = res.rows[res.rows.length - 1];
-        startkey = last?.key as unknown[];
-        skip = 1;
-      }
+    const seq = this.lastSeq;
+    await this.deps.openWork.buildIfNeeded();
+    for await (const docs of this.deps.openWork.pages()) {
+      await promoteDueScheduled(docs, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
+      for (const doc of docs) this.consider(doc);
     }
     await this.deps.statusUpdates.sweepParked();
+    // Everything up to `seq` is now in the index or handled: a restart may resume from there.
+    if (seq !== undefined) await this.deps.openWork.saveCheckpoint(seq);
+  }
+
+  /** A changed doc: keep the open-work index right, and pick up messages ready to go. */
+  private observe(doc: MessageDoc): void {
+    if (!isIndexable(doc._id)) return;
+    if (hasOpenWork(doc)) {
+      this.deps.openWork.ensure(doc._id).catch((err: unknown) => this.deps.logger.error({ err }, 'indexing open work failed'));
+    }
+    this.consider(doc);
   }
 
   /** Looks at a changed doc for messages ready to go. */
@@ -330,6 +338,7 @@ export class Dispatcher {
           } else {
             if (r.kind === 'expired') this.deps.observer?.onRecorded?.(uuid, 'failed');
             this.forget(uuid);
+            void this.deps.openWork.remove(entry.docId).catch(() => undefined);
           }
         }),
       );
@@ -410,10 +419,17 @@ export class Dispatcher {
         if (!outcome) return;
         this.deps.observer?.onSendResult?.(service.id, outcome, ms);
         const out: { kind: RecordKind; nextAt?: number } = { kind: 'stale' };
+        const mutate = recordMutation(m.id, this.deps.owner, m.attempt, outcome, policy, now, this.random, out, pausedUntil);
+        let open = true;
         await this.deps.updater.update({
           docId: m.docId,
-          apply: recordMutation(m.id, this.deps.owner, m.attempt, outcome, policy, now, this.random, out, pausedUntil),
+          apply: (doc) => {
+            const changed = mutate(doc);
+            open = hasOpenWork(doc);
+            return changed;
+          },
         });
+        if (!open) void this.deps.openWork.remove(m.docId).catch(() => undefined);
         this.deps.observer?.onRecorded?.(m.id, out.kind);
         const entry = this.known.get(m.id);
         if (entry && out.nextAt !== undefined && (out.kind === 'retry' || out.kind === 'paused')) {

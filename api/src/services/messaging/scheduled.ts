@@ -6,7 +6,6 @@
  * messages (translation keys) are left for CHT's sentinel, which can render them.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../../../shared-libs/couch/index.js';
 import { setTaskState } from '../../../../shared-libs/task-utils/index.js';
 import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
 import type { AppSettings } from '../settings-schema.js';
@@ -23,36 +22,40 @@ export function inMessagingWindow(settings: AppSettings, now: Date): boolean {
   return minutes >= start && minutes <= end;
 }
 
-export async function promoteDueScheduled(db: Db, updater: DocUpdater, settings: AppSettings, now: Date, logger: Logger): Promise<number> {
-  if (!inMessagingWindow(settings, now)) return 0;
+/** Moves a doc's due scheduled tasks to `pending`; returns how many. A pure doc mutation. */
+export function promoteDueTasks(doc: MessageDoc, now: Date): number {
   const t = now.getTime();
-  const res = await db.query('medic/messages_by_state', {
-    startkey: ['scheduled', t - WEEK_MS],
-    endkey: ['scheduled', t],
-  });
-  const docIds = [...new Set(res.rows.map((r) => r.id))];
+  let n = 0;
+  for (const task of doc.scheduled_tasks ?? []) {
+    if (task.state !== 'scheduled' || !task.due) continue;
+    const due = Date.parse(task.due);
+    if (!(due <= t && due >= t - WEEK_MS)) continue;
+    const ready = task.messages?.some((m) => m.uuid && m.to && typeof m.message === 'string' && m.message.trim() !== '');
+    if (!ready) continue;
+    setTaskState(task, 'pending', undefined, undefined, now);
+    n++;
+  }
+  return n;
+}
+
+/** For docs with open work (from the outbox index): promote their due scheduled tasks. */
+export async function promoteDueScheduled(docs: MessageDoc[], updater: DocUpdater, settings: AppSettings, now: Date, logger: Logger): Promise<number> {
+  if (!inMessagingWindow(settings, now)) return 0;
+  // Decide on the copy we have, then apply to a fresh copy through the CAS path.
+  const due = docs.filter((d) => promoteDueTasks(structuredClone(d), now) > 0);
   let promoted = 0;
   await Promise.all(
-    docIds.map(async (docId) => {
+    due.map(async (doc) => {
       const count = { n: 0 };
       await updater
         .update({
-          docId,
-          apply: (doc: MessageDoc) => {
-            count.n = 0;
-            for (const task of doc.scheduled_tasks ?? []) {
-              if (task.state !== 'scheduled' || !task.due) continue;
-              const due = Date.parse(task.due);
-              if (!(due <= t && due >= t - WEEK_MS)) continue;
-              const ready = task.messages?.some((m) => m.uuid && m.to && typeof m.message === 'string' && m.message.trim() !== '');
-              if (!ready) continue;
-              setTaskState(task, 'pending', undefined, undefined, now);
-              count.n++;
-            }
+          docId: doc._id,
+          apply: (fresh: MessageDoc) => {
+            count.n = promoteDueTasks(fresh, now);
             return count.n > 0;
           },
         })
-        .catch((err: unknown) => logger.error({ err, docId }, 'promoting scheduled messages failed'));
+        .catch((err: unknown) => logger.error({ err, docId: doc._id }, 'promoting scheduled messages failed'));
       promoted += count.n;
     }),
   );
