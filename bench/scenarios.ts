@@ -410,7 +410,7 @@ export async function incomingScenario(opts: { unique: number; duplicateEvery: n
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2b. The outbox sweep over a store that has not been indexed yet
+// 2b. The first start over a store the outbox has not indexed yet
 // ---------------------------------------------------------------------------------------------
 
 export interface SweepResult extends ScenarioBase {
@@ -421,9 +421,9 @@ export interface SweepResult extends ScenarioBase {
 }
 
 /**
- * A store of sent messages, then the server's first outbox sweep with Africa's Talking
- * configured: it queries medic/messages_by_state, so PouchDB builds that view over every doc.
- * In steady state the same happens, incrementally, for the docs changed since the last sweep.
+ * A store of sent messages written while no server held it, then the server's first sweep with
+ * Africa's Talking configured: it builds the outbox's open-work index with a paged scan of every
+ * doc (bounded memory; CHT's messages_by_state view, built by PouchDB, took 1.2 GB here).
  */
 export async function sweepScenario(opts: { storeSize: number; cpuProf: boolean }): Promise<SweepResult> {
   const wall0 = performance.now();

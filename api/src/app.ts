@@ -4,6 +4,7 @@
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { MessageDoc } from '../../shared-libs/task-utils/types.js';
 import type { AdminAuthenticator } from './http/auth.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { redactUrl } from './http/redact.js';
@@ -31,6 +32,7 @@ export interface AppDeps {
   statusUpdates: StatusUpdates;
   now: () => Date;
   guard?: WebhookGuard;
+  onMessagesCreated?: (docs: MessageDoc[]) => void;
   /** Extra routes (gateway, monitoring, metrics) registered by their own modules. */
   extraRoutes?: Array<(app: FastifyInstance) => void | Promise<void>>;
   bodyLimit?: number;
@@ -59,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   infoRoutes(app, deps.version);
   await app.register(async (scope) => credentialRoutes(scope, deps));
   settingsRoutes(app, deps);
-  messageRoutes(app, deps);
+  messageRoutes(app, { ...deps, onCreated: deps.onMessagesCreated });
   smsRoutes(app, deps);
   for (const register of deps.extraRoutes ?? []) await register(app);
   return app;

@@ -154,6 +154,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     now,
     guard,
     trustProxy: env.trustProxy,
+    onMessagesCreated: (docs) => dispatcher.notify(docs),
     extraRoutes: [
       retryAfterHeader,
       (a) => gatewayRoutes(a, { auth, settings, registry, incoming, statusUpdates, db: dbs.medic, updater, privacy: new LogPrivacy(fullContent), now }),

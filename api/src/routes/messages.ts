@@ -3,7 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { MESSAGE_STATES } from '../../../shared-libs/task-utils/types.js';
+import { MESSAGE_STATES, type MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import { AppError } from '../http/errors.js';
@@ -42,13 +42,23 @@ function parseItems(body: unknown): Array<z.infer<typeof newMessageSchema>> {
   });
 }
 
-export function messageRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; settings: SettingsService; outgoing: OutgoingMessages; now: () => Date }): void {
+export interface MessageRouteDeps {
+  auth: AdminAuthenticator;
+  settings: SettingsService;
+  outgoing: OutgoingMessages;
+  now: () => Date;
+  /** Hands new messages to the outbox at once (the changes feed would also find them, later). */
+  onCreated?: (docs: MessageDoc[]) => void;
+}
+
+export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): void {
   const onRequest = requireAdmin(deps.auth);
 
   app.post('/api/v1/messages', { onRequest }, async (req) => {
     const items = parseItems(req.body);
     const { docs, created } = buildOutgoingDocs(items, deps.settings.get(), deps.now(), req.admin?.name ?? 'unknown');
     await deps.outgoing.create(docs);
+    deps.onCreated?.(docs);
     return { ok: true, messages: created };
   });
 

@@ -192,6 +192,14 @@ export class Dispatcher {
     if (seq !== undefined) await this.deps.openWork.saveCheckpoint(seq);
   }
 
+  /** Messages this process just stored (with their index entries): no need to wait for the feed. */
+  notify(docs: MessageDoc[]): void {
+    for (const doc of docs) {
+      this.deps.openWork.markPresent(doc._id);
+      this.consider(doc);
+    }
+  }
+
   /** A changed doc: keep the open-work index right, and pick up messages ready to go. */
   private observe(doc: MessageDoc): void {
     if (!isIndexable(doc._id)) return;

@@ -48,6 +48,11 @@ export class OpenWorkIndex {
     this.removals = new Batcher((ids) => this.removeMany(ids), 500, 1);
   }
 
+  /** The entry was written by someone else in this process (e.g. with the message itself). */
+  markPresent(docId: string): void {
+    this.present.add(docId);
+  }
+
   ensure(docId: string): Promise<void> {
     if (this.present.has(docId)) return Promise.resolve();
     return this.ensures.submit(docId);

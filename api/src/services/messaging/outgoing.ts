@@ -11,6 +11,7 @@ import { normalize } from '../../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../../shared-libs/task-utils/types.js';
 import { AppError } from '../../http/errors.js';
+import { openWorkDocId } from './open-work.js';
 import type { AppSettings } from '../settings-schema.js';
 
 export interface NewMessage {
@@ -125,14 +126,16 @@ export function toIncomingView(doc: MessageDoc): IncomingView | undefined {
 export class OutgoingMessages {
   constructor(private readonly db: Db) {}
 
+  /** Stores the messages with their outbox index entries, in one write. */
   async create(docs: MessageDoc[]): Promise<void> {
-    const results = await this.db.bulkDocs(docs as unknown as PouchDB.Core.PutDocument<object>[]);
+    const entries = docs.map((d) => ({ _id: openWorkDocId(d._id), type: 'sms_open_work', doc_id: d._id }));
+    const results = await this.db.bulkDocs([...docs, ...entries] as unknown as PouchDB.Core.PutDocument<object>[]);
     const failed = results.filter((r) => 'error' in r && r.error);
     if (failed.length > 0) {
       // Roll back what was written so a request is stored whole or not at all.
       const written = results.filter((r): r is PouchDB.Core.Response => 'ok' in r && r.ok === true);
       await this.db.bulkDocs(written.map((r) => ({ _id: r.id, _rev: r.rev, _deleted: true }))).catch(() => undefined);
-      throw new Error(`Storing messages failed: ${failed.length} of ${docs.length} could not be written`);
+      throw new Error(`Storing messages failed: ${failed.length} of ${results.length} writes could not be made`);
     }
   }
 
