@@ -95,11 +95,20 @@ export class SettingsService {
   /** Follows the changes feed for the settings doc. */
   start(): void {
     if (this.feed) return;
+    // Without include_docs: on the embedded store the doc_ids filter runs after each change is
+    // read, so include_docs would load every changed doc; the settings doc is fetched only when
+    // it is the one that changed.
     this.feed = this.db
-      .changes({ live: true, since: 'now', doc_ids: [SETTINGS_DOC_ID], include_docs: true })
+      .changes({ live: true, since: 'now', doc_ids: [SETTINGS_DOC_ID] })
       .on('change', (change) => {
-        const doc = change.doc as unknown as SettingsDoc | undefined;
-        if (doc?.settings) this.set(doc.settings);
+        if (change.id !== SETTINGS_DOC_ID) return;
+        this.db
+          .get(SETTINGS_DOC_ID)
+          .then((doc) => {
+            const settings = (doc as unknown as SettingsDoc).settings;
+            if (settings) this.set(settings);
+          })
+          .catch((err: unknown) => this.logger.error({ err }, 'reading changed settings failed'));
       })
       .on('error', (err) => this.logger.error({ err }, 'settings changes feed failed'));
   }

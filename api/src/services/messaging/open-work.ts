@@ -17,6 +17,8 @@ import { Batcher } from './batcher.js';
 const PREFIX = 'sms-open:';
 const BUILT_MARKER = '_local/sms-open-index';
 const FEED_CHECKPOINT = '_local/sms-outbox-feed';
+/** Docs read per page when building the index: small pages keep memory flat on large stores. */
+const BUILD_PAGE = 200;
 
 export const openWorkDocId = (docId: string): string => `${PREFIX}${docId}`;
 
@@ -96,8 +98,8 @@ export class OpenWorkIndex {
     let scanned = 0;
     let indexed = 0;
     for (;;) {
-      const res = await this.db.allDocs({ include_docs: true, limit: 501, ...(startkey ? { startkey } : {}) });
-      const rows = res.rows.slice(0, 500);
+      const res = await this.db.allDocs({ include_docs: true, limit: BUILD_PAGE + 1, ...(startkey ? { startkey } : {}) });
+      const rows = res.rows.slice(0, BUILD_PAGE);
       for (const row of rows) {
         scanned++;
         const doc = row.doc as unknown as MessageDoc | undefined;
@@ -106,8 +108,10 @@ export class OpenWorkIndex {
           await this.ensure(doc._id);
         }
       }
-      if (res.rows.length <= 500) break;
-      startkey = res.rows[500]?.id;
+      if (res.rows.length <= BUILD_PAGE) break;
+      startkey = res.rows[BUILD_PAGE]?.id;
+      // Let the server breathe between pages: this runs beside live traffic.
+      await new Promise((r) => setImmediate(r));
     }
     await this.putLocal({ _id: BUILT_MARKER, built_at: new Date().toISOString(), scanned, indexed });
     if (scanned > 0) this.logger.info({ scanned, indexed, ms: Date.now() - started }, 'outbox index built');
