@@ -67,7 +67,9 @@ export function buildOutgoingDocs(items: NewMessage[], settings: AppSettings, no
     const uuid = uuidv7();
     const timestamp = now.toISOString();
     const doc: MessageDoc = {
-      _id: uuidv7(),
+      // One message per doc, so the doc can carry the message's uuid as its id: reading a
+      // message back is then a key lookup, not a view that must first index every change.
+      _id: uuid,
       type: 'data_record',
       form: null,
       kujua_message: true,
@@ -141,8 +143,22 @@ export class OutgoingMessages {
 
   /** Doc id holding a message uuid (CHT's medic-sms/messages_by_uuid). */
   async docIdFor(uuid: string): Promise<string | undefined> {
-    const res = await this.db.query('medic-sms/messages_by_uuid', { key: uuid, limit: 1 });
-    return res.rows[0]?.id;
+    // Our own messages live in a doc whose id is the message uuid; others (CHT's webapp,
+    // sentinel) are found through CHT's view.
+    try {
+      const doc = (await this.db.get(uuid)) as unknown as MessageDoc;
+      if (findTask(doc, uuid)) return doc._id;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    // PouchDB can answer a query from an index update that was already running when the doc
+    // was written (seen under concurrent queries): a miss is asked once more, which queues a
+    // fresh update behind the running one.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await this.db.query('medic-sms/messages_by_uuid', { key: uuid, limit: 1 });
+      if (res.rows[0]) return res.rows[0].id;
+    }
+    return undefined;
   }
 
   async get(uuid: string): Promise<OutgoingView | undefined> {
