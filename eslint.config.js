@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // CouchDB view functions are not modules (they are evaluated by CouchDB/PouchDB).
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'tests/helpers/reporter.cjs', 'shared-libs/couch/ddocs/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'tests/helpers/reporter.cjs', 'shared-libs/couch/ddocs/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,204 @@
+/**
+ * The outbox's intake: finds messages ready to go (the live changes feed from the saved checkpoint,
+ * plus a sweep over the open-work index on start and every sweep interval) and holds each one until
+ * it is due, then wakes the sender. Knows every message it is handling, so none is queued twice.
+ */
+import { isSendable } from '../../../../shared-libs/task-utils/index.js';
+import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
+import type { DispatchContext, DispatcherDeps } from './dispatcher.js';
+import { hasOpenWork, isIndexable } from './open-work.js';
+import { promoteDueScheduled } from './scheduled.js';
+
+export interface Entry {
+  docId: string;
+  uuid: string;
+  timer?: NodeJS.Timeout;
+}
+
+export class OutboxQueue {
+  private readonly deps: DispatcherDeps;
+  private readonly now: () => Date;
+  private readonly known = new Map<string, Entry>();
+  private ready: string[] = [];
+  private feed?: PouchDB.Core.Changes<object>;
+  /** Last changes-feed sequence handled; saved at each sweep so a restart resumes from it. */
+  private lastSeq?: string | number;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+  private sweepAgain?: Promise<void>;
+  private unsubscribe?: () => void;
+
+  /** `wake` is called whenever a message becomes ready to claim. */
+  constructor(
+    private readonly ctx: DispatchContext,
+    private readonly wake: () => void,
+  ) {
+    this.deps = ctx.deps;
+    this.now = ctx.now;
+  }
+
+  stats(): { known: number; ready: number } {
+    return { known: this.known.size, ready: this.ready.length };
+  }
+
+  get readyCount(): number {
+    return this.ready.length;
+  }
+
+  /** Takes up to `n` messages ready to claim, oldest first. */
+  takeReady(n: number): string[] {
+    return this.ready.splice(0, n);
+  }
+
+  entry(uuid: string): Entry | undefined {
+    return this.known.get(uuid);
+  }
+
+  start(): void {
+    void this.startFeed();
+    this.unsubscribe = this.deps.settings.onChange(() => {
+      // The sweep interval or the selected service may have changed.
+      if (this.sweepTimer) clearTimeout(this.sweepTimer);
+      void this.sweep().finally(() => this.scheduleSweep());
+    });
+  }
+
+  /** Follows the changes feed from the saved checkpoint (or now, on a first start). */
+  private async startFeed(): Promise<void> {
+    const since = (await this.deps.openWork.checkpoint().catch(() => undefined)) ?? 'now';
+    if (!this.ctx.running()) return;
+    this.feed = this.deps.db
+      .changes({ live: true, since, include_docs: true })
+      .on('change', (c) => {
+        this.lastSeq = c.seq;
+        if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc);
+      })
+      .on('error', (err) => this.deps.logger.error({ err }, 'dispatcher changes feed failed'));
+    void this.sweep().finally(() => this.scheduleSweep());
+  }
+
+  /** Stops finding work: no more feed, settings changes or scheduled sweeps. */
+  stopFinding(): void {
+    this.feed?.cancel();
+    this.unsubscribe?.();
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+  }
+
+  /** Drops the timers of messages waiting to be due. */
+  clearDelays(): void {
+    for (const e of this.known.values()) if (e.timer) clearTimeout(e.timer);
+  }
+
+  /** The sweep running now, if any, settled whatever its result. */
+  sweepSettled(): Promise<void> | undefined {
+    return this.sweeping?.catch(() => undefined);
+  }
+
+  private scheduleSweep(): void {
+    if (!this.ctx.running()) return;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = setTimeout(() => {
+      void this.sweep().finally(() => this.scheduleSweep());
+    }, this.ctx.policy().sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Finds work the feed cannot show: messages queued before start, retries, due schedules, abandoned claims. */
+  sweep(): Promise<void> {
+    // A sweep already running may have read the views before the caller's change: run once more after it.
+    if (this.sweeping) {
+      this.sweepAgain ??= this.sweeping.then(() => {
+        this.sweepAgain = undefined;
+        return this.sweep();
+      });
+      return this.sweepAgain;
+    }
+    this.sweeping = this.doSweep()
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'outbox sweep failed'))
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+    return this.sweeping;
+  }
+
+  private async doSweep(): Promise<void> {
+    const seq = this.lastSeq;
+    await this.deps.openWork.buildIfNeeded();
+    for await (const docs of this.deps.openWork.pages()) {
+      await promoteDueScheduled(docs, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
+      for (const doc of docs) this.consider(doc);
+    }
+    await this.deps.statusUpdates.sweepParked();
+    // Everything up to `seq` is now in the index or handled: a restart may resume from there.
+    if (seq !== undefined) await this.deps.openWork.saveCheckpoint(seq);
+  }
+
+  /** Messages this process just stored (with their index entries): no need to wait for the feed. */
+  notify(docs: MessageDoc[]): void {
+    for (const doc of docs) {
+      this.deps.openWork.markPresent(doc._id);
+      this.consider(doc);
+    }
+  }
+
+  /** A changed doc: keep the open-work index right, and pick up messages ready to go. */
+  private observe(doc: MessageDoc): void {
+    if (!isIndexable(doc._id)) return;
+    if (hasOpenWork(doc)) {
+      this.deps.openWork.ensure(doc._id).catch((err: unknown) => this.deps.logger.error({ err }, 'indexing open work failed'));
+    }
+    this.consider(doc);
+  }
+
+  /** Looks at a changed doc for messages ready to go. */
+  private consider(doc: MessageDoc): void {
+    if (!this.ctx.running() || !this.ctx.service()) return;
+    const t = this.now().getTime();
+    for (const task of [...(doc.tasks ?? []), ...(doc.scheduled_tasks ?? [])]) {
+      if (!isSendable(task)) continue;
+      // Our own claim coming back through the feed (possibly late, after the result): nothing to do.
+      if (task.lease?.owner === this.deps.owner) continue;
+      for (const m of task.messages ?? []) {
+        if (!m.uuid || !m.to || !m.message) continue;
+        const leaseUntil = task.lease ? Date.parse(task.lease.until) : 0;
+        const nextAt = task.next_attempt_at ? Date.parse(task.next_attempt_at) : 0;
+        const at = Math.max(leaseUntil, nextAt);
+        this.enqueue(doc._id, m.uuid, at > t ? at : undefined);
+      }
+    }
+  }
+
+  private enqueue(docId: string, uuid: string, notBefore?: number): void {
+    if (this.known.has(uuid)) return;
+    const entry: Entry = { docId, uuid };
+    this.known.set(uuid, entry);
+    if (notBefore !== undefined) {
+      this.delay(entry, notBefore);
+    } else {
+      this.ready.push(uuid);
+      this.wake();
+    }
+  }
+
+  /** Makes the message ready again at `at` (or forgets it if stopped). */
+  delay(entry: Entry, at: number): void {
+    if (!this.ctx.running()) {
+      this.known.delete(entry.uuid);
+      return;
+    }
+    const wait = Math.max(0, at - this.now().getTime()) + 5;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      this.ready.push(entry.uuid);
+      this.wake();
+    }, Math.min(wait, 2 ** 31 - 1));
+    entry.timer.unref();
+  }
+
+  /** Done with the message here (a later sweep or change may bring it back). */
+  forget(uuid: string): void {
+    const e = this.known.get(uuid);
+    if (e?.timer) clearTimeout(e.timer);
+    this.known.delete(uuid);
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The outbox's sender: claims ready messages with a lease before the request, sends them with
+ * bounded concurrency and rate (one request per text, many recipients), and records each result
+ * right after. Account-level refusals open the circuit and give back what was claimed but unsent.
+ */
+import { SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../../sms/types.js';
+import { Circuit, type ChannelState } from './circuit.js';
+import type { DispatchContext, DispatcherDeps } from './dispatcher.js';
+import { hasOpenWork } from './open-work.js';
+import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from './outbox-mutations.js';
+import type { OutboxQueue } from './outbox-queue.js';
+import { TokenBucket, type DispatchPolicy } from './policy.js';
+
+interface Claimed extends OutboundMessage {
+  docId: string;
+  attempt: number;
+}
+
+export class OutboxSender {
+  private readonly deps: DispatcherDeps;
+  private readonly now: () => Date;
+  private sendQueue: Claimed[] = [];
+  private claiming = 0;
+  private inFlight = 0;
+  private readonly circuit: Circuit;
+  private bucket?: TokenBucket;
+  private rateTimer?: NodeJS.Timeout;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly ctx: DispatchContext,
+    private readonly queue: OutboxQueue,
+  ) {
+    this.deps = ctx.deps;
+    this.now = ctx.now;
+    this.circuit = new Circuit(this.now, this.deps.logger, (s) => {
+      this.deps.observer?.onChannel?.(s);
+      if (s.state !== 'open') this.pump();
+    });
+  }
+
+  channelState(): ChannelState {
+    return this.circuit.state();
+  }
+
+  stats(): { claimedWaiting: number; inFlight: number } {
+    return { claimedWaiting: this.sendQueue.length, inFlight: this.inFlight };
+  }
+
+  /** Stops the timers that would move work along. */
+  halt(): void {
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.circuit.dispose();
+  }
+
+  /** Claimed but never sent: give them back now rather than after the lease. */
+  releaseClaimed(): Promise<unknown> {
+    const waiting = this.sendQueue.splice(0);
+    return Promise.all(waiting.map((m) => this.deps.updater.update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, this.now().getTime()) }).catch(() => undefined)));
+  }
+
+  /** Resolves when nothing is being claimed or sent. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0 && this.claiming === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Moves work along: claims while there is room, sends while there are free slots. */
+  pump(): void {
+    if (!this.ctx.running()) return;
+    const service = this.ctx.service();
+    if (!service) return;
+    const policy = this.ctx.policy();
+    const gate = this.circuit.allow();
+    if (gate === 'blocked') return;
+    const claimRoom = policy.concurrency * 4 - this.sendQueue.length;
+    if (gate === 'go' && this.claiming === 0 && this.queue.readyCount > 0 && claimRoom > 0) {
+      const uuids = this.queue.takeReady(Math.min(claimRoom, 256));
+      void this.claim(uuids, policy);
+    } else if (gate === 'probe' && this.claiming === 0 && this.inFlight === 0 && this.sendQueue.length === 0 && this.queue.readyCount > 0) {
+      void this.claim(this.queue.takeReady(1), policy);
+    }
+    while (this.inFlight < (gate === 'probe' ? 1 : policy.concurrency) && this.sendQueue.length > 0) {
+      const wait = this.rateWait(policy, 1);
+      if (wait > 0) {
+        if (!this.rateTimer) {
+          this.rateTimer = setTimeout(() => {
+            this.rateTimer = undefined;
+            this.pump();
+          }, wait);
+        }
+        return;
+      }
+      const group = this.takeGroup(gate === 'probe' ? 1 : Math.min(policy.groupRecipients, service.maxBatch ?? 1), policy);
+      void this.send(service, group, policy);
+    }
+  }
+
+  private rateWait(policy: DispatchPolicy, n: number): number {
+    if (!policy.ratePerSecond) return 0;
+    if (!this.bucket) this.bucket = new TokenBucket(policy.ratePerSecond, () => this.now().getTime());
+    this.bucket.setRate(policy.ratePerSecond);
+    return this.bucket.take(n);
+  }
+
+  /** The head of the queue plus queued messages with the same text for other numbers. */
+  private takeGroup(max: number, policy: DispatchPolicy): Claimed[] {
+    const head = this.sendQueue.shift() as Claimed;
+    const group = [head];
+    if (max > 1) {
+      const numbers = new Set([head.to]);
+      const limit = policy.ratePerSecond ? Math.max(1, Math.floor(policy.ratePerSecond)) : max;
+      for (let i = 0; i < this.sendQueue.length && group.length < Math.min(max, limit); ) {
+        const m = this.sendQueue[i] as Claimed;
+        if (m.content === head.content && !numbers.has(m.to)) {
+          group.push(m);
+          numbers.add(m.to);
+          this.sendQueue.splice(i, 1);
+        } else {
+          i++;
+        }
+      }
+      if (group.length > 1) this.rateWait(policy, group.length - 1);
+    }
+    return group;
+  }
+
+  private async claim(uuids: string[], policy: DispatchPolicy): Promise<void> {
+    this.claiming++;
+    try {
+      const now = this.now();
+      await Promise.all(
+        uuids.map(async (uuid) => {
+          const entry = this.queue.entry(uuid);
+          if (!entry) return;
+          const out: { result: ClaimResult } = { result: { kind: 'not-sendable' } };
+          try {
+            await this.deps.updater.update({ docId: entry.docId, apply: claimMutation(uuid, this.deps.owner, policy, now, out) });
+          } catch (err) {
+            this.deps.logger.error({ err, uuid }, 'claim failed; will retry on the next sweep');
+            this.queue.forget(uuid);
+            return;
+          }
+          const r = out.result;
+          if (r.kind === 'claimed') {
+            this.deps.observer?.onClaimed?.(uuid, entry.docId);
+            this.sendQueue.push({ id: uuid, docId: entry.docId, to: r.to, content: r.content, attempt: r.attempt });
+          } else if (r.kind === 'held') {
+            this.queue.delay(entry, r.until);
+          } else if (r.kind === 'not-due') {
+            this.queue.delay(entry, r.at);
+          } else {
+            if (r.kind === 'expired') this.deps.observer?.onRecorded?.(uuid, 'failed');
+            this.queue.forget(uuid);
+            void this.deps.openWork.remove(entry.docId).catch(() => undefined);
+          }
+        }),
+      );
+    } finally {
+      this.claiming--;
+      this.settle();
+      this.pump();
+    }
+  }
+
+  private async send(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<void> {
+    this.inFlight++;
+    const started = Date.now();
+    const outcomes = await this.callService(service, group, policy);
+    const ms = Date.now() - started;
+    try {
+      await this.record(service, group, outcomes, policy, ms);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'recording send results failed; leases will expire and the sweep retries');
+    } finally {
+      this.inFlight--;
+      this.settle();
+      this.pump();
+    }
+  }
+
+  /** One outcome per message, whatever goes wrong: the service's own, or a classified failure. */
+  private async callService(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<SendOutcome[]> {
+    const failAll = (error: SendError): SendOutcome[] => group.map((m) => ({ id: m.id, ok: false as const, error }));
+    let settings: unknown;
+    try {
+      settings = service.parseSettings(this.deps.settings.get().sms);
+    } catch (err) {
+      // A settings problem (e.g. no username) refuses the whole channel, like a bad key.
+      return failAll(new SendError('account', 'configuration', err instanceof Error ? err.message : String(err)));
+    }
+    try {
+      return await (service.send as NonNullable<OutgoingService['send']>)(
+        group.map(({ id, to, content }) => ({ id, to, content })),
+        {
+          settings,
+          credentials: this.deps.credentials,
+          http: this.deps.http,
+          logger: this.deps.logger,
+          now: this.now,
+          timeoutMs: policy.requestTimeoutMs,
+          env: this.deps.env,
+        },
+      );
+    } catch (err) {
+      // The service broke its promise not to throw: treat it as transient for these messages.
+      this.deps.logger.error({ err, service: service.id }, 'outgoing service threw; messages will be retried');
+      return failAll(new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err)));
+    }
+  }
+
+  private async record(service: OutgoingService, group: Claimed[], outcomes: SendOutcome[], policy: DispatchPolicy, ms: number): Promise<void> {
+    const byId = new Map(outcomes.map((o) => [o.id, o]));
+    const account = outcomes.find((o) => !o.ok && o.error.kind === 'account');
+    const anyOk = outcomes.some((o) => o.ok);
+    let pausedUntil: number | undefined;
+    if (account && !account.ok) {
+      pausedUntil = this.circuit.open(account.error.code, account.error.message, policy);
+      await this.releaseWaiting(pausedUntil);
+    } else if (anyOk || outcomes.length > 0) {
+      this.circuit.success();
+    }
+    // Index the provider references first, so a delivery report arriving now finds its message.
+    const refs = group
+      .map((m) => ({ m, o: byId.get(m.id) }))
+      .filter((x): x is { m: Claimed; o: Extract<SendOutcome, { ok: true }> } => !!x.o?.ok && !!x.o.gatewayRef)
+      .map(({ m, o }) => ({ ref: o.gatewayRef as string, docId: m.docId, uuid: m.id }));
+    await this.deps.refs.record(refs, this.now());
+    const now = this.now();
+    await Promise.all(
+      group.map(async (m) => {
+        const outcome = byId.get(m.id);
+        if (!outcome) return;
+        this.deps.observer?.onSendResult?.(service.id, outcome, ms);
+        const out: { kind: RecordKind; nextAt?: number } = { kind: 'stale' };
+        const mutate = recordMutation(m.id, this.deps.owner, m.attempt, outcome, policy, now, this.ctx.random, out, pausedUntil);
+        let open = true;
+        await this.deps.updater.update({
+          docId: m.docId,
+          apply: (doc) => {
+            const changed = mutate(doc);
+            open = hasOpenWork(doc);
+            return changed;
+          },
+        });
+        if (!open) void this.deps.openWork.remove(m.docId).catch(() => undefined);
+        this.deps.observer?.onRecorded?.(m.id, out.kind);
+        const entry = this.queue.entry(m.id);
+        if (entry && out.nextAt !== undefined && (out.kind === 'retry' || out.kind === 'paused')) {
+          this.queue.delay(entry, out.nextAt);
+        } else {
+          this.queue.forget(m.id);
+        }
+      }),
+    );
+    if (refs.length > 0) await this.deps.statusUpdates.resolveParked(refs.map((r) => r.ref));
+  }
+
+  /** Channel paused: messages claimed but not yet sent go back without spending an attempt. */
+  private async releaseWaiting(until: number): Promise<void> {
+    const waiting = this.sendQueue.splice(0);
+    await Promise.all(
+      waiting.map(async (m) => {
+        await this.deps.updater.update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, until) }).catch(() => undefined);
+        const entry = this.queue.entry(m.id);
+        if (entry) this.queue.delay(entry, until);
+      }),
+    );
+  }
+
+  private settle(): void {
+    if (this.inFlight === 0 && this.claiming === 0) {
+      const waiters = this.idleWaiters.splice(0);
+      for (const w of waiters) w();
+    }
+  }
+}
