@@ -36,7 +36,7 @@ export interface AppDeps {
   /** Extra routes (gateway, monitoring, metrics) registered by their own modules. */
   extraRoutes?: Array<(app: FastifyInstance) => void | Promise<void>>;
   bodyLimit?: number;
-  trustProxy?: boolean | number | string;
+  trustProxy?: boolean | string;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -46,7 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     // Off unless TRUST_PROXY says so: behind a proxy every client would share its address (and its throttle).
-    trustProxy: typeof deps.trustProxy === 'number' ? hops(deps.trustProxy) : (deps.trustProxy ?? false),
+    trustProxy: deps.trustProxy ?? false,
   });
   registerErrorHandler(app);
   await app.register(formbody);
@@ -65,9 +65,4 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   smsRoutes(app, deps);
   for (const register of deps.extraRoutes ?? []) await register(app);
   return app;
-}
-
-/** Trust the nearest `n` proxies (fastify takes a function for a hop count). */
-function hops(n: number): (address: string, hop: number) => boolean {
-  return (_address, hop) => hop < n;
 }

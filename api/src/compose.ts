@@ -72,14 +72,19 @@ export function packageVersion(): string {
 function embeddedAdmin(env: Env): { password: string; generated?: string } {
   if (env.adminPassword) return { password: env.adminPassword };
   const file = path.join(env.dataDir, 'admin-password');
+  let stored: string;
   try {
-    return { password: fs.readFileSync(file, 'utf8').trim() };
-  } catch {
+    stored = fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    // Only a missing file means "first start"; any other read error must not replace the password.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     const password = crypto.randomBytes(18).toString('base64url');
     fs.mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    fs.writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
     return { password, generated: password };
   }
+  if (!stored) throw new Error(`${file} is empty: delete it to generate a new administrator password, or set ADMIN_PASSWORD`);
+  return { password: stored };
 }
 
 export async function compose(opts: ComposeOptions): Promise<Server> {

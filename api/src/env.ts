@@ -34,7 +34,7 @@ export interface Env {
   readonly atApiUrl?: string;
   readonly credentialsSecret?: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
-  readonly trustProxy: boolean | number | string;
+  readonly trustProxy: boolean | string;
 }
 
 export class EnvError extends Error {
@@ -64,10 +64,13 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   });
 }
 
-/** TRUST_PROXY: unset/false → off; true; a number of hops; or a comma list of addresses/CIDRs. */
-function parseTrustProxy(v: string | undefined): boolean | number | string {
+/**
+ * TRUST_PROXY: unset/false → off; true; or a comma list of proxy addresses/CIDRs (the safe
+ * form). Hop counts are refused: a client reaching the server directly could forge hops.
+ */
+function parseTrustProxy(v: string | undefined): boolean | string {
   if (v === undefined || v === 'false' || v === '0') return false;
   if (v === 'true') return true;
-  if (/^\d+$/.test(v)) return Number(v);
+  if (/^\d+$/.test(v)) throw new EnvError('TRUST_PROXY: give the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8) or true, not a hop count');
   return v;
 }

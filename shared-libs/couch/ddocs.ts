@@ -1,7 +1,8 @@
 /**
  * Design docs live as real files under ddocs/<name>/views/<view>/{map.js,reduce}, like CHT's
- * ddocs/ folder. On start they are compared with what the database holds and written only
- * when different, so restarts do not invalidate built indexes.
+ * ddocs/ folder. On start each of our views is compared with what the database holds and the
+ * design doc is written only when one differs, so restarts do not invalidate built indexes;
+ * views we do not define (CHT's, in a shared CouchDB) are kept as they are.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,9 +56,13 @@ export async function installDesignDocs(db: Db, docs: DesignDoc[] = loadDesignDo
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
-      if (existing && JSON.stringify(existing.views) === JSON.stringify(ddoc.views)) break;
+      // CHT's own design docs (medic, medic-sms, medic-admin) hold many more views than ours:
+      // ours are merged in by name and only compared by name, so CHT's are never removed.
+      const current = existing?.views ?? {};
+      const ours = Object.keys(ddoc.views);
+      if (existing && ours.every((v) => JSON.stringify(current[v]) === JSON.stringify(ddoc.views[v]))) break;
       try {
-        await db.put({ ...existing, _id: ddoc._id, views: ddoc.views });
+        await db.put({ ...existing, _id: ddoc._id, views: { ...current, ...ddoc.views } });
         written.push(ddoc._id);
         break;
       } catch (err) {

@@ -92,7 +92,8 @@ export function classifyReport(task: Task, next: ReportedState): ReportOutcome {
   return to > from ? 'applied' : 'stale';
 }
 
-function recordReport(task: Task, next: ReportedState, outcome: ReportOutcome, now: Date): void {
+/** Appends a report to the task's audit trail (once per status and details). */
+export function recordReport(task: Task, next: ReportedState, outcome: ReportOutcome, now: Date): void {
   if (next.status === undefined) return;
   const details = detailsString(next.details);
   const reports = task.delivery_reports ?? [];

@@ -73,8 +73,6 @@ export interface Task {
   next_attempt_at?: string;
   /** Claim held by a dispatcher while the request to the provider is in flight. */
   lease?: SendLease;
-  /** ISO time after which a still-unsent message fails instead of going out late. */
-  expires_at?: string;
   last_error?: { code: string; message: string; at: string };
   cost?: string;
   message_parts?: number;

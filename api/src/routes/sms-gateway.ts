@@ -82,24 +82,6 @@ export interface GatewayRouteDeps {
   now: () => Date;
 }
 
-/**
- * Applies updates in arrival order per message (SENT then DELIVERED in one poll must give
- * history [sent, delivered]); different messages go in parallel. StatusUpdates.apply runs its
- * list concurrently, so one message's updates are split into successive rounds.
- */
-async function applyInOrder(statusUpdates: StatusUpdates, updates: StatusUpdateInput[]): Promise<number> {
-  const rounds: StatusUpdateInput[][] = [];
-  const seen = new Map<string, number>();
-  for (const u of updates) {
-    const n = seen.get(u.messageId as string) ?? 0;
-    seen.set(u.messageId as string, n + 1);
-    (rounds[n] ??= []).push(u);
-  }
-  let saved = 0;
-  for (const round of rounds) saved += (await statusUpdates.apply(round)).saved;
-  return saved;
-}
-
 /** Picks the oldest-due waiting messages and marks them forwarded-to-gateway (CAS via DocUpdater). */
 async function handOut(deps: GatewayRouteDeps, settings: AppSettings): Promise<Array<{ id: string; to: string; content: string }>> {
   const res = await deps.db.query('medic/messages_by_state', {
@@ -184,7 +166,8 @@ export function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): voi
         }
         updates.push(mapGatewayUpdate(u.data));
       }
-      if (updates.length) await applyInOrder(deps.statusUpdates, updates);
+      // StatusUpdates.apply keeps one message's updates in the order given.
+      if (updates.length) await deps.statusUpdates.apply(updates);
 
       if (deps.registry.selectedId(settings) !== 'medic-gateway') return { messages: [] };
       const messages = await handOut(deps, settings);

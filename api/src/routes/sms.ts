@@ -46,8 +46,9 @@ export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
       app.route({
         method: route.method,
         url,
+        // Before the body is read: a caller without the key gets 403, whatever it sends.
+        onRequest: async (req) => checkKey(req, route, deps, url),
         handler: async (req) => {
-          await checkKey(req, route, deps, url);
           const body = req.body;
           if (typeof body !== 'object' || body === null || Array.isArray(body)) {
             throw new AppError(400, 'Request body must be form fields (application/x-www-form-urlencoded) or a JSON object');

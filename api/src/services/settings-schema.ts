@@ -37,7 +37,7 @@ export const smsSchema = z.looseObject({
   reply_to: z.string().optional(),
   africas_talking: z.looseObject({ username: z.string().optional() }).optional(),
   dispatch: dispatchSchema.optional(),
-  /** Messages older than this many hours fail as `expired` instead of going out late. */
+  /** Messages older than this many hours fail (state `failed`, details "Expired…") instead of going out late. */
   message_ttl_hours: z.number().positive().optional(),
   /** Log phone numbers and message text in full (debugging only). */
   log_full_content: z.boolean().optional(),

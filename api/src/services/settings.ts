@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
-import { isConflict, isNotFound, projectRoot } from '../../../shared-libs/couch/index.js';
+import { follow, isConflict, isNotFound, projectRoot, type Follower } from '../../../shared-libs/couch/index.js';
 import { AppError } from '../http/errors.js';
 import { appSettingsSchema, describeZodError, type AppSettings } from './settings-schema.js';
 
@@ -53,19 +53,22 @@ export function applyUpdate(current: AppSettings, patch: Record<string, unknown>
 export class SettingsService {
   private current: AppSettings;
   private listeners = new Set<Listener>();
-  private feed?: PouchDB.Core.Changes<object>;
+  private feed?: Follower;
+  private reloading: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly db: Db,
     private readonly validate: SettingsValidator,
     private readonly logger: Logger,
     initial: AppSettings,
+    private readonly since: string | number,
   ) {
     this.current = initial;
   }
 
   /** Reads the settings doc, creating it from the defaults on first start. */
   static async open(db: Db, opts: { defaults: AppSettings; validate: SettingsValidator; logger: Logger }): Promise<SettingsService> {
+    const since = (await db.info()).update_seq;
     let settings: AppSettings;
     try {
       settings = ((await db.get(SETTINGS_DOC_ID)) as unknown as SettingsDoc).settings ?? {};
@@ -80,7 +83,7 @@ export class SettingsService {
         settings = ((await db.get(SETTINGS_DOC_ID)) as unknown as SettingsDoc).settings ?? {};
       }
     }
-    return new SettingsService(db, opts.validate, opts.logger, settings);
+    return new SettingsService(db, opts.validate, opts.logger, settings, since);
   }
 
   get(): AppSettings {
@@ -97,20 +100,27 @@ export class SettingsService {
     if (this.feed) return;
     // Without include_docs: on the embedded store the doc_ids filter runs after each change is
     // read, so include_docs would load every changed doc; the settings doc is fetched only when
-    // it is the one that changed.
-    this.feed = this.db
-      .changes({ live: true, since: 'now', doc_ids: [SETTINGS_DOC_ID] })
-      .on('change', (change) => {
-        if (change.id !== SETTINGS_DOC_ID) return;
-        this.db
-          .get(SETTINGS_DOC_ID)
-          .then((doc) => {
-            const settings = (doc as unknown as SettingsDoc).settings;
-            if (settings) this.set(settings);
-          })
-          .catch((err: unknown) => this.logger.error({ err }, 'reading changed settings failed'));
+    // it is the one that changed. Starts from the sequence read at open(), so nothing written
+    // in between is missed.
+    this.feed = follow(this.db, {
+      since: this.since,
+      doc_ids: [SETTINGS_DOC_ID],
+      onChange: (change) => {
+        if (change.id === SETTINGS_DOC_ID) this.reload();
+      },
+      onError: (err, retryInMs) => this.logger.error({ err, retryInMs }, 'settings changes feed failed; resuming'),
+    });
+  }
+
+  /** Reads reloads one at a time, so an older read can never land after a newer one. */
+  private reload(): void {
+    this.reloading = this.reloading
+      .then(() => this.db.get(SETTINGS_DOC_ID))
+      .then((doc) => {
+        const settings = (doc as unknown as SettingsDoc).settings;
+        if (settings) this.set(settings);
       })
-      .on('error', (err) => this.logger.error({ err }, 'settings changes feed failed'));
+      .catch((err: unknown) => this.logger.error({ err }, 'reading changed settings failed'));
   }
 
   stop(): void {

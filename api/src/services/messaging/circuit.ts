@@ -43,6 +43,9 @@ export class Circuit {
 
   /** Opens (or reopens) the circuit; returns when it will probe again. */
   open(code: string, reason: string, policy: DispatchPolicy): number {
+    // Other requests already in flight may come back refused too: one pause, not one doubling each.
+    const current = this.s.until ? Date.parse(this.s.until) : 0;
+    if (this.s.state === 'open' && current > this.now().getTime()) return current;
     this.pauseMs = this.s.state === 'closed' ? policy.pauseMs : Math.min(policy.pauseMaxMs, Math.max(policy.pauseMs, this.pauseMs * 2));
     const now = this.now().getTime();
     const until = now + this.pauseMs;
@@ -65,8 +68,10 @@ export class Circuit {
     return until;
   }
 
+  /** A request succeeded. Only the probe closes the circuit: a success from a request that
+   * started before the pause says nothing about the account now. */
   success(): void {
-    if (this.s.state === 'closed') return;
+    if (this.s.state !== 'half-open') return;
     this.logger.info({ code: this.s.code }, 'SMS channel resumed');
     this.s = { state: 'closed', pauses: 0 };
     this.pauseMs = 0;

@@ -22,8 +22,10 @@ export interface MutationResult {
 
 const MAX_ATTEMPTS = 8;
 
+type Outcome = MutationResult | { conflict: true } | { error: Error };
+
 export class DocUpdater {
-  private readonly batcher: Batcher<DocMutation, MutationResult | { conflict: true }>;
+  private readonly batcher: Batcher<DocMutation, Outcome>;
 
   constructor(
     private readonly db: Db,
@@ -36,6 +38,7 @@ export class DocUpdater {
   async update(mutation: DocMutation): Promise<MutationResult> {
     for (let attempt = 1; ; attempt++) {
       const result = await this.batcher.submit(mutation);
+      if ('error' in result) throw result.error;
       if (!('conflict' in result)) return result;
       if (attempt >= MAX_ATTEMPTS) {
         throw new Error(`Could not update ${mutation.docId}: still conflicting after ${MAX_ATTEMPTS} attempts`);
@@ -43,11 +46,7 @@ export class DocUpdater {
     }
   }
 
-  get queued(): number {
-    return this.batcher.size;
-  }
-
-  private async run(items: DocMutation[]): Promise<Array<MutationResult | { conflict: true }>> {
+  private async run(items: DocMutation[]): Promise<Outcome[]> {
     const ids = [...new Set(items.map((m) => m.docId))];
     const read = await this.db.allDocs({ keys: ids, include_docs: true });
     const docs = new Map<string, MessageDoc>();
@@ -56,7 +55,7 @@ export class DocUpdater {
         docs.set(row.id, row.doc as unknown as MessageDoc);
       }
     }
-    const results: Array<MutationResult | { conflict: true }> = new Array(items.length);
+    const results: Outcome[] = new Array(items.length);
     const changedDocs = new Map<string, number[]>();
     items.forEach((m, i) => {
       const doc = docs.get(m.docId);
@@ -64,7 +63,14 @@ export class DocUpdater {
         results[i] = { changed: false, missing: true };
         return;
       }
-      const changed = m.apply(doc);
+      let changed: boolean;
+      try {
+        changed = m.apply(doc);
+      } catch (err) {
+        // A mutation that throws fails alone; it must not take the batch with it.
+        results[i] = { error: err instanceof Error ? err : new Error(String(err)) };
+        return;
+      }
       results[i] = { changed };
       if (changed) {
         const list = changedDocs.get(m.docId) ?? [];
@@ -83,8 +89,10 @@ export class DocUpdater {
           // Everything applied to this doc in this batch is retried against a fresh copy.
           for (const i of indexes) results[i] = { conflict: true };
         } else {
+          // Only this doc's mutations fail; the others in the batch were written.
           this.logger.error({ docId: id, error: res.name, reason: res.message }, 'document write failed');
-          throw new Error(`Writing ${id} failed: ${res.message ?? res.name}`);
+          const error = new Error(`Writing ${id} failed: ${res.message ?? res.name}`);
+          for (const i of indexes) results[i] = { error };
         }
       }
     });

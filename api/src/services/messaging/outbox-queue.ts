@@ -3,6 +3,7 @@
  * plus a sweep over the open-work index on start and every sweep interval) and holds each one until
  * it is due, then wakes the sender. Knows every message it is handling, so none is queued twice.
  */
+import { follow, type Follower } from '../../../../shared-libs/couch/index.js';
 import { isSendable } from '../../../../shared-libs/task-utils/index.js';
 import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
 import type { DispatchContext, DispatcherDeps } from './dispatcher.js';
@@ -20,7 +21,7 @@ export class OutboxQueue {
   private readonly now: () => Date;
   private readonly known = new Map<string, Entry>();
   private ready: string[] = [];
-  private feed?: PouchDB.Core.Changes<object>;
+  private feed?: Follower;
   /** Last changes-feed sequence handled; saved at each sweep so a restart resumes from it. */
   private lastSeq?: string | number;
   private sweepTimer?: NodeJS.Timeout;
@@ -67,13 +68,15 @@ export class OutboxQueue {
   private async startFeed(): Promise<void> {
     const since = (await this.deps.openWork.checkpoint().catch(() => undefined)) ?? 'now';
     if (!this.ctx.running()) return;
-    this.feed = this.deps.db
-      .changes({ live: true, since, include_docs: true })
-      .on('change', (c) => {
+    this.feed = follow(this.deps.db, {
+      since,
+      include_docs: true,
+      onChange: (c) => {
         this.lastSeq = c.seq;
         if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc);
-      })
-      .on('error', (err) => this.deps.logger.error({ err }, 'dispatcher changes feed failed'));
+      },
+      onError: (err, retryInMs) => this.deps.logger.error({ err, retryInMs }, 'dispatcher changes feed failed; resuming'),
+    });
     void this.sweep().finally(() => this.scheduleSweep());
   }
 

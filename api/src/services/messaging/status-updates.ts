@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../../../shared-libs/couch/index.js';
 import { isConflict, isNotFound } from '../../../../shared-libs/couch/index.js';
-import { applyReportedState, findTask } from '../../../../shared-libs/task-utils/index.js';
+import { applyReportedState, findTask, recordReport } from '../../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, Task } from '../../../../shared-libs/task-utils/types.js';
 import type { StatusUpdateInput } from '../../sms/types.js';
 import type { DocUpdater } from './doc-updater.js';
@@ -40,15 +40,6 @@ interface ParkedDoc {
 export const PARKED_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
 export const parkedDocId = (ref: string): string => `sms-parked-reports:${ref}`;
-
-/** Records a report whose status we cannot map: audit only, the state does not move. */
-function recordUnknown(task: Task, update: StatusUpdateInput, now: Date): boolean {
-  const reports = (task.delivery_reports ??= []);
-  const details = typeof update.details === 'string' ? update.details : undefined;
-  if (reports.some((r) => r.status === update.status && r.details === details)) return false;
-  reports.push({ status: update.status, details, timestamp: now.toISOString(), applied: false });
-  return true;
-}
 
 export class StatusUpdates {
   constructor(
@@ -107,12 +98,25 @@ export class StatusUpdates {
   }
 
   private async resolve(update: StatusUpdateInput): Promise<GatewayRefTarget | undefined> {
-    if (update.gatewayRef) return this.refs.lookup(update.gatewayRef);
+    if (update.gatewayRef) {
+      const hit = await this.refs.lookup(update.gatewayRef);
+      return hit ?? (await this.refFromView(update.gatewayRef));
+    }
     if (update.messageId && this.uuidLookup) {
       const docId = await this.uuidLookup(update.messageId);
       return docId ? { docId, uuid: update.messageId } : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * A reference with no index entry: the message may have been sent by CHT-core on a shared
+   * CouchDB, or before the index existed. CHT's own view knows it (only misses pay for this).
+   */
+  private async refFromView(ref: string): Promise<GatewayRefTarget | undefined> {
+    const res = await this.db.query('medic-sms/messages_by_gateway_ref', { key: ref, limit: 5 });
+    const row = res.rows.find((r) => typeof r.value === 'string' && !r.id.startsWith('sms-in:'));
+    return row ? { docId: row.id, uuid: row.value as string } : undefined;
   }
 
   private async applyTo(target: GatewayRefTarget, update: StatusUpdateInput): Promise<UpdateOutcome> {
@@ -129,8 +133,14 @@ export class StatusUpdates {
           return false;
         }
         if (!update.state) {
+          // A status we cannot map: kept for audit, the state does not move.
           outcome = 'recorded';
-          return recordUnknown(task, update, now);
+          const before = task.delivery_reports?.length ?? 0;
+          recordReport(task, { state: task.state ?? 'pending', status: update.status, details: update.details }, 'stale', now);
+          const added = (task.delivery_reports?.length ?? 0) > before;
+          // The record names no state: the status maps to none.
+          if (added) delete task.delivery_reports?.at(-1)?.state;
+          return added;
         }
         const r = applyReportedState(
           task,
