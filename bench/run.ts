@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { mb } from './load.js';
-import { startCouch } from './pouchdb-server.js';
+import { startPouchDbServer } from '../tests/helpers/pouchdb-server.js';
 import { dlrScenario, incomingScenario, outgoingScenario, sweepScenario, tempDirs, type DlrResult, type IncomingResult, type OutgoingResult, type SweepResult } from './scenarios.js';
 import { fmt, renderTable, yesNo, type Row } from './table.js';
 
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     if (r) results.outgoing.push(r);
   }
   if (only.has('couch')) {
-    const couch = await startCouch();
+    const couch = await startPouchDbServer({ inMemory: false });
     try {
       const r = await step('1. outgoing, pouchdb-server', results, () => outgoingScenario({ kind: 'couchdb', couch }, outgoingOpts));
       if (r) results.outgoing.push(r);

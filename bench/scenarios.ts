@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { startSimulator, type Simulator } from '../shared-libs/at-simulator/index.js';
 import { procCpuMs, startServer, type ServerProcess } from './child.js';
 import { api, closedLoop, sleep, summarize, waitUntil, type Summary } from './load.js';
-import type { BenchCouch } from './pouchdb-server.js';
+import type { CouchServer as BenchCouch } from '../tests/helpers/pouchdb-server.js';
 import { loadDefaultSettings } from '../api/src/services/settings.js';
 import { allOutgoing, countPrefix, kenyanNumber, openStore, preloadSent, readDocs } from './store.js';
 

@@ -1,6 +1,7 @@
 /**
- * pouchdb-server (npm) on a loopback port, in memory: our stand-in for CouchDB in tests. It has
- * a server admin, so the CouchDB-mode admin checks (_session, _admin role) are real.
+ * pouchdb-server (npm) on a loopback port: our stand-in for CouchDB. In memory for tests; on
+ * disk (LevelDB in a temporary folder) for the benchmarks, as in CHT's anchor measurements. It
+ * has a server admin, so the CouchDB-mode admin checks (_session, _admin role) are real.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +13,10 @@ import { projectRoot } from '../../shared-libs/couch/index.js';
 export interface CouchServer {
   url: string;
   adminUrl: string;
+  /** Basic auth header of the server admin. */
+  adminAuth: string;
   admin: { user: string; password: string };
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -42,14 +46,13 @@ async function waitFor(url: string, ms: number): Promise<void> {
   }
 }
 
-export async function startPouchDbServer(): Promise<CouchServer> {
+export async function startPouchDbServer(opts: { inMemory?: boolean } = {}): Promise<CouchServer> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pouchdb-server-'));
   const bin = path.join(projectRoot(), 'node_modules', 'pouchdb-server', 'bin', 'pouchdb-server');
-  const child: ChildProcess = spawn(process.execPath, [bin, '--in-memory', '--host', '127.0.0.1', '--port', String(port), '--no-color'], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const args = [bin, '--host', '127.0.0.1', '--port', String(port), '--no-color', '--dir', dir, '--config', path.join(dir, 'config.json'), '--log-file', path.join(dir, 'log.txt')];
+  if (opts.inMemory !== false) args.splice(1, 0, '--in-memory');
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -68,7 +71,9 @@ export async function startPouchDbServer(): Promise<CouchServer> {
   return {
     url,
     adminUrl: `http://${admin.user}:${admin.password}@127.0.0.1:${port}`,
+    adminAuth: `Basic ${Buffer.from(`${admin.user}:${admin.password}`).toString('base64')}`,
     admin,
+    pid: child.pid as number,
     close: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
