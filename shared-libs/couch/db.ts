@@ -70,3 +70,13 @@ export function errorStatus(err: unknown): number | undefined {
 
 export const isConflict = (err: unknown): boolean => errorStatus(err) === 409;
 export const isNotFound = (err: unknown): boolean => errorStatus(err) === 404;
+
+/** The doc, or undefined when it does not exist (any other error is thrown). */
+export async function getDoc<T>(db: Db, id: string): Promise<T | undefined> {
+  try {
+    return (await db.get(id)) as unknown as T;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

@@ -15,7 +15,7 @@ import {
   encryptCredential,
 } from '../../../shared-libs/credentials/index.js';
 import type { Databases, Db } from '../../../shared-libs/couch/index.js';
-import { isConflict, isNotFound } from '../../../shared-libs/couch/index.js';
+import { getDoc, isConflict } from '../../../shared-libs/couch/index.js';
 import { AppError } from '../http/errors.js';
 import type { CredentialReader } from '../sms/types.js';
 
@@ -110,14 +110,10 @@ export class CredentialsService implements CredentialReader {
     return undefined;
   }
 
-  private async read(id: string): Promise<CredentialDoc | undefined> {
-    try {
-      return (await this.vault.get(id)) as unknown as CredentialDoc;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private read(id: string): Promise<CredentialDoc | undefined> {
+    return getDoc<CredentialDoc>(this.vault, id);
   }
+
 }
 
 async function fetchCouchSecret(serverUrl: string): Promise<string | undefined> {

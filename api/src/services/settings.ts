@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
-import { follow, isConflict, isNotFound, projectRoot, type Follower } from '../../../shared-libs/couch/index.js';
+import { follow, getDoc, isConflict, projectRoot, type Follower } from '../../../shared-libs/couch/index.js';
 import { AppError } from '../http/errors.js';
 import { appSettingsSchema, describeZodError, type AppSettings } from './settings-schema.js';
 
@@ -70,10 +70,10 @@ export class SettingsService {
   static async open(db: Db, opts: { defaults: AppSettings; validate: SettingsValidator; logger: Logger }): Promise<SettingsService> {
     const since = (await db.info()).update_seq;
     let settings: AppSettings;
-    try {
-      settings = ((await db.get(SETTINGS_DOC_ID)) as unknown as SettingsDoc).settings ?? {};
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
+    const existing = await getDoc<SettingsDoc>(db, SETTINGS_DOC_ID);
+    if (existing) {
+      settings = existing.settings ?? {};
+    } else {
       try {
         await db.put({ _id: SETTINGS_DOC_ID, settings: opts.defaults });
         opts.logger.info('settings created from config/default/app_settings.json');
@@ -134,13 +134,7 @@ export class SettingsService {
       throw new AppError(400, 'Settings must be a JSON object');
     }
     for (let attempt = 0; attempt < 5; attempt++) {
-      let doc: SettingsDoc;
-      try {
-        doc = (await this.db.get(SETTINGS_DOC_ID)) as unknown as SettingsDoc;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        doc = { _id: SETTINGS_DOC_ID, settings: {} };
-      }
+      const doc: SettingsDoc = (await getDoc<SettingsDoc>(this.db, SETTINGS_DOC_ID)) ?? { _id: SETTINGS_DOC_ID, settings: {} };
       const next = applyUpdate(doc.settings ?? {}, patch, mode);
       this.check(next);
       if (JSON.stringify(next) === JSON.stringify(doc.settings)) return { updated: false };

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../../shared-libs/couch/index.js';
-import { isConflict, isNotFound } from '../../../../shared-libs/couch/index.js';
+import { getDoc, isConflict } from '../../../../shared-libs/couch/index.js';
 import { isSendable } from '../../../../shared-libs/task-utils/index.js';
 import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
 import { Batcher } from './batcher.js';
@@ -158,14 +158,10 @@ export class OpenWorkIndex {
     return ids.map(() => undefined);
   }
 
-  private async getLocal(id: string): Promise<LocalDoc | undefined> {
-    try {
-      return (await this.db.get(id)) as unknown as LocalDoc;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private getLocal(id: string): Promise<LocalDoc | undefined> {
+    return getDoc<LocalDoc>(this.db, id);
   }
+
 
   private async putLocal(doc: LocalDoc): Promise<void> {
     await this.db.put(doc);

@@ -5,7 +5,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../../../../shared-libs/couch/index.js';
-import { isNotFound } from '../../../../shared-libs/couch/index.js';
+import { getDoc } from '../../../../shared-libs/couch/index.js';
 import { truncateToParts } from '../../../../shared-libs/message-utils/index.js';
 import { normalize } from '../../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../../shared-libs/task-utils/index.js';
@@ -145,12 +145,8 @@ export class OutgoingMessages {
   async docIdFor(uuid: string): Promise<string | undefined> {
     // Our own messages live in a doc whose id is the message uuid; others (CHT's webapp,
     // sentinel) are found through CHT's view.
-    try {
-      const doc = (await this.db.get(uuid)) as unknown as MessageDoc;
-      if (findTask(doc, uuid)) return doc._id;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const own = await getDoc<MessageDoc>(this.db, uuid);
+    if (own && findTask(own, uuid)) return own._id;
     // PouchDB can answer a query from an index update that was already running when the doc
     // was written (seen under concurrent queries): a miss is asked once more, which queues a
     // fresh update behind the running one.
@@ -163,14 +159,10 @@ export class OutgoingMessages {
 
   async get(uuid: string): Promise<OutgoingView | undefined> {
     const docId = await this.docIdFor(uuid);
-    if (!docId) return undefined;
-    try {
-      return toOutgoingView((await this.db.get(docId)) as unknown as MessageDoc, uuid);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const doc = docId ? await getDoc<MessageDoc>(this.db, docId) : undefined;
+    return doc ? toOutgoingView(doc, uuid) : undefined;
   }
+
 
   async list(opts: { direction: 'incoming' | 'outgoing'; state?: string; limit: number }): Promise<Array<OutgoingView | IncomingView>> {
     const query =

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../../shared-libs/couch/index.js';
-import { isConflict, isNotFound } from '../../../../shared-libs/couch/index.js';
+import { getDoc, isConflict, isNotFound } from '../../../../shared-libs/couch/index.js';
 import { applyReportedState, findTask, recordReport } from '../../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, Task } from '../../../../shared-libs/task-utils/types.js';
 import type { StatusUpdateInput } from '../../sms/types.js';
@@ -168,15 +168,9 @@ export class StatusUpdates {
       received_at: this.now().toISOString(),
     };
     for (let attempt = 0; attempt < 8; attempt++) {
-      let doc: ParkedDoc;
-      let created = false;
-      try {
-        doc = (await this.db.get(parkedDocId(ref))) as unknown as ParkedDoc;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        doc = { _id: parkedDocId(ref), type: 'sms_parked_reports', gateway_ref: ref, reports: [] };
-        created = true;
-      }
+      const existing = await getDoc<ParkedDoc>(this.db, parkedDocId(ref));
+      const created = !existing;
+      const doc: ParkedDoc = existing ?? { _id: parkedDocId(ref), type: 'sms_parked_reports', gateway_ref: ref, reports: [] };
       if (doc.reports.some((r) => r.status === report.status && JSON.stringify(r.details) === JSON.stringify(report.details))) return;
       doc.reports.push(report);
       try {
