@@ -73,7 +73,10 @@ export const distPath = (...p: string[]): string => path.join(projectRoot(), 'di
 /** The AT simulator CLI as a real process; resolves its URL from the first line it prints. */
 export async function startSimulatorProcess(args: string[] = [], env: Record<string, string> = {}): Promise<Proc & { url: string }> {
   const proc = startProcess(process.execPath, [distPath('shared-libs', 'at-simulator', 'cli.js'), '--port', '0', '--quiet', ...args], env);
-  const m = await proc.waitFor(/AT simulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000);
+  const m = await proc.waitFor(/AT simulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000).catch(async (err: unknown) => {
+    await proc.stop('SIGKILL');
+    throw err;
+  });
   return Object.assign(proc, { url: m[1] as string });
 }
 
@@ -82,6 +85,10 @@ export async function startServerProcess(env: Record<string, string>, opts: { vi
   const proc = opts.viaNpm
     ? startProcess('npm', ['start', '--silent'], env)
     : startProcess(process.execPath, [distPath('api', 'src', 'main.js')], env);
-  const m = await proc.waitFor(/"port":(\d+)[^\n]*listening on/, 120_000);
+  // A server that never says it is listening must not outlive the test that started it.
+  const m = await proc.waitFor(/"port":(\d+)[^\n]*listening on/, 120_000).catch(async (err: unknown) => {
+    await proc.stop('SIGKILL');
+    throw err;
+  });
   return Object.assign(proc, { url: `http://127.0.0.1:${m[1] as string}` });
 }
