@@ -4,7 +4,7 @@
  * gateway reports a status, and only while medic-gateway is the selected service.
  */
 import { expect } from 'chai';
-import { v7 as uuidv7 } from 'uuid';
+import { putWebappMessage } from '../helpers/fixtures.js';
 import { api, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 interface Handed {
@@ -13,18 +13,7 @@ interface Handed {
   content: string;
 }
 
-async function queue(server: TestServer, due: number, to = '+254712000111', message = `text ${due}`): Promise<string> {
-  const uuid = uuidv7();
-  await server.dbs.medic.put({
-    _id: uuidv7(),
-    type: 'data_record',
-    kujua_message: true,
-    form: null,
-    reported_date: due,
-    tasks: [{ messages: [{ uuid, to, message }], state: 'pending' }],
-  });
-  return uuid;
-}
+const queue = (server: TestServer, due: number, to = '+254712000111', message = `text ${due}`): Promise<string> => putWebappMessage(server.dbs.medic, { due, to, message });
 
 const poll = async (server: TestServer, body: unknown = {}): Promise<Handed[]> => {
   const res = await api(server, 'POST', '/api/sms', body);

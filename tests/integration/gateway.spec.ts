@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { v7 as uuidv7 } from 'uuid';
+import { putWebappMessage } from '../helpers/fixtures.js';
 import { startPouchDbServer, type CouchServer } from '../helpers/pouchdb-server.js';
 import { api, startTestServer, type StorageMode, type TestServer } from '../helpers/test-server.js';
 
@@ -18,18 +18,7 @@ interface Stored {
 }
 
 /** A message as CHT's webapp stores it (no history yet), so histories compare as in CHT's test. */
-async function webappMessage(server: TestServer, opts: { due?: number; to?: string; message?: string } = {}): Promise<string> {
-  const uuid = uuidv7();
-  await server.dbs.medic.put({
-    _id: uuidv7(),
-    type: 'data_record',
-    kujua_message: true,
-    form: null,
-    reported_date: opts.due ?? Date.now(),
-    tasks: [{ messages: [{ uuid, to: opts.to ?? '+254712000111', message: opts.message ?? `text for ${uuid}` }], state: 'pending' }],
-  });
-  return uuid;
-}
+const webappMessage = (server: TestServer, opts: { due?: number; to?: string; message?: string } = {}): Promise<string> => putWebappMessage(server.dbs.medic, opts);
 
 async function stored(server: TestServer, uuid: string): Promise<Stored> {
   return (await api(server, 'GET', `/api/v1/messages/${uuid}`)).body as Stored;

@@ -3,22 +3,13 @@
  * changes feed (resuming from its checkpoint after a restart), emptied as work completes.
  */
 import { expect } from 'chai';
-import { v7 as uuidv7 } from 'uuid';
 import { startSimulator } from '../../shared-libs/at-simulator/index.js';
 import { openDatabases } from '../../shared-libs/couch/index.js';
+import { webappMessageDoc } from '../helpers/fixtures.js';
 import { configureAt, startAtRig, type AtRig } from '../helpers/at-setup.js';
 import { eventually, startTestServer } from '../helpers/test-server.js';
 
-const pendingDoc = (to: string, text: string) => {
-  const now = new Date().toISOString();
-  return {
-    _id: uuidv7(),
-    type: 'data_record',
-    kujua_message: true,
-    reported_date: Date.now(),
-    tasks: [{ state: 'pending', state_history: [{ state: 'pending', timestamp: now }], messages: [{ uuid: uuidv7(), to, message: text }] }],
-  };
-};
+const pendingDoc = (to: string, message: string) => webappMessageDoc({ to, message, withHistory: true }).doc;
 
 const openEntries = async (rig: AtRig): Promise<string[]> =>
   (await rig.server.dbs.medic.allDocs({ startkey: 'sms-open:', endkey: 'sms-open:\ufff0' })).rows.map((r) => r.id);
@@ -59,7 +50,7 @@ describe('outbox open-work index', function () {
     const seed = await startTestServer({ start: false });
     const docs = Array.from({ length: 1200 }, (_, i) => {
       const doc = pendingDoc('+254711800000', `old ${i}`);
-      if (i % 100 !== 0) (doc.tasks[0] as { state: string }).state = 'delivered';
+      if (i % 100 !== 0) ((doc.tasks as Array<{ state: string }>)[0] as { state: string }).state = 'delivered';
       return doc;
     });
     await seed.dbs.medic.bulkDocs(docs);
