@@ -36,6 +36,18 @@ export interface ScenarioBase {
   logFile: string;
 }
 
+/** The figures every scenario reports about the server process. */
+function processFigures(server: ServerProcess, serverCpuMs: number, wall0: number, startupSweepMs?: number): Omit<ScenarioBase, 'store' | 'loadPeakRssBytes'> {
+  return {
+    peakRssBytes: server.peakRss(),
+    vmHwmBytes: server.vmHwm(),
+    serverCpuMs,
+    ...(startupSweepMs !== undefined ? { startupSweepMs } : {}),
+    wallMs: performance.now() - wall0,
+    logFile: server.logFile,
+  };
+}
+
 /** Every temporary folder this run made, for the clean-up at the end. */
 export const tempDirs: string[] = [];
 
@@ -209,12 +221,7 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
       finalSent,
       finalTotal: docs.length,
       notSent,
-      peakRssBytes: server.peakRss(),
-      vmHwmBytes: server.vmHwm(),
-      serverCpuMs: cpu1 - cpu0,
-      startupSweepMs,
-      wallMs: performance.now() - wall0,
-      logFile: server.logFile,
+      ...processFigures(server, cpu1 - cpu0, wall0, startupSweepMs),
     };
   } finally {
     await server.stop();
@@ -314,13 +321,8 @@ export async function dlrScenario(opts: { storeSize: number; reports: number; co
       non200,
       savedOne,
       delivered,
-      peakRssBytes: server.peakRss(),
+      ...processFigures(server, cpu1 - cpu0, wall0, startupSweepMs),
       loadPeakRssBytes: windowPeak,
-      vmHwmBytes: server.vmHwm(),
-      serverCpuMs: cpu1 - cpu0,
-      startupSweepMs,
-      wallMs: performance.now() - wall0,
-      logFile: server.logFile,
     };
   } finally {
     await server.stop();
@@ -396,12 +398,7 @@ export async function incomingScenario(opts: { unique: number; duplicateEvery: n
       saved1: saved(1),
       saved0: saved(0),
       stored,
-      peakRssBytes: server.peakRss(),
-      vmHwmBytes: server.vmHwm(),
-      serverCpuMs: cpu1 - cpu0,
-      startupSweepMs,
-      wallMs: performance.now() - wall0,
-      logFile: server.logFile,
+      ...processFigures(server, cpu1 - cpu0, wall0, startupSweepMs),
     };
   } finally {
     await server.stop();
@@ -457,11 +454,7 @@ export async function sweepScenario(opts: { storeSize: number; cpuProf: boolean 
       docs: opts.storeSize * 2,
       preloadMs,
       sweepMs,
-      peakRssBytes: server.peakRss(),
-      vmHwmBytes: server.vmHwm(),
-      serverCpuMs: cpu1 - cpu0,
-      wallMs: performance.now() - wall0,
-      logFile: server.logFile,
+      ...processFigures(server, cpu1 - cpu0, wall0),
     };
   } finally {
     await server.stop();
