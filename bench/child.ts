@@ -13,7 +13,7 @@ export interface ServerStats {
   peakRss: number;
   heapUsed: number;
   cpuMs: number;
-  dispatcher: { known: number; ready: number; claimedWaiting: number; inFlight: number };
+  outbox: { known: number; ready: number; claimedWaiting: number; inFlight: number };
   /** Only with BENCH_TRACE_DB=1: medic db calls by method. */
   dbCalls?: Record<string, { calls: number; docs: number }>;
 }

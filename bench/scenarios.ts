@@ -12,7 +12,7 @@ import { startSimulator, type Simulator } from '../shared-libs/at-simulator/inde
 import { procCpuMs, startServer, type ServerProcess } from './child.js';
 import { api, closedLoop, sleep, summarize, waitUntil, type Summary } from './load.js';
 import type { CouchServer as BenchCouch } from '../tests/helpers/pouchdb-server.js';
-import { loadDefaultSettings } from '../api/src/services/settings.js';
+import { loadDefaultSettings } from '../api/src/settings/settings.js';
 import { allOutgoing, countPrefix, kenyanNumber, openStore, preloadSent, readDocs } from './store.js';
 
 export const AT_KEY = 'sandbox-api-key';
@@ -94,7 +94,7 @@ export interface OutgoingResult extends ScenarioBase {
     n: number;
     postMs: number;
     drainMs: number;
-    /** When the bench saw the simulator count reach n and the dispatcher idle (polling, 10 ms). */
+    /** When the bench saw the simulator count reach n and the outbox idle (polling, 10 ms). */
     observedDrainMs: number;
     msgsPerSec: number;
     latency: Summary;
@@ -106,7 +106,7 @@ export interface OutgoingResult extends ScenarioBase {
     lastSentAfterLastPostMs: number;
   };
   atRequests: number;
-  /** Dispatcher entries still waiting on a timer once everything was sent. */
+  /** Outbox entries still waiting on a timer once everything was sent. */
   leftoverKnown: number;
   /** CouchDB mode: CPU used by pouchdb-server during the backlog and paced runs. */
   couchCpuMs?: number;
@@ -131,7 +131,7 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
     // Nothing being sent or waiting to be sent. (`known` is not used: entries re-queued from
     // late changes-feed events wait there for their lease to expire; see the README.)
     const idle = async (): Promise<boolean> => {
-      const s = (await server.stats()).dispatcher;
+      const s = (await server.stats()).outbox;
       return s.inFlight === 0 && s.claimedWaiting === 0 && s.ready === 0;
     };
 
@@ -147,7 +147,7 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
     // (The figure comes from the store's timestamps, so polling every 50 ms costs no precision.)
     const drained = await waitUntil(async () => okSent() >= opts.n && (await idle()), 240_000, 50);
     const observedDrainMs = performance.now() - t0;
-    const leftoverKnown = (await server.stats()).dispatcher.known;
+    const leftoverKnown = (await server.stats()).outbox.known;
     if (!drained) throw new Error(`outgoing: only ${okSent()} of ${opts.n} sent within 240 s`);
 
     // Paced: one message per request at pacedRate/s, what "how soon after queueing" means.

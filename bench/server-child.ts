@@ -3,7 +3,7 @@
  * generator and the simulator. Forked by bench/child.ts with an IPC channel; configured by the
  * same environment variables as `npm start` (DATA_DIR, COUCH_URL, ADMIN_PASSWORD, AT_API_URL,
  * LOG_LEVEL). It adds nothing to the product's HTTP surface: every bench-only question (memory,
- * CPU, dispatcher backlog) goes over IPC.
+ * CPU, outbox backlog) goes over IPC.
  *
  * child → parent: {type:'ready', port}, {type:'rss', rss, t} every 100 ms, {type:'reply', id, ...}
  * parent → child: {cmd:'stats'|'sweep'|'close', id}
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
               peakRss,
               heapUsed: mem.heapUsed,
               cpuMs: (cpu.user + cpu.system) / 1000,
-              dispatcher: server.dispatcher.stats(),
+              outbox: server.outbox.stats(),
               ...(dbCalls ? { dbCalls: Object.fromEntries(dbCalls) } : {}),
             });
             break;
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
           case 'sweep': {
             // The start-up sweep (or a fresh one) builds the outbox view; wait for it.
             const t0 = Date.now();
-            await server.dispatcher.sweep();
+            await server.outbox.sweep();
             send({ type: 'reply', id: raw.id, ms: Date.now() - t0 });
             break;
           }

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { openDatabases, type Databases, type Db } from '../shared-libs/couch/index.js';
 import type { MessageDoc } from '../shared-libs/task-utils/types.js';
-import { gatewayRefDocId } from '../api/src/services/messaging/gateway-refs.js';
+import { gatewayRefDocId } from '../api/src/reports/gateway-refs.js';
 
 export interface SentMessage {
   ref: string;

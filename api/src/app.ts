@@ -13,11 +13,11 @@ import { infoRoutes } from './routes/info.js';
 import { messageRoutes } from './routes/messages.js';
 import { settingsRoutes } from './routes/settings.js';
 import { smsRoutes, type WebhookGuard } from './routes/sms.js';
-import type { CredentialsService } from './services/credentials.js';
-import type { IncomingMessages } from './services/messaging/incoming.js';
-import type { OutgoingMessages } from './services/messaging/outgoing.js';
-import type { StatusUpdates } from './services/messaging/status-updates.js';
-import type { SettingsService } from './services/settings.js';
+import type { CredentialsService } from './credentials/credentials.js';
+import type { IncomingMessages } from './messages/incoming.js';
+import type { OutgoingMessages } from './messages/outgoing.js';
+import type { StatusUpdates } from './reports/status-updates.js';
+import type { SettingsService } from './settings/settings.js';
 import type { ServiceRegistry } from './sms/registry.js';
 
 export interface AppDeps {

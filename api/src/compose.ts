@@ -18,18 +18,19 @@ import { FailureThrottle, retryAfterHeader } from './http/webhook-guard.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { openapiRoutes } from './routes/openapi.js';
-import { gatewayRoutes } from './routes/sms-gateway.js';
-import { CredentialsService, resolveCredentialKeys } from './services/credentials.js';
-import { Dispatcher, type DispatchObserver } from './services/messaging/dispatcher.js';
-import { DocUpdater } from './services/messaging/doc-updater.js';
-import { GatewayRefIndex } from './services/messaging/gateway-refs.js';
-import { IncomingMessages } from './services/messaging/incoming.js';
-import { OpenWorkIndex } from './services/messaging/open-work.js';
-import { OutgoingMessages } from './services/messaging/outgoing.js';
-import { StatusUpdates, type StatusUpdateObserver } from './services/messaging/status-updates.js';
-import { fanOutDispatch, fanOutStatus, SmsMetrics } from './services/metrics.js';
-import { MonitoringService } from './services/monitoring.js';
-import { loadDefaultSettings, SettingsService } from './services/settings.js';
+import { gatewayRoutes } from './sms/services/medic-gateway/routes.js';
+import { CredentialsService, resolveCredentialKeys } from './credentials/credentials.js';
+import type { OutboxObserver } from './outbox/context.js';
+import { Outbox } from './outbox/outbox.js';
+import { DocUpdater } from './store/doc-updater.js';
+import { GatewayRefIndex } from './reports/gateway-refs.js';
+import { IncomingMessages } from './messages/incoming.js';
+import { OpenWorkIndex } from './outbox/open-work.js';
+import { OutgoingMessages } from './messages/outgoing.js';
+import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updates.js';
+import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
+import { MonitoringService } from './observability/monitoring.js';
+import { loadDefaultSettings, SettingsService } from './settings/settings.js';
 import { defaultRegistry, type ServiceRegistry } from './sms/registry.js';
 
 export interface Server {
@@ -38,7 +39,7 @@ export interface Server {
   logger: Logger;
   settings: SettingsService;
   credentials: CredentialsService;
-  dispatcher: Dispatcher;
+  outbox: Outbox;
   statusUpdates: StatusUpdates;
   outgoing: OutgoingMessages;
   incoming: IncomingMessages;
@@ -48,7 +49,7 @@ export interface Server {
   guard: FailureThrottle;
   /** Set when the embedded admin password was generated on this start (to print once). */
   generatedAdminPassword?: string;
-  /** Starts the background work (changes feeds, dispatcher). */
+  /** Starts the background work (changes feeds, outbox). */
   start(): void;
   /** Graceful: stops intake, finishes in-flight requests and sends, closes the databases. */
   close(): Promise<void>;
@@ -59,7 +60,7 @@ export interface ComposeOptions {
   logger?: Logger;
   now?: () => Date;
   /** Hooks for metrics (issue: monitoring). */
-  dispatchObserver?: DispatchObserver;
+  dispatchObserver?: OutboxObserver;
   statusObserver?: StatusUpdateObserver;
 }
 
@@ -125,7 +126,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
   const openWork = new OpenWorkIndex(dbs.medic, logger);
-  const dispatcher = new Dispatcher({
+  const outbox = new Outbox({
     owner: `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`,
     db: dbs.medic,
     registry,
@@ -143,7 +144,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   });
 
   const monitoring = new MonitoringService(dbs.medic, logger, now);
-  metrics.attach({ monitoring, channelState: () => dispatcher.channelState(), outbox: () => dispatcher.stats() });
+  metrics.attach({ monitoring, channelState: () => outbox.channelState(), outbox: () => outbox.stats() });
   const guard = new FailureThrottle({ onFailure: (route) => metrics.authFailure(route), onThrottled: () => metrics.throttledRequest() });
   const version = packageVersion();
   const app = await buildApp({
@@ -159,11 +160,11 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     now,
     guard,
     trustProxy: env.trustProxy,
-    onMessagesCreated: (docs) => dispatcher.notify(docs),
+    onMessagesCreated: (docs) => outbox.notify(docs),
     extraRoutes: [
       retryAfterHeader,
       (a) => gatewayRoutes(a, { auth, settings, registry, incoming, statusUpdates, db: dbs.medic, updater, privacy: new LogPrivacy(fullContent), now }),
-      (a) => monitoringRoutes(a, { version, monitoring, channelState: () => dispatcher.channelState(), now }),
+      (a) => monitoringRoutes(a, { version, monitoring, channelState: () => outbox.channelState(), now }),
       (a) => metricsRoutes(a, metrics),
       (a) => openapiRoutes(a, version),
     ],
@@ -176,7 +177,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     logger,
     settings,
     credentials,
-    dispatcher,
+    outbox,
     statusUpdates,
     outgoing,
     incoming,
@@ -187,13 +188,13 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     generatedAdminPassword,
     start() {
       settings.start();
-      dispatcher.start();
+      outbox.start();
     },
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
-      await dispatcher.stop();
+      await outbox.stop();
       settings.stop();
       await http.close().catch(() => undefined);
       await dbs.close();

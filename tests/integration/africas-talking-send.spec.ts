@@ -184,7 +184,7 @@ describe('AT send responses through the server (simulator)', function () {
         expect(task.attempts).to.equal(0);
         expect(Date.parse(task.next_attempt_at as string)).to.be.greaterThan(Date.now() + 30_000);
         expect(sim.sent().filter((r) => r.to.includes(to))).to.have.length(row.requests);
-        expect(s.dispatcher.channelState().state).to.equal('open');
+        expect(s.outbox.channelState().state).to.equal('open');
       });
     }
 

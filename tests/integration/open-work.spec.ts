@@ -33,7 +33,7 @@ describe('outbox open-work index', function () {
   it('finds messages written to the store while the server was down (resumes the feed from its checkpoint)', async function () {
     rig = await startAtRig({ sim: { reports: { enabled: false } } });
     const { server, sim } = rig;
-    await server.dispatcher.sweep();
+    await server.outbox.sweep();
     await server.stop();
     const dbs = await openDatabases({ dataDir: server.dataDir });
     const doc = pendingDoc('+254711700002', 'written while down');

@@ -7,8 +7,8 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { listQuerySchema, newMessageSchema } from '../../api/src/routes/messages.js';
 import { openapiPath } from '../../api/src/routes/openapi.js';
-import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../../api/src/routes/sms-gateway.js';
-import { appSettingsSchema } from '../../api/src/services/settings-schema.js';
+import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../../api/src/sms/services/medic-gateway/routes.js';
+import { appSettingsSchema } from '../../api/src/settings/schema.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 type Json = Record<string, unknown>;

@@ -65,15 +65,15 @@ describe('outbox pipeline (server + simulator)', function () {
       { to: '+254711100012', message: 'b' },
       { to: '+254711100013', message: 'c' },
     ]);
-    await eventually(async () => rig.server.dispatcher.channelState().state !== 'closed', 10_000);
-    const state = rig.server.dispatcher.channelState();
+    await eventually(async () => rig.server.outbox.channelState().state !== 'closed', 10_000);
+    const state = rig.server.outbox.channelState();
     expect(state.code).to.equal('405');
     const requestsWhilePaused = rig.sim.sent().length;
     expect(requestsWhilePaused).to.be.at.most(3);
     for (const id of ids) expect(await stateOf(id)).to.equal('pending');
     rig.sim.configure({ balance: null });
     for (const id of ids) await eventually(async () => (await stateOf(id)) === 'delivered', 20_000);
-    expect(rig.server.dispatcher.channelState().state).to.equal('closed');
+    expect(rig.server.outbox.channelState().state).to.equal('closed');
     const m = await rig.message(ids[0] as string);
     expect(m.attempts).to.be.at.most(2);
   });
@@ -82,7 +82,7 @@ describe('outbox pipeline (server + simulator)', function () {
     rig = await startAtRig();
     await api(rig.server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', 'wrong-key');
     const [id] = await rig.send([{ to: '+254711100021', message: 'bad key' }]);
-    await eventually(async () => rig.server.dispatcher.channelState().code === 'invalid_api_key', 10_000);
+    await eventually(async () => rig.server.outbox.channelState().code === 'invalid_api_key', 10_000);
     expect(await stateOf(id as string)).to.equal('pending');
     await api(rig.server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY);
     await eventually(async () => (await stateOf(id as string)) === 'delivered', 20_000);
@@ -159,7 +159,7 @@ describe('outbox pipeline (server + simulator)', function () {
       ],
     };
     await rig.server.dbs.medic.put(doc);
-    await rig.server.dispatcher.sweep();
+    await rig.server.outbox.sweep();
     await eventually(async () => {
       const d = (await rig.server.dbs.medic.get(doc._id)) as unknown as { scheduled_tasks: Array<{ state: string }> };
       return d.scheduled_tasks[0]?.state === 'delivered';

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import { AppError } from '../http/errors.js';
-import type { CredentialsService } from '../services/credentials.js';
+import type { CredentialsService } from '../credentials/credentials.js';
 
 export async function credentialRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; credentials: CredentialsService }): Promise<void> {
   // In this scope every body is read as raw text: `curl -d secret` sends a form content type,

@@ -7,8 +7,8 @@ import { MESSAGE_STATES, type MessageDoc } from '../../../shared-libs/task-utils
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import { AppError } from '../http/errors.js';
-import { buildOutgoingDocs, type OutgoingMessages } from '../services/messaging/outgoing.js';
-import type { SettingsService } from '../services/settings.js';
+import { buildOutgoingDocs, type OutgoingMessages } from '../messages/outgoing.js';
+import type { SettingsService } from '../settings/settings.js';
 
 export const MAX_MESSAGES_PER_REQUEST = 1000;
 

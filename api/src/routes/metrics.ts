@@ -4,7 +4,7 @@
  * texts or keys. Restrict it at the network edge if that matters for a deployment.
  */
 import type { FastifyInstance } from 'fastify';
-import type { SmsMetrics } from '../services/metrics.js';
+import type { SmsMetrics } from '../observability/metrics.js';
 
 export function metricsRoutes(app: FastifyInstance, metrics: SmsMetrics): void {
   app.get('/metrics', async (_req, reply) => {

@@ -5,8 +5,8 @@
  * counterpart here; `messaging.outgoing` keeps CHT's shape with #9002 fixed (see the service).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ChannelState } from '../services/messaging/circuit.js';
-import type { MonitoringService } from '../services/monitoring.js';
+import type { ChannelState } from '../outbox/circuit.js';
+import type { MonitoringService } from '../observability/monitoring.js';
 
 export interface MonitoringRouteDeps {
   version: string;

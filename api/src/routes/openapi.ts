@@ -8,8 +8,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { listQuerySchema, newMessageSchema } from './messages.js';
-import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from './sms-gateway.js';
-import { appSettingsSchema } from '../services/settings-schema.js';
+import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../sms/services/medic-gateway/routes.js';
+import { appSettingsSchema } from '../settings/schema.js';
 
 type Json = Record<string, unknown>;
 type Auth = 'admin' | 'none' | 'webhook-key';

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
-import type { SettingsService, UpdateMode } from '../services/settings.js';
+import type { SettingsService, UpdateMode } from '../settings/settings.js';
 
 const truthy = (v: unknown): boolean => typeof v === 'string' && v !== '' && v !== 'false';
 

@@ -6,8 +6,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { timingSafeEqualString } from '../../../shared-libs/credentials/index.js';
 import { AppError } from '../http/errors.js';
-import type { IncomingMessages } from '../services/messaging/incoming.js';
-import type { StatusUpdates } from '../services/messaging/status-updates.js';
+import type { IncomingMessages } from '../messages/incoming.js';
+import type { StatusUpdates } from '../reports/status-updates.js';
 import type { ServiceRegistry } from '../sms/registry.js';
 import { WebhookInputError, type CredentialReader, type WebhookRoute } from '../sms/types.js';
 

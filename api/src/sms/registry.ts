@@ -2,7 +2,7 @@
  * Outgoing services by id, registered explicitly in one list. Adding a provider = one folder,
  * one line here, one table-driven spec.
  */
-import type { AppSettings } from '../services/settings-schema.js';
+import type { AppSettings } from '../settings/schema.js';
 import { africasTalking } from './services/africas-talking/index.js';
 import { medicGateway } from './services/medic-gateway/index.js';
 import type { OutgoingService } from './types.js';

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { MessageState } from '../../../shared-libs/task-utils/types.js';
-import type { AppSettings } from '../services/settings-schema.js';
+import type { AppSettings } from '../settings/schema.js';
 
 /** One message handed to a service's `send`. */
 export interface OutboundMessage {

@@ -6,10 +6,10 @@
  * messages (translation keys) are left for CHT's sentinel, which can render them.
  */
 import type { Logger } from 'pino';
-import { setTaskState } from '../../../../shared-libs/task-utils/index.js';
-import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
-import type { AppSettings } from '../settings-schema.js';
-import type { DocUpdater } from './doc-updater.js';
+import { setTaskState } from '../../../shared-libs/task-utils/index.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import type { AppSettings } from '../settings/schema.js';
+import type { DocUpdater } from '../store/doc-updater.js';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 

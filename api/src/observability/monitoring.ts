@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
-import { parkedDocId } from './messaging/status-updates.js';
+import { parkedDocId } from '../reports/status-updates.js';
 
 export const OUTGOING_KEYS = ['due', 'scheduled', 'muted', 'failed', 'delivered', 'sent'] as const;
 type OutgoingKey = (typeof OUTGOING_KEYS)[number];

@@ -3,12 +3,12 @@
  * plus a sweep over the open-work index on start and every sweep interval) and holds each one until
  * it is due, then wakes the sender. Knows every message it is handling, so none is queued twice.
  */
-import { follow, type Follower } from '../../../../shared-libs/couch/index.js';
-import { isSendable } from '../../../../shared-libs/task-utils/index.js';
-import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
-import type { DispatchContext, DispatcherDeps } from './dispatcher.js';
+import { follow, type Follower } from '../../../shared-libs/couch/index.js';
+import { isSendable } from '../../../shared-libs/task-utils/index.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import type { DispatchContext, OutboxDeps } from './context.js';
 import { hasOpenWork, isIndexable } from './open-work.js';
-import { promoteDueScheduled } from './scheduled.js';
+import { promoteDueScheduled } from './schedules.js';
 
 export interface Entry {
   docId: string;
@@ -16,8 +16,8 @@ export interface Entry {
   timer?: NodeJS.Timeout;
 }
 
-export class OutboxQueue {
-  private readonly deps: DispatcherDeps;
+export class OutboxIntake {
+  private readonly deps: OutboxDeps;
   private readonly now: () => Date;
   private readonly known = new Map<string, Entry>();
   private ready: string[] = [];

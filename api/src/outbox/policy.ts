@@ -2,7 +2,7 @@
  * Dispatch knobs with their defaults, and the retry/pause arithmetic. Pure, so it is tested
  * without time.
  */
-import type { DispatchSettings } from '../settings-schema.js';
+import type { DispatchSettings } from '../settings/schema.js';
 
 export interface DispatchPolicy {
   concurrency: number;

@@ -5,13 +5,13 @@
  * applied as soon as the send result lands (CHT drops them).
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../../../shared-libs/couch/index.js';
-import { getDoc, isConflict, isNotFound } from '../../../../shared-libs/couch/index.js';
-import { applyReportedState, findTask, recordReport } from '../../../../shared-libs/task-utils/index.js';
-import type { MessageDoc, MessageState, Task } from '../../../../shared-libs/task-utils/types.js';
-import type { StatusUpdateInput } from '../../sms/types.js';
-import type { DocUpdater } from './doc-updater.js';
-import { Batcher } from './batcher.js';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import { getDoc, isConflict, isNotFound } from '../../../shared-libs/couch/index.js';
+import { applyReportedState, findTask, recordReport } from '../../../shared-libs/task-utils/index.js';
+import type { MessageDoc, MessageState, Task } from '../../../shared-libs/task-utils/types.js';
+import type { StatusUpdateInput } from '../sms/types.js';
+import type { DocUpdater } from '../store/doc-updater.js';
+import { Batcher } from '../store/batcher.js';
 import type { GatewayRefIndex, GatewayRefTarget } from './gateway-refs.js';
 
 export type UpdateOutcome = 'applied' | 'duplicate' | 'stale' | 'recorded' | 'parked' | 'not_found';

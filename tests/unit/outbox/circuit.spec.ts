@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pino from 'pino';
-import { Circuit } from '../../../api/src/services/messaging/circuit.js';
-import { dispatchPolicy } from '../../../api/src/services/messaging/policy.js';
+import { Circuit } from '../../../api/src/outbox/circuit.js';
+import { dispatchPolicy } from '../../../api/src/outbox/policy.js';
 
 describe('channel circuit breaker', function () {
   const policy = dispatchPolicy({ channel_pause_seconds: 60, channel_pause_max_seconds: 900 });

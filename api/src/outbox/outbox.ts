@@ -5,68 +5,23 @@
  * off with jitter; account-level refusals pause the channel (circuit breaker) instead of failing
  * or hammering every queued message. Nothing runs until start().
  *
- * This is the facade: finding work and holding it until due is the OutboxQueue's job
- * (outbox-queue.ts); claiming, sending and recording is the OutboxSender's (outbox-sender.ts).
+ * This is the facade: finding work and holding it until due is the OutboxIntake's job
+ * (intake.ts); claiming, sending and recording is the OutboxSender's (sender.ts).
  */
-import type { Logger } from 'pino';
-import type { Dispatcher as HttpDispatcher } from 'undici';
-import type { Db } from '../../../../shared-libs/couch/index.js';
-import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
-import type { ServiceRegistry } from '../../sms/registry.js';
-import type { CredentialReader, OutgoingService, SendOutcome } from '../../sms/types.js';
-import type { SettingsService } from '../settings.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import type { OutgoingService } from '../sms/types.js';
 import type { ChannelState } from './circuit.js';
-import type { DocUpdater } from './doc-updater.js';
-import type { GatewayRefIndex } from './gateway-refs.js';
-import type { OpenWorkIndex } from './open-work.js';
-import type { RecordKind } from './outbox-mutations.js';
-import { OutboxQueue } from './outbox-queue.js';
-import { OutboxSender } from './outbox-sender.js';
+import type { DispatchContext, OutboxDeps } from './context.js';
+import { OutboxIntake } from './intake.js';
+import { OutboxSender } from './sender.js';
 import { dispatchPolicy, type DispatchPolicy } from './policy.js';
-import type { StatusUpdates } from './status-updates.js';
 
-export interface DispatchObserver {
-  onClaimed?(uuid: string, docId: string): void;
-  onSendResult?(serviceId: string, outcome: SendOutcome, ms: number): void;
-  onRecorded?(uuid: string, kind: RecordKind): void;
-  onChannel?(state: ChannelState): void;
-}
-
-export interface DispatcherDeps {
-  owner: string;
-  db: Db;
-  registry: ServiceRegistry;
-  settings: SettingsService;
-  credentials: CredentialReader;
-  updater: DocUpdater;
-  refs: GatewayRefIndex;
-  statusUpdates: StatusUpdates;
-  openWork: OpenWorkIndex;
-  http: HttpDispatcher;
-  logger: Logger;
-  env: { atApiUrl?: string };
-  now?: () => Date;
-  random?: () => number;
-  observer?: DispatchObserver;
-}
-
-/** What the queue and the sender share: the deps, the clock, and the current settings. */
-export interface DispatchContext {
-  deps: DispatcherDeps;
-  now: () => Date;
-  random: () => number;
-  running(): boolean;
-  policy(): DispatchPolicy;
-  /** The selected service, if it sends (push mode). */
-  service(): OutgoingService | undefined;
-}
-
-export class Dispatcher {
+export class Outbox {
   private running = false;
-  private readonly queue: OutboxQueue;
+  private readonly queue: OutboxIntake;
   private readonly sender: OutboxSender;
 
-  constructor(private readonly deps: DispatcherDeps) {
+  constructor(private readonly deps: OutboxDeps) {
     const ctx: DispatchContext = {
       deps,
       now: deps.now ?? (() => new Date()),
@@ -75,7 +30,7 @@ export class Dispatcher {
       policy: () => this.policy(),
       service: () => this.service(),
     };
-    this.queue = new OutboxQueue(ctx, () => this.sender.pump());
+    this.queue = new OutboxIntake(ctx, () => this.sender.pump());
     this.sender = new OutboxSender(ctx, this.queue);
   }
 

@@ -4,8 +4,8 @@
  * database grows, instead of a view whose index must catch up with every write first. CHT's
  * `medic-sms/messages_by_gateway_ref` view is still installed, for CHT's own readers.
  */
-import type { Db } from '../../../../shared-libs/couch/index.js';
-import { Batcher } from './batcher.js';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import { Batcher } from '../store/batcher.js';
 
 export interface GatewayRefTarget {
   docId: string;

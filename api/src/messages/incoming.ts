@@ -3,12 +3,12 @@
  * id is derived from the gateway's message id, so a retried webhook (even concurrent copies)
  * meets a 409 and is answered `saved: 0`: dedupe without a check-then-insert race.
  */
-import type { Db } from '../../../../shared-libs/couch/index.js';
-import { normalize } from '../../../../shared-libs/phone-number/index.js';
-import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
-import type { IncomingInput } from '../../sms/types.js';
-import type { AppSettings } from '../settings-schema.js';
-import { Batcher } from './batcher.js';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import { normalize } from '../../../shared-libs/phone-number/index.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import type { IncomingInput } from '../sms/types.js';
+import type { AppSettings } from '../settings/schema.js';
+import { Batcher } from '../store/batcher.js';
 
 export const incomingDocId = (gatewayId: string): string => `sms-in:${gatewayId}`;
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
 import { follow, getDoc, isConflict, projectRoot, type Follower } from '../../../shared-libs/couch/index.js';
 import { AppError } from '../http/errors.js';
-import { appSettingsSchema, describeZodError, type AppSettings } from './settings-schema.js';
+import { appSettingsSchema, describeZodError, type AppSettings } from './schema.js';
 
 export const SETTINGS_DOC_ID = 'settings';
 

@@ -3,9 +3,9 @@
  * right after. Each runs inside DocUpdater, so a claim is a compare-and-swap on the doc's `_rev`:
  * of two instances claiming the same message, exactly one write wins.
  */
-import { applyReportedState, findTask, isSendable, setTaskState } from '../../../../shared-libs/task-utils/index.js';
-import type { MessageDoc, Task } from '../../../../shared-libs/task-utils/types.js';
-import type { SendOutcome } from '../../sms/types.js';
+import { applyReportedState, findTask, isSendable, setTaskState } from '../../../shared-libs/task-utils/index.js';
+import type { MessageDoc, Task } from '../../../shared-libs/task-utils/types.js';
+import type { SendOutcome } from '../sms/types.js';
 import { backoffMs, type DispatchPolicy } from './policy.js';
 
 export type ClaimResult =

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics (prom-client), one Registry per server instance so two instances in one
  * process (tests) never share figures. Two kinds:
- * - events, counted as they happen through the dispatcher / status-update observers and the
+ * - events, counted as they happen through the outbox / status-update observers and the
  *   webhook guard (send outcomes, latencies, auth failures);
  * - database figures, read on scrape (messages by state, oldest pending, parked reports,
  *   cost): they describe the shared database, so every instance reports the same truth and a
@@ -10,9 +10,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Task } from '../../../shared-libs/task-utils/types.js';
 import type { SendOutcome } from '../sms/types.js';
-import type { ChannelState } from './messaging/circuit.js';
-import type { DispatchObserver } from './messaging/dispatcher.js';
-import type { StatusUpdateObserver } from './messaging/status-updates.js';
+import type { ChannelState } from '../outbox/circuit.js';
+import type { OutboxObserver } from '../outbox/context.js';
+import type { StatusUpdateObserver } from '../reports/status-updates.js';
 import type { MonitoringService } from './monitoring.js';
 
 export interface MetricsSources {
@@ -163,7 +163,7 @@ export class SmsMetrics {
     this.sendSeconds.observe({ service: serviceId }, ms / 1000);
   }
 
-  readonly dispatchObserver: DispatchObserver = {
+  readonly dispatchObserver: OutboxObserver = {
     onSendResult: (serviceId, outcome, ms) => this.recordSend(serviceId, outcome, ms),
   };
 
@@ -193,8 +193,8 @@ export class SmsMetrics {
 }
 
 /** Calls every observer's hook in turn (metrics plus whatever the caller passed). */
-export function fanOutDispatch(...observers: Array<DispatchObserver | undefined>): DispatchObserver {
-  const list = observers.filter((o): o is DispatchObserver => !!o);
+export function fanOutDispatch(...observers: Array<OutboxObserver | undefined>): OutboxObserver {
+  const list = observers.filter((o): o is OutboxObserver => !!o);
   return {
     onClaimed: (...a) => list.forEach((o) => o.onClaimed?.(...a)),
     onSendResult: (...a) => list.forEach((o) => o.onSendResult?.(...a)),

@@ -3,12 +3,12 @@
  * bounded concurrency and rate (one request per text, many recipients), and records each result
  * right after. Account-level refusals open the circuit and give back what was claimed but unsent.
  */
-import { SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../../sms/types.js';
+import { SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../sms/types.js';
 import { Circuit, type ChannelState } from './circuit.js';
-import type { DispatchContext, DispatcherDeps } from './dispatcher.js';
+import type { DispatchContext, OutboxDeps } from './context.js';
 import { hasOpenWork } from './open-work.js';
-import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from './outbox-mutations.js';
-import type { OutboxQueue } from './outbox-queue.js';
+import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from './mutations.js';
+import type { OutboxIntake } from './intake.js';
 import { TokenBucket, type DispatchPolicy } from './policy.js';
 
 interface Claimed extends OutboundMessage {
@@ -17,7 +17,7 @@ interface Claimed extends OutboundMessage {
 }
 
 export class OutboxSender {
-  private readonly deps: DispatcherDeps;
+  private readonly deps: OutboxDeps;
   private readonly now: () => Date;
   private sendQueue: Claimed[] = [];
   private claiming = 0;
@@ -29,7 +29,7 @@ export class OutboxSender {
 
   constructor(
     private readonly ctx: DispatchContext,
-    private readonly queue: OutboxQueue,
+    private readonly queue: OutboxIntake,
   ) {
     this.deps = ctx.deps;
     this.now = ctx.now;

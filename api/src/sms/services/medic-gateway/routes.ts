@@ -12,20 +12,20 @@
 import zlib from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Db } from '../../../shared-libs/couch/index.js';
-import { normalize } from '../../../shared-libs/phone-number/index.js';
-import { findTask, setTaskState } from '../../../shared-libs/task-utils/index.js';
-import type { MessageDoc, MessageState } from '../../../shared-libs/task-utils/types.js';
-import { requireAdmin } from '../http/admin.js';
-import type { AdminAuthenticator } from '../http/auth.js';
-import { AppError } from '../http/errors.js';
-import type { LogPrivacy } from '../http/log-privacy.js';
-import type { DocUpdater } from '../services/messaging/doc-updater.js';
-import type { IncomingMessages } from '../services/messaging/incoming.js';
-import type { StatusUpdates } from '../services/messaging/status-updates.js';
-import type { AppSettings } from '../services/settings-schema.js';
-import type { ServiceRegistry } from '../sms/registry.js';
-import type { StatusUpdateInput } from '../sms/types.js';
+import type { Db } from '../../../../../shared-libs/couch/index.js';
+import { normalize } from '../../../../../shared-libs/phone-number/index.js';
+import { findTask, setTaskState } from '../../../../../shared-libs/task-utils/index.js';
+import type { MessageDoc, MessageState } from '../../../../../shared-libs/task-utils/types.js';
+import { requireAdmin } from '../../../http/admin.js';
+import type { AdminAuthenticator } from '../../../http/auth.js';
+import { AppError } from '../../../http/errors.js';
+import type { LogPrivacy } from '../../../http/log-privacy.js';
+import type { DocUpdater } from '../../../store/doc-updater.js';
+import type { IncomingMessages } from '../../../messages/incoming.js';
+import type { StatusUpdates } from '../../../reports/status-updates.js';
+import type { AppSettings } from '../../../settings/schema.js';
+import type { ServiceRegistry } from '../../registry.js';
+import type { StatusUpdateInput } from '../../types.js';
 
 /** CHT hands out 25 per poll (messaging.getOutgoingMessages). */
 export const GATEWAY_BATCH = 25;

@@ -5,8 +5,8 @@
  * pure function of the document it is given: it may run more than once.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../../../shared-libs/couch/index.js';
-import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import { Batcher } from './batcher.js';
 
 export interface DocMutation {

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServerProcess, startSimulatorProcess, type Proc } from './processes.js';
+import { startServerProcess, startSimulatorProcess, type Proc } from '../tests/helpers/processes.js';
 
 const AT_KEY = crypto.randomBytes(16).toString('hex');
 const INCOMING_KEY = crypto.randomBytes(16).toString('hex');

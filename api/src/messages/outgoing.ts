@@ -4,15 +4,15 @@
  * One doc per message, so reports for different messages never contend for one `_rev`.
  */
 import { v7 as uuidv7 } from 'uuid';
-import type { Db } from '../../../../shared-libs/couch/index.js';
-import { getDoc } from '../../../../shared-libs/couch/index.js';
-import { truncateToParts } from '../../../../shared-libs/message-utils/index.js';
-import { normalize } from '../../../../shared-libs/phone-number/index.js';
-import { findTask } from '../../../../shared-libs/task-utils/index.js';
-import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../../shared-libs/task-utils/types.js';
-import { AppError } from '../../http/errors.js';
-import { openWorkDocId } from './open-work.js';
-import type { AppSettings } from '../settings-schema.js';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import { getDoc } from '../../../shared-libs/couch/index.js';
+import { truncateToParts } from '../../../shared-libs/message-utils/index.js';
+import { normalize } from '../../../shared-libs/phone-number/index.js';
+import { findTask } from '../../../shared-libs/task-utils/index.js';
+import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../shared-libs/task-utils/types.js';
+import { AppError } from '../http/errors.js';
+import { openWorkDocId } from '../outbox/open-work.js';
+import type { AppSettings } from '../settings/schema.js';
 
 export interface NewMessage {
   to: string;

@@ -8,11 +8,11 @@
  * sentinel, another instance) are found too. CHT's views stay installed for CHT's own readers.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../../../shared-libs/couch/index.js';
-import { getDoc, isConflict } from '../../../../shared-libs/couch/index.js';
-import { isSendable } from '../../../../shared-libs/task-utils/index.js';
-import type { MessageDoc } from '../../../../shared-libs/task-utils/types.js';
-import { Batcher } from './batcher.js';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import { getDoc, isConflict } from '../../../shared-libs/couch/index.js';
+import { isSendable } from '../../../shared-libs/task-utils/index.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import { Batcher } from '../store/batcher.js';
 
 const PREFIX = 'sms-open:';
 const BUILT_MARKER = '_local/sms-open-index';

@@ -1,0 +1,53 @@
+/**
+ * What the outbox's parts share: their dependencies, the clock, and the current policy. Kept apart
+ * from outbox.ts so that the intake and the sender do not import the facade that builds them.
+ */
+import type { Logger } from 'pino';
+import type { Dispatcher as HttpDispatcher } from 'undici';
+import type { Db } from '../../../shared-libs/couch/index.js';
+import type { CredentialReader, OutgoingService, SendOutcome } from '../sms/types.js';
+import type { ServiceRegistry } from '../sms/registry.js';
+import type { SettingsService } from '../settings/settings.js';
+import type { DocUpdater } from '../store/doc-updater.js';
+import type { GatewayRefIndex } from '../reports/gateway-refs.js';
+import type { StatusUpdates } from '../reports/status-updates.js';
+import type { ChannelState } from './circuit.js';
+import type { OpenWorkIndex } from './open-work.js';
+import type { RecordKind } from './mutations.js';
+import type { DispatchPolicy } from './policy.js';
+
+export interface OutboxObserver {
+  onClaimed?(uuid: string, docId: string): void;
+  onSendResult?(serviceId: string, outcome: SendOutcome, ms: number): void;
+  onRecorded?(uuid: string, kind: RecordKind): void;
+  onChannel?(state: ChannelState): void;
+}
+
+export interface OutboxDeps {
+  owner: string;
+  db: Db;
+  registry: ServiceRegistry;
+  settings: SettingsService;
+  credentials: CredentialReader;
+  updater: DocUpdater;
+  refs: GatewayRefIndex;
+  statusUpdates: StatusUpdates;
+  openWork: OpenWorkIndex;
+  http: HttpDispatcher;
+  logger: Logger;
+  env: { atApiUrl?: string };
+  now?: () => Date;
+  random?: () => number;
+  observer?: OutboxObserver;
+}
+
+/** What the queue and the sender share: the deps, the clock, and the current settings. */
+export interface DispatchContext {
+  deps: OutboxDeps;
+  now: () => Date;
+  random: () => number;
+  running(): boolean;
+  policy(): DispatchPolicy;
+  /** The selected service, if it sends (push mode). */
+  service(): OutgoingService | undefined;
+}
