@@ -1,6 +1,6 @@
 /**
- * Secrets must never reach a log line. AT can only authenticate its callbacks with a `key`
- * query parameter (reference: africastalking-api.md §2.9), so every URL we log goes through here.
+ * Secrets must never reach a log line. Some providers can only authenticate their callbacks with
+ * a `key` query parameter in the callback URL, so every URL we log goes through here.
  */
 const SECRET_NAMES = new Set(['key', 'apikey', 'api_key', 'token', 'password']);
 

@@ -199,7 +199,7 @@ export class OutboxSender {
           logger: this.deps.logger,
           now: this.now,
           timeoutMs: policy.requestTimeoutMs,
-          env: this.deps.env,
+          env: this.deps.serviceEnv(service),
         },
       );
     } catch (err) {
