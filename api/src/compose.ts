@@ -28,6 +28,7 @@ import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updat
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
 import { MonitoringService } from './observability/monitoring.js';
 import { loadDefaultSettings, SettingsService } from './settings/settings.js';
+import { ServiceJobRunner } from './sms/job-runner.js';
 import { defaultRegistry, type ServiceRegistry } from './sms/registry.js';
 import type { OutgoingService, ServiceEnv, SmsCore } from './sms/types.js';
 
@@ -38,6 +39,7 @@ export interface Server {
   settings: SettingsService;
   credentials: CredentialsService;
   outbox: Outbox;
+  jobs: ServiceJobRunner;
   statusUpdates: StatusUpdates;
   outgoing: OutgoingMessages;
   incoming: IncomingMessages;
@@ -160,6 +162,16 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     handOut: (limit) => handOut({ db: dbs.medic, updater, settings: () => settings.get(), now }, limit),
     isSelected: () => registry.selectedId(settings.get()) === service.id,
   });
+  const jobs = new ServiceJobRunner({
+    registry,
+    settings,
+    credentials,
+    http,
+    logger,
+    now,
+    core,
+    serviceEnv: (service) => serviceEnvOf(service, env),
+  });
   const app = await buildApp({
     version: packageVersion(),
     logger,
@@ -175,6 +187,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     http,
     privacy: new LogPrivacy(fullContent),
     serviceEnv: (service) => serviceEnvOf(service, env),
+    runJob: (service, name) => jobs.runNow(service, name),
     now,
     guard,
     trustProxy: env.trustProxy,
@@ -189,6 +202,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     settings,
     credentials,
     outbox,
+    jobs,
     statusUpdates,
     outgoing,
     incoming,
@@ -200,12 +214,14 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     start() {
       settings.start();
       outbox.start();
+      jobs.start();
     },
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
       await outbox.stop();
+      await jobs.stop();
       settings.stop();
       await http.close().catch(() => undefined);
       await dbs.close();

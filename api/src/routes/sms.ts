@@ -38,6 +38,8 @@ export interface SmsRouteDeps {
   privacy: LogPrivacy;
   serviceEnv: (service: OutgoingService) => ServiceEnv;
   now: () => Date;
+  /** Runs a service's job on demand (routes such as a manual sync). */
+  runJob: (service: OutgoingService, name: string) => Promise<unknown>;
   guard?: WebhookGuard;
 }
 
@@ -151,6 +153,7 @@ export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
             now: deps.now,
             env,
             privacy: deps.privacy,
+            runJob: (name) => deps.runJob(service, name),
           };
           return route.handle({ body, query: req.query as Record<string, unknown> }, ctx);
         },

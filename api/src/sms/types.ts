@@ -127,6 +127,8 @@ export interface RouteContext<S> extends Omit<ServiceContext<S | undefined>, 'ti
   core: SmsCore;
   appSettings: AppSettings;
   privacy: PrivacyFilter;
+  /** Runs one of this service's jobs now (joining a run in progress) and returns its result. */
+  runJob(name: string): Promise<unknown>;
 }
 
 export type RouteAuth =
@@ -165,7 +167,8 @@ export interface ServiceJob<S = unknown> {
   name: string;
   /** Milliseconds between runs for these settings; 0 = off. Runs once at start-up when on. */
   intervalMs(settings: S, appSettings: AppSettings): number;
-  run(ctx: JobContext<S>): Promise<void>;
+  /** Runs of one job never overlap within a process; the result goes to an on-demand caller. */
+  run(ctx: JobContext<S>): Promise<unknown>;
 }
 
 export interface JobContext<S> extends ServiceContext<S> {
