@@ -1,6 +1,6 @@
 /**
  * SMS length counting, CHT-compatible truncation (cht-core shared-libs/message-utils/src/index.js),
- * smart encoding and encoding estimates.
+ * smart encoding, encoding estimates and send costs.
  */
 export { countParts, truncateToParts, DEFAULT_MULTIPART_LIMIT } from './length.js';
 export type { SmsEncoding, TruncatedMessage } from './length.js';
@@ -9,3 +9,5 @@ export { smartEncode, SMART_ENCODING_REPLACEMENTS } from './smart-encoding.js';
 export type { SmartEncoded } from './smart-encoding.js';
 export { describeText } from './estimate.js';
 export type { DescribeOptions, TextDescription, TextEncoding } from './estimate.js';
+export { parseAtCost, formatCost, estimateCost } from './cost.js';
+export type { Cost, CostSample } from './cost.js';
