@@ -1,7 +1,8 @@
 /**
- * Posts AT-style callbacks: `application/x-www-form-urlencoded` bodies (reference §2.1) over
- * keep-alive agents with a bounded socket pool, so thousands of delivery reports go out quickly
- * without opening thousands of connections.
+ * Posts callbacks. AT's are `application/x-www-form-urlencoded`
+ * (https://developers.africastalking.com/docs/sms/notifications). Keep-alive agents with a
+ * bounded socket pool let thousands of delivery reports go out quickly without opening thousands
+ * of connections.
  */
 import http from 'node:http';
 import https from 'node:https';

@@ -4,7 +4,7 @@
  */
 import type { Account, ReportModes, SimulatorConfig, SimulatorConfigPatch } from './types.js';
 
-/** The sandbox application (reference §1.2, §1.11: the sandbox username is always `sandbox`). */
+/** The sandbox application: its username is always `sandbox` (AT's SDK READMEs). */
 export const DEFAULT_ACCOUNT: Account = { username: 'sandbox', apiKey: 'sandbox-api-key' };
 
 export const MASK = '***';

@@ -1,6 +1,7 @@
 /**
- * Incoming (mobile-originated) message notifications (reference §2.6), posted form-encoded to
- * `incomingUrl`. `copies` re-posts the same id, as AT does when it saw no acknowledgement (§2.8),
+ * Incoming (mobile-originated) message notifications (https://developers.africastalking.com/docs/sms/notifications),
+ * posted form-encoded to `incomingUrl`. `copies` re-posts the same id, as AT does when it saw no
+ * acknowledgement (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/8),
  * so receivers can be tested for idempotency, also under concurrent retries.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,13 +10,13 @@ import { SANDBOX_NETWORK_CODE } from './reports.js';
 import type { SimulatorState } from './state.js';
 import type { IncomingMessage, IncomingResult } from './types.js';
 
-/** AT's documented default shortcode (§1.3), used when the test does not name a `to`. */
+/** AT's documented default shortcode, used when the test does not name a `to`. */
 const DEFAULT_TO = '20414';
 const MAX_COPIES = 1000;
 
 export class IncomingError extends Error {}
 
-/** AT's callback date format, `2017-05-03T06:04:45Z` (§2.6): ISO without milliseconds. */
+/** AT's callback date format, `2017-05-03T06:04:45Z`: ISO without milliseconds. */
 const atDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const optionalString = (v: unknown, field: string): string | undefined => {

@@ -1,5 +1,5 @@
 /**
- * `POST /version1/messaging` (reference §1.2–§1.7, distilled in §7): fault modes first (they
+ * `POST /version1/messaging` (https://developers.africastalking.com/docs/sms/sending/bulk): fault modes first (they
  * model the network or AT's front end failing before the request is understood), then auth,
  * required fields, sender check and per-recipient outcomes.
  */
@@ -16,10 +16,10 @@ import type { RecipientResult, SentRecord } from './types.js';
 
 export const AUTH_ERROR = 'The supplied authentication is invalid';
 
-/** `ATXid_` + 32 lowercase hex, as live and sandbox ids look (§1.5). */
+/** `ATXid_` + 32 lowercase hex, as live ids look (https://github.com/medic/cht-core/issues/10068). */
 const newMessageId = (): string => `ATXid_${randomBytes(16).toString('hex')}`;
 
-/** `to` is comma separated, spaces allowed after commas (§1.3). */
+/** `to` is comma separated; AT's own gateway class shows spaces after the commas. */
 const splitTo = (to: string | null): string[] =>
   (to ?? '')
     .split(',')
@@ -77,7 +77,7 @@ export async function handleMessaging(
 
   const missing = (name: string): void => text(400, `Request is missing required form field '${name}'`);
   if (!base.username) return missing('username');
-  const apiKey = req.headers.apikey; // node lower-cases header names; AT's are case-insensitive (§1.2)
+  const apiKey = req.headers.apikey; // node lower-cases header names; the SDKs send apikey and apiKey
   const account = cfg.accounts.find((a) => a.username === base.username);
   if (!account || typeof apiKey !== 'string' || apiKey !== account.apiKey) return text(401, AUTH_ERROR);
   if (base.to.length === 0) return missing('to');
@@ -90,7 +90,7 @@ export async function handleMessaging(
     else send(res, 201, 'application/xml', toXml(summary));
   };
 
-  // A request-level refusal arrives as a 2xx with no recipients (§1.7).
+  // A request-level refusal arrives as a 2xx with no recipients (https://github.com/medic/medic-docs/pull/112).
   if (cfg.senders && from !== null && !cfg.senders.includes(from)) {
     return answer({ message: 'InvalidSenderId', recipients: [] });
   }

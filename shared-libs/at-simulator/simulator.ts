@@ -1,7 +1,7 @@
 /**
  * `startSimulator`: a real node:http server on loopback that speaks AT's SMS API
- * (`POST /version1/messaging`, reference §1) plus the `/simulator/*` control endpoints, and
- * posts delivery reports and incoming messages to the configured callbacks (§2).
+ * (`POST /version1/messaging`) plus the `/simulator/*` control endpoints, and posts delivery
+ * reports and incoming messages to the configured callbacks.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

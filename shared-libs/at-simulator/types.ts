@@ -1,18 +1,19 @@
 /**
- * Public types of the Africa's Talking (AT) SMS simulator. Field names follow AT's wire format
- * (reference §1.5 send response, §2.2 delivery reports, §2.6 incoming messages).
+ * Public types of the Africa's Talking (AT) SMS simulator. Field names follow AT's wire format:
+ * https://developers.africastalking.com/docs/sms/sending/bulk (send response) and
+ * https://developers.africastalking.com/docs/sms/notifications (delivery reports, incoming messages).
  */
 
-/** Accepted per-recipient codes (reference §1.6): 100 Processed, 101 Sent, 102 Queued. */
+/** Accepted per-recipient codes: 100 Processed, 101 Sent, 102 Queued. */
 export type AcceptCode = 100 | 101 | 102;
 
-/** One AT application: the username goes in the form body, the key in the `apiKey` header (§1.2). */
+/** One AT application: the username goes in the form body, the key in the `apiKey` header. */
 export interface Account {
   username: string;
   apiKey: string;
 }
 
-/** How delivery reports are posted (reference §2.8 retries, §2.10 ordering and duplicates). */
+/** How delivery reports are posted: AT re-posts unacknowledged callbacks and promises no order. */
 export interface ReportModes {
   /** Post reports at all (only when `dlrUrl` is set). */
   enabled: boolean;
@@ -38,7 +39,7 @@ export interface SimulatorConfig {
   failRate: number;
   /** Fraction (0..1) of messaging requests answered HTTP 429. */
   rate429: number;
-  /** Accept messaging requests and never answer (the sandbox does this sometimes, §1.11). */
+  /** Accept messaging requests and never answer (the sandbox does this sometimes, see CHT's AT e2e probe). */
   hang: boolean;
   /** Answer 201 with an HTML body, as a misbehaving proxy would. */
   nonJson: boolean;
@@ -66,7 +67,7 @@ export type SimulatorConfigPatch = Partial<Omit<SimulatorConfig, 'reports'>> & {
   reports?: Partial<ReportModes>;
 };
 
-/** One entry of `SMSMessageData.Recipients` (reference §1.5); keys in AT's alphabetical order. */
+/** One entry of `SMSMessageData.Recipients`; keys in the alphabetical order of live responses. */
 export interface RecipientResult {
   cost: string;
   messageId: string;
@@ -91,7 +92,7 @@ export interface SentRecord {
   recipients: RecipientResult[];
 }
 
-/** Delivery-report statuses the simulator emits (reference §2.3). */
+/** Delivery-report statuses the simulator emits (a subset of AT's). */
 export type ReportStatus = 'Sent' | 'Submitted' | 'Success' | 'Failed' | 'Rejected';
 
 /** One delivery-report POST attempt and its outcome. */
@@ -109,7 +110,7 @@ export interface ReportRecord {
   attempt: number;
 }
 
-/** What `injectIncoming` posts (reference §2.6), plus how many times. */
+/** What `injectIncoming` posts (AT's incoming-message fields), plus how many times. */
 export interface IncomingMessage {
   from: string;
   text: string;
@@ -118,7 +119,7 @@ export interface IncomingMessage {
   linkId?: string;
   date?: string;
   networkCode?: string;
-  /** Post the same message (same id) this many times, as AT retries do (§2.8). Default 1. */
+  /** Post the same message (same id) this many times, as AT retries do. Default 1. */
   copies?: number;
   /** Post the copies at the same time instead of one after the other. */
   concurrent?: boolean;
