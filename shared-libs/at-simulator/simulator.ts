@@ -3,15 +3,15 @@
  * (`POST /version1/messaging`) plus the `/simulator/*` control endpoints, and posts delivery
  * reports and incoming messages to the configured callbacks.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CallbackPoster } from './callbacks.js';
 import { applyPatch, defaultConfig, maskedConfig, parseConfigPatch } from './config.js';
-import { handleControl } from './control.js';
-import { BodyTooLarge, readBody, redactUrl, sendText } from './http-io.js';
+import { handleControlRoutes } from './control-routes.js';
+import { controlRoutes } from './control.js';
+import { sendText } from './http-io.js';
 import { injectIncoming } from './incoming.js';
 import { handleMessaging } from './messaging.js';
 import { DeliveryReporter } from './reports.js';
+import { startHttpServer } from './server.js';
 import { SimulatorState } from './state.js';
 import type { Simulator, SimulatorOptions } from './types.js';
 
@@ -38,51 +38,28 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     injectIncoming: (msg) => injectIncoming(state, poster, msg, log),
     idle: () => reporter.idle(),
   };
+  const routes = controlRoutes(sim);
 
-  const server = http.createServer((req, res) => {
-    const receivedAt = Date.now();
-    const path = (req.url ?? '/').split('?')[0];
-    res.on('finish', () => log(`${req.method} ${redactUrl(req.url ?? '/')} ${res.statusCode} ${Date.now() - receivedAt}ms`));
-    void (async () => {
-      try {
-        const body = await readBody(req);
-        if (req.method === 'POST' && path === '/version1/messaging') {
-          await handleMessaging(req, res, body, receivedAt, state, reporter);
-          if (!res.writableEnded && !res.destroyed) log(`${req.method} ${path} held (hang mode)`);
-          return;
-        }
-        if (await handleControl(req, res, path, body, sim)) return;
-        sendText(res, 404, 'Not Found');
-      } catch (err) {
-        if (err instanceof BodyTooLarge) return sendText(res, 413, 'Payload Too Large');
-        sendText(res, 500, 'Internal Server Error');
-        log(`error: ${err instanceof Error ? err.message : String(err)}`);
+  const server = await startHttpServer({
+    port,
+    host,
+    log,
+    async handle(req, res, path, body) {
+      if (req.method === 'POST' && path === '/version1/messaging') {
+        await handleMessaging(req, res, body, Date.now(), state, reporter);
+        if (!res.writableEnded && !res.destroyed) log(`${req.method} ${path} held (hang mode)`);
+        return;
       }
-    })();
+      if (await handleControlRoutes(req, res, path, body, routes)) return;
+      sendText(res, 404, 'Not Found');
+    },
   });
-  // Keep-alive clients (undici's fetch) must not keep close() waiting.
-  server.keepAliveTimeout = 5_000;
+  Object.assign(sim, { port: server.port, url: server.url });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  Object.assign(sim, { port: address.port, url: `http://${shownHost}:${address.port}` });
-
-  let closing: Promise<void> | null = null;
   function close(): Promise<void> {
-    closing ??= new Promise<void>((resolve) => {
-      state.close();
-      server.close(() => resolve());
-      server.closeAllConnections();
-      poster.destroy();
-    });
-    return closing;
+    state.close();
+    poster.destroy();
+    return server.close();
   }
 
   return sim;

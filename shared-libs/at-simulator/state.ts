@@ -93,7 +93,7 @@ export class SimulatorState {
 }
 
 /** Every pending report and request listens on these signals; thousands at once is normal. */
-function unboundedController(): AbortController {
+export function unboundedController(): AbortController {
   const c = new AbortController();
   setMaxListeners(0, c.signal);
   return c;
