@@ -3,7 +3,7 @@
  * Config answers never carry api keys (masked); bad input answers 400 `{ error }` naming the field.
  */
 import type { ControlRoutes } from './control-routes.js';
-import type { IncomingMessage, Simulator, SimulatorConfigPatch } from './types.js';
+import type { InboxSeed, IncomingMessage, Simulator, SimulatorConfigPatch } from './types.js';
 
 export const CONTROL_USAGE = [
   'GET  /simulator/health     -> { ok: true }',
@@ -13,6 +13,9 @@ export const CONTROL_USAGE = [
   'GET  /simulator/reports    -> delivery reports posted, with the answers',
   'GET  /simulator/incoming   -> incoming messages posted, with the answers',
   'POST /simulator/incoming   <- {"from":"+254700000001","text":"hello","copies":2}',
+  'GET  /simulator/inbox      -> every message the inbox fetch API can return',
+  'POST /simulator/inbox      <- {"count":50} or {"messages":[{"from","text"}]}: old messages, no callbacks',
+  'GET  /simulator/fetches    -> GETs to the inbox fetch API, with the answers',
   'GET  /simulator/idle       -> answers once no delivery report is pending',
   'POST /simulator/reset      -> clears records and fault state',
 ];
@@ -29,6 +32,9 @@ export function controlRoutes(sim: Simulator): ControlRoutes {
     'GET /simulator/reports': () => sim.reports(),
     'GET /simulator/incoming': () => sim.incoming(),
     'POST /simulator/incoming': (body) => sim.injectIncoming(body as IncomingMessage),
+    'GET /simulator/inbox': () => sim.inbox(),
+    'POST /simulator/inbox': (body) => sim.seedInbox(body as InboxSeed),
+    'GET /simulator/fetches': () => sim.fetches(),
     'GET /simulator/idle': async () => {
       await sim.idle();
       return { ok: true };

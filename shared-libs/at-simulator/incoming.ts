@@ -1,22 +1,24 @@
 /**
- * Incoming (mobile-originated) message notifications
- * (https://developers.africastalking.com/docs/sms/notifications), posted form-encoded to `incomingUrl`. `copies` re-posts the same id, as AT does when it saw no
- * acknowledgement (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/8),
- * so receivers can be tested for idempotency, also under concurrent retries.
+ * Incoming (mobile-originated) messages: each goes into the inbox (read back through the fetch
+ * API) and is posted form-encoded to `incomingUrl`
+ * (https://developers.africastalking.com/docs/sms/notifications) unless `incomingCallbacks` is
+ * 'fail'. `copies` re-posts the same id, as AT does when it saw no acknowledgement
+ * (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/8), so receivers can be
+ * tested for idempotency, also under concurrent retries.
  */
 import { randomUUID } from 'node:crypto';
-import { answerOf, type CallbackPoster } from './callbacks.js';
+import { answerOf, type CallbackAnswer, type CallbackPoster } from './callbacks.js';
 import { InputError, optionalString, requestObject } from './checks.js';
 import { parseCopies, postCopies } from './copies.js';
+import { DEFAULT_TO } from './inbox.js';
+import type { IncomingMessage, IncomingResult } from './record-types.js';
 import { SANDBOX_NETWORK_CODE } from './reports.js';
 import type { SimulatorState } from './state.js';
-import type { IncomingMessage, IncomingResult } from './types.js';
-
-/** AT's documented default shortcode, used when the test does not name a `to`. */
-const DEFAULT_TO = '20414';
 
 /** AT's callback date format, `2017-05-03T06:04:45Z`: ISO without milliseconds. */
-const atDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const callbackDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const NOT_DELIVERED: CallbackAnswer = { httpStatus: 0, body: '', error: 'not delivered: incomingCallbacks is "fail"' };
 
 /** Validates an untrusted message (a POST /simulator/incoming body or a typed call). */
 export function parseIncoming(input: unknown): IncomingMessage {
@@ -46,24 +48,34 @@ export async function injectIncoming(
   log: (line: string) => void,
 ): Promise<IncomingResult[]> {
   const msg = parseIncoming(input);
-  const url = state.cfg.incomingUrl;
-  if (!url) throw new InputError('incomingUrl is not configured');
+  const { incomingUrl: url, incomingCallbacks, incomingCallbackIds } = state.cfg;
+  const deliver = incomingCallbacks === 'deliver';
+  if (deliver && !url) {
+    throw new InputError('incomingUrl is not configured (incomingCallbacks "fail" fills only the inbox)');
+  }
+
+  const now = new Date();
+  const to = msg.to ?? DEFAULT_TO;
+  const date = msg.date ?? now.toISOString();
+  const stored = state.inbox.add({ linkId: msg.linkId ?? '', text: msg.text, to, date, from: msg.from });
   const fields: Record<string, string> = {
     from: msg.from,
-    to: msg.to ?? DEFAULT_TO,
+    to,
     text: msg.text,
-    date: msg.date ?? atDate(new Date()),
-    id: msg.id ?? randomUUID(),
+    date: msg.date ?? callbackDate(now),
+    id: msg.id ?? (incomingCallbackIds === 'uuid' ? randomUUID() : String(stored.id)),
     networkCode: msg.networkCode ?? SANDBOX_NETWORK_CODE,
   };
   if (msg.linkId !== undefined) fields.linkId = msg.linkId;
   const signal = state.lifetimeSignal;
 
   const postCopy = async (copy: number): Promise<IncomingResult> => {
-    const result: IncomingResult = { id: fields.id, ...answerOf(await poster.post(url, fields, signal)) };
+    const answer = deliver && url ? answerOf(await poster.post(url, fields, signal)) : NOT_DELIVERED;
+    const result: IncomingResult = { id: fields.id, inboxId: stored.id, ...answer };
     state.incomingLog.push({
       at: Date.now(),
       id: fields.id,
+      inboxId: stored.id,
       from: fields.from,
       to: fields.to,
       text: fields.text,
@@ -71,11 +83,9 @@ export async function injectIncoming(
       ...(fields.linkId !== undefined ? { linkId: fields.linkId } : {}),
       networkCode: fields.networkCode,
       copy,
-      httpStatus: result.httpStatus,
-      body: result.body,
-      ...(result.error ? { error: result.error } : {}),
+      ...answer,
     });
-    log(`MO ${fields.id} copy ${copy} -> ${result.error ?? result.httpStatus}`);
+    log(`MO ${fields.id} (inbox ${stored.id}) copy ${copy} -> ${answer.error ?? answer.httpStatus}`);
     return result;
   };
 

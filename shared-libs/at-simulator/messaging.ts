@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { STATUS_CODES } from 'node:http';
+import { AUTH_ERROR, authorized } from './auth.js';
+import { reasonPhrase, takeFailNext } from './faults.js';
 import { maskedHeaders, send, sendText, sleep } from './http-io.js';
 import { decideRecipient, formatKes } from './outcomes.js';
 import type { DeliveryReporter, ReportJob } from './reports.js';
@@ -13,8 +14,6 @@ import { summaryLine, toJson, toXml, type SendSummary } from './response-format.
 import { messageParts } from './sms-parts.js';
 import type { SimulatorState } from './state.js';
 import type { RecipientResult, SentRecord } from './types.js';
-
-export const AUTH_ERROR = 'The supplied authentication is invalid';
 
 /** `ATXid_` + 32 lowercase hex, as live ids look (https://github.com/medic/cht-core/issues/10068). */
 const newMessageId = (): string => `ATXid_${randomBytes(16).toString('hex')}`;
@@ -62,11 +61,10 @@ export async function handleMessaging(
     record(0);
     return state.hold(res);
   }
-  if (cfg.failNext && cfg.failNext.count > 0) {
-    const { status } = cfg.failNext;
-    const count = cfg.failNext.count - 1;
-    state.cfg = { ...cfg, failNext: count > 0 ? { status, count } : null };
-    return text(status, status === 401 ? AUTH_ERROR : (STATUS_CODES[status] ?? 'Error'));
+  const failure = takeFailNext(cfg.failNext);
+  if (failure) {
+    state.cfg = { ...cfg, failNext: failure.left };
+    return text(failure.status, failure.status === 401 ? AUTH_ERROR : reasonPhrase(failure.status));
   }
   if (cfg.failRate > 0 && state.random() < cfg.failRate) return text(500, 'Internal Server Error');
   if (cfg.rate429 > 0 && state.random() < cfg.rate429) return text(429, 'Too Many Requests');
@@ -77,9 +75,7 @@ export async function handleMessaging(
 
   const missing = (name: string): void => text(400, `Request is missing required form field '${name}'`);
   if (!base.username) return missing('username');
-  const apiKey = req.headers.apikey; // node lower-cases header names; the SDKs send apikey and apiKey
-  const account = cfg.accounts.find((a) => a.username === base.username);
-  if (!account || typeof apiKey !== 'string' || apiKey !== account.apiKey) return text(401, AUTH_ERROR);
+  if (!authorized(cfg.accounts, base.username, req)) return text(401, AUTH_ERROR);
   if (base.to.length === 0) return missing('to');
   if (!form.get('message')) return missing('message');
 

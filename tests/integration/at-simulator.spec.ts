@@ -5,10 +5,9 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { startSimulator, type RecipientResult, type Simulator } from '../../shared-libs/at-simulator/index.js';
+import { startReceiver, type Receiver } from '../helpers/callback-receiver.js';
 
 const KEY = 'secret-test-key-123';
 const USER = 'sandbox';
@@ -48,42 +47,6 @@ async function sendJson(
   const res = await sendSms(sim, { username: USER, to, message, ...extra });
   expect(res.status).to.equal(201);
   return (await res.json()) as SmsBody;
-}
-
-/** A local callback receiver standing in for the CHT server. */
-interface Received {
-  path: string;
-  form: Record<string, string>;
-}
-interface Receiver {
-  url: string;
-  received: Received[];
-  respond: (r: Received, index: number) => number;
-  close: () => Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const rcv: Receiver = { url: '', received: [], respond: () => 200, close: async () => undefined };
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const r = { path: req.url ?? '', form: Object.fromEntries(new URLSearchParams(body)) };
-      const status = rcv.respond(r, rcv.received.length);
-      rcv.received.push(r);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ saved: 1 }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  rcv.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  rcv.close = () =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return rcv;
 }
 
 describe('AT simulator', function () {
@@ -469,7 +432,7 @@ describe('AT simulator', function () {
         id: results[0].id,
       });
       expect(form.date).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-      expect(form.id).to.match(/^[0-9a-f-]{36}$/);
+      expect(form.id).to.equal(String(results[0].inboxId));
       expect(rcv.received.map((r) => r.form)).to.deep.equal([form, form, form]);
       expect(sim.incoming().map((r) => r.copy)).to.deep.equal([1, 2, 3]);
     });
