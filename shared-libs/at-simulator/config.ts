@@ -38,6 +38,7 @@ export function defaultConfig(): SimulatorConfig {
     acceptCode: 101,
     senders: null,
     balance: null,
+    currency: 'KES',
     dlrUrl: null,
     incomingUrl: null,
     incomingCallbacks: 'deliver',
@@ -86,6 +87,9 @@ const senders: Check = (v, f) => {
   return [...v];
 };
 
+const currency: Check = (v, f) =>
+  typeof v === 'string' && /^[A-Z]{3}$/.test(v) ? v : fail(f, 'must be a 3-letter currency code like KES');
+
 const acceptCode: Check = (v, f) => (v === 100 || v === 101 || v === 102 ? v : fail(f, 'must be 100, 101 or 102'));
 
 const reportKeys: ReadonlyArray<keyof ReportModes> = ['enabled', 'duplicate', 'outOfOrder', 'beforeResponse'];
@@ -112,6 +116,7 @@ const CHECKS: Record<keyof SimulatorConfig, Check> = {
   acceptCode,
   senders: nullable(senders),
   balance: nullable(nonNegative),
+  currency,
   dlrUrl: nullable(httpUrl),
   incomingUrl: nullable(httpUrl),
   incomingCallbacks: oneOf('deliver', 'fail'),

@@ -15,7 +15,8 @@ export const CONTROL_USAGE = [
   'POST /simulator/incoming   <- {"from":"+254700000001","text":"hello","copies":2}',
   'GET  /simulator/inbox      -> every message the inbox fetch API can return',
   'POST /simulator/inbox      <- {"count":50} or {"messages":[{"from","text"}]}: old messages, no callbacks',
-  'GET  /simulator/fetches    -> GETs to the inbox fetch API, with the answers',
+  'GET  /simulator/fetches    -> GETs to the inbox fetch and balance APIs, with the answers',
+  'PUT  /simulator/config     <- {"balance":500} tops the balance up (null = unlimited)',
   'GET  /simulator/idle       -> answers once no delivery report is pending',
   'POST /simulator/reset      -> clears records and fault state',
 ];

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_ERROR, authorized } from './auth.js';
 import { reasonPhrase, takeFailNext } from './faults.js';
 import { maskedHeaders, send, sendText, sleep } from './http-io.js';
-import { decideRecipient, formatKes } from './outcomes.js';
+import { decideRecipient, formatCost } from './outcomes.js';
 import type { DeliveryReporter, ReportJob } from './reports.js';
 import { summaryLine, toJson, toXml, type SendSummary } from './response-format.js';
 import { messageParts } from './sms-parts.js';
@@ -98,6 +98,7 @@ export async function handleMessaging(
   for (const number of base.to) {
     const d = decideRecipient(number, {
       parts,
+      currency: cfg.currency,
       acceptCode: cfg.acceptCode,
       transientSeen: state.transientSeen,
       charge: (units) => charge(state, units),
@@ -107,7 +108,7 @@ export async function handleMessaging(
     total += d.units;
     if (d.plan) jobs.push({ id: d.result.messageId, phoneNumber: number, plan: d.plan });
   }
-  const summary = { message: summaryLine(recipients, total, formatKes), recipients };
+  const summary = { message: summaryLine(recipients, total, (u) => formatCost(cfg.currency, u)), recipients };
 
   if (cfg.reports.beforeResponse) {
     // Models a report racing ahead of the send result: the receiver sees it first.
@@ -118,7 +119,7 @@ export async function handleMessaging(
   void reporter.run(jobs);
 }
 
-/** Takes `units` (1/10000 KES) from the balance; unlimited when no balance is configured. */
+/** Takes `units` (1/10000 of the currency) from the balance; unlimited when no balance is configured. */
 function charge(state: SimulatorState, units: number): boolean {
   const { balance } = state.cfg;
   if (balance === null) return true;

@@ -11,7 +11,8 @@ export const VALID_NUMBER = /^\+\d{9,15}$/;
 /** Amounts are kept in 1/10000 units so sums print exactly with the 4 decimals of live responses. */
 export const COST_UNITS_PER_PART = 8000;
 
-export const formatKes = (units: number): string => `KES ${(units / 10_000).toFixed(4)}`;
+/** A send cost as AT prints it: `<currency> <amount with 4 decimals>`, e.g. `KES 0.8000`. */
+export const formatCost = (currency: string, units: number): string => `${currency} ${(units / 10_000).toFixed(4)}`;
 
 /** Refusal codes and their `status` names, exactly as AT spells them. */
 export const REFUSAL_NAMES: Readonly<Record<number, string>> = {
@@ -62,6 +63,7 @@ export function refused(number: string, statusCode: number): RecipientResult {
 
 export interface DecisionContext {
   parts: number;
+  currency: string;
   acceptCode: AcceptCode;
   /** Numbers ending in 599 that already had their one transient failure. */
   transientSeen: Set<string>;
@@ -72,7 +74,7 @@ export interface DecisionContext {
 
 export interface Decision {
   result: RecipientResult;
-  /** Cost charged, in 1/10000 KES; 0 when refused. */
+  /** Cost charged, in 1/10000 of the currency; 0 when refused. */
   units: number;
   /** Reports to post when accepted. */
   plan: ReportStep[] | null;
@@ -92,7 +94,7 @@ export function decideRecipient(number: string, ctx: DecisionContext): Decision 
   return {
     // AT reports every accepted code with status "Success" ("does not indicate the delivery status").
     result: {
-      cost: formatKes(units),
+      cost: formatCost(ctx.currency, units),
       messageId: ctx.newMessageId(),
       messageParts: ctx.parts,
       number,

@@ -48,7 +48,7 @@ export function toXml({ message, recipients }: SendSummary): string {
   );
 }
 
-/** `Sent to <accepted>/<total> Total Cost: KES <sum>`, or `... Total Cost: 0` when none. */
+/** `Sent to <accepted>/<total> Total Cost: <currency> <sum>`, or `... Total Cost: 0` when none. */
 export function summaryLine(recipients: RecipientResult[], totalUnits: number, format: (u: number) => string): string {
   const accepted = recipients.filter((r) => r.status === 'Success').length;
   const cost = accepted === 0 ? '0' : format(totalUnits);

@@ -68,8 +68,10 @@ export interface SimulatorConfig {
   acceptCode: AcceptCode;
   /** Allowed `from` values; null = any. */
   senders: string[] | null;
-  /** Remaining credit in KES; null = unlimited. */
+  /** Remaining credit, in `currency`; null = unlimited (the balance API then shows 1000000). */
   balance: number | null;
+  /** ISO 4217 code of costs and balance, e.g. KES, TZS, UGX. */
+  currency: string;
   /** Delivery-report callback, full URL including any `?key=`. */
   dlrUrl: string | null;
   /** Incoming-message callback, full URL including any `?key=`. */
