@@ -12,14 +12,14 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 
 export type PostOutcome = { httpStatus: number; body: string } | { error: string };
 
-/** A receiver's answer as simulators report it: `httpStatus` 0 and an `error` when none came. */
-export interface CallbackAnswer {
+/** What a callback receiver answered: `httpStatus` 0 and an `error` when it did not answer. */
+export interface CallbackResult {
   httpStatus: number;
   body: string;
   error?: string;
 }
 
-export const answerOf = (o: PostOutcome): CallbackAnswer =>
+export const answerOf = (o: PostOutcome): CallbackResult =>
   'httpStatus' in o ? { httpStatus: o.httpStatus, body: o.body } : { httpStatus: 0, body: '', error: o.error };
 
 export class CallbackPoster {

@@ -3,7 +3,7 @@
  * Config answers never carry api keys (masked); bad input answers 400 `{ error }` naming the field.
  */
 import type { ControlRoutes } from './control-routes.js';
-import type { InboxSeed, IncomingMessage, Simulator, SimulatorConfigPatch } from './types.js';
+import type { InboxSeed, IncomingMessage, OptOutRequest, Simulator, SimulatorConfigPatch } from './types.js';
 
 export const CONTROL_USAGE = [
   'GET  /simulator/health     -> { ok: true }',
@@ -17,6 +17,8 @@ export const CONTROL_USAGE = [
   'POST /simulator/inbox      <- {"count":50} or {"messages":[{"from","text"}]}: old messages, no callbacks',
   'GET  /simulator/fetches    -> GETs to the inbox fetch and balance APIs, with the answers',
   'PUT  /simulator/config     <- {"balance":500} tops the balance up (null = unlimited)',
+  'POST /simulator/opt-outs   <- {"phoneNumber":"+254700000001","senderId":"CHT"}: posts to optOutUrl',
+  'GET  /simulator/opt-outs   -> opt-outs recorded, with the answers',
   'GET  /simulator/idle       -> answers once no delivery report is pending',
   'POST /simulator/reset      -> clears records and fault state',
 ];
@@ -36,6 +38,8 @@ export function controlRoutes(sim: Simulator): ControlRoutes {
     'GET /simulator/inbox': () => sim.inbox(),
     'POST /simulator/inbox': (body) => sim.seedInbox(body as InboxSeed),
     'GET /simulator/fetches': () => sim.fetches(),
+    'POST /simulator/opt-outs': (body) => sim.optOut(body as OptOutRequest),
+    'GET /simulator/opt-outs': () => sim.optOuts(),
     'GET /simulator/idle': async () => {
       await sim.idle();
       return { ok: true };

@@ -7,7 +7,7 @@
  * tested for idempotency, also under concurrent retries.
  */
 import { randomUUID } from 'node:crypto';
-import { answerOf, type CallbackAnswer, type CallbackPoster } from './callbacks.js';
+import { answerOf, type CallbackResult, type CallbackPoster } from './callbacks.js';
 import { InputError, optionalString, requestObject } from './checks.js';
 import { parseCopies, postCopies } from './copies.js';
 import { DEFAULT_TO } from './inbox.js';
@@ -18,7 +18,7 @@ import type { SimulatorState } from './state.js';
 /** AT's callback date format, `2017-05-03T06:04:45Z`: ISO without milliseconds. */
 const callbackDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-const NOT_DELIVERED: CallbackAnswer = { httpStatus: 0, body: '', error: 'not delivered: incomingCallbacks is "fail"' };
+const NOT_DELIVERED: CallbackResult = { httpStatus: 0, body: '', error: 'not delivered: incomingCallbacks is "fail"' };
 
 /** Validates an untrusted message (a POST /simulator/incoming body or a typed call). */
 export function parseIncoming(input: unknown): IncomingMessage {

@@ -6,6 +6,7 @@ export { REFUSAL_NAMES, reportPlan } from './outcomes.js';
 export type {
   AcceptCode,
   Account,
+  CallbackResult,
   FailNext,
   FetchRecord,
   InboxMessage,
@@ -16,6 +17,8 @@ export type {
   IncomingMessage,
   IncomingRecord,
   IncomingResult,
+  OptOutRecord,
+  OptOutRequest,
   RecipientResult,
   ReportModes,
   ReportRecord,

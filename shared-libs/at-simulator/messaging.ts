@@ -101,6 +101,7 @@ export async function handleMessaging(
       currency: cfg.currency,
       acceptCode: cfg.acceptCode,
       transientSeen: state.transientSeen,
+      optedOut: (n) => state.optOuts.blocks(from, n),
       charge: (units) => charge(state, units),
       newMessageId,
     });

@@ -67,6 +67,8 @@ export interface DecisionContext {
   acceptCode: AcceptCode;
   /** Numbers ending in 599 that already had their one transient failure. */
   transientSeen: Set<string>;
+  /** Whether the number opted out of this send's sender. */
+  optedOut: (number: string) => boolean;
   /** Takes the cost from the balance; false when the balance cannot cover it. */
   charge: (units: number) => boolean;
   newMessageId: () => string;
@@ -83,6 +85,7 @@ export interface Decision {
 export function decideRecipient(number: string, ctx: DecisionContext): Decision {
   const no = (code: number): Decision => ({ result: refused(number, code), units: 0, plan: null });
   if (!VALID_NUMBER.test(number)) return no(403);
+  if (ctx.optedOut(number)) return no(406);
   const suffix = number.slice(-3);
   if (suffix === TRANSIENT_SUFFIX && !ctx.transientSeen.has(number)) {
     ctx.transientSeen.add(number);

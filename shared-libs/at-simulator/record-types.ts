@@ -3,6 +3,9 @@
  * hold: https://developers.africastalking.com/docs/sms/sending/bulk (send response) and
  * https://developers.africastalking.com/docs/sms/notifications (delivery reports, incoming messages).
  */
+import type { CallbackResult } from './callbacks.js';
+
+export type { CallbackResult } from './callbacks.js';
 
 /** One entry of `SMSMessageData.Recipients`; keys in the alphabetical order of live responses. */
 export interface RecipientResult {
@@ -64,15 +67,12 @@ export interface IncomingMessage {
   concurrent?: boolean;
 }
 
-export interface IncomingResult {
+/** `httpStatus` is 0 when the connection failed or the callback was not delivered (see `error`). */
+export interface IncomingResult extends CallbackResult {
   /** The `id` the callback carried. */
   id: string;
   /** The message's id in the inbox fetch API (equal to `id` unless `incomingCallbackIds` is 'uuid'). */
   inboxId: number;
-  /** 0 when the connection failed or the callback was not delivered (see `error`). */
-  httpStatus: number;
-  body: string;
-  error?: string;
 }
 
 export interface IncomingRecord {
@@ -124,6 +124,19 @@ export interface InboxSeed {
   to?: string;
   text?: string;
   messages?: InboxSeedMessage[];
+}
+
+/** An opt-out to simulate: no `senderId` means the number opted out of every sender. */
+export interface OptOutRequest {
+  phoneNumber: string;
+  senderId?: string;
+}
+
+/** An opt-out recorded (sends are refused from then on) and the answer to its callback. */
+export interface OptOutRecord extends CallbackResult {
+  at: number;
+  phoneNumber: string;
+  senderId?: string;
 }
 
 /** A GET to the inbox fetch or balance API, and what it answered. */

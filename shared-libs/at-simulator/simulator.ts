@@ -12,6 +12,7 @@ import { sendText } from './http-io.js';
 import { clockFirstId, expandSeed } from './inbox.js';
 import { injectIncoming } from './incoming.js';
 import { handleMessaging } from './messaging.js';
+import { postOptOut } from './opt-outs.js';
 import { handleReadApi } from './read-apis.js';
 import { DeliveryReporter } from './reports.js';
 import { startHttpServer } from './server.js';
@@ -45,6 +46,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     inbox: () => state.inbox.list(),
     reset: () => state.reset(),
     injectIncoming: (msg) => injectIncoming(state, poster, msg, log),
+    optOut: (req) => postOptOut(state, poster, req, log),
+    optOuts: () => state.optOutLog.list(),
     seedInbox: (seed) => expandSeed(seed, Date.now()).map((m) => state.inbox.add(m)),
     idle: () => reporter.idle(),
   };

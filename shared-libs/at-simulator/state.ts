@@ -7,10 +7,12 @@ import type { ServerResponse } from 'node:http';
 import { BoundedLog } from './bounded-log.js';
 import { applyPatch, cloneConfig, parseConfigPatch } from './config.js';
 import { Inbox } from './inbox.js';
+import { OptOutList } from './opt-outs.js';
 import { makeRandom, type Random } from './random.js';
 import type {
   FetchRecord,
   IncomingRecord,
+  OptOutRecord,
   ReportRecord,
   SentRecord,
   SimulatorConfig,
@@ -37,6 +39,9 @@ export class SimulatorState {
   readonly reportLog: BoundedLog<ReportRecord>;
   readonly incomingLog: BoundedLog<IncomingRecord>;
   readonly fetchLog: BoundedLog<FetchRecord>;
+  readonly optOutLog: BoundedLog<OptOutRecord>;
+  /** Opt-outs recorded; sends they cover are refused with 406. */
+  readonly optOuts = new OptOutList();
   /** Incoming messages for the fetch API; cleared on reset, but ids keep counting up. */
   readonly inbox: Inbox;
   /** Numbers ending in 599 that already had their transient failure. */
@@ -55,6 +60,7 @@ export class SimulatorState {
     this.reportLog = new BoundedLog(cfg.maxRecords);
     this.incomingLog = new BoundedLog(cfg.maxRecords);
     this.fetchLog = new BoundedLog(cfg.maxRecords);
+    this.optOutLog = new BoundedLog(cfg.maxRecords);
     this.inbox = new Inbox(firstInboxId, cfg.maxRecords);
   }
 
@@ -73,7 +79,7 @@ export class SimulatorState {
     this.cfg = applyPatch(this.cfg, clean);
     if ('seed' in clean) this.random = makeRandom(this.cfg.seed);
     if (clean.maxRecords !== undefined) {
-      const bounded = [this.sentLog, this.reportLog, this.incomingLog, this.fetchLog, this.inbox];
+      const bounded = [this.sentLog, this.reportLog, this.incomingLog, this.fetchLog, this.optOutLog, this.inbox];
       for (const log of bounded) log.setMax(clean.maxRecords);
     }
     // Turning hang off releases nothing: held requests stay held until reset or close.
@@ -89,6 +95,8 @@ export class SimulatorState {
     this.reportLog.clear();
     this.incomingLog.clear();
     this.fetchLog.clear();
+    this.optOutLog.clear();
+    this.optOuts.clear();
     this.inbox.clear();
     this.transientSeen.clear();
     this.releaseHeld();

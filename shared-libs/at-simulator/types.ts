@@ -3,12 +3,15 @@
  * records it keeps, in AT's wire shapes, are in record-types.ts.
  */
 import type {
+  CallbackResult,
   FetchRecord,
   InboxMessage,
   InboxSeed,
   IncomingMessage,
   IncomingRecord,
   IncomingResult,
+  OptOutRecord,
+  OptOutRequest,
   ReportRecord,
   SentRecord,
 } from './record-types.js';
@@ -74,6 +77,8 @@ export interface SimulatorConfig {
   currency: string;
   /** Delivery-report callback, full URL including any `?key=`. */
   dlrUrl: string | null;
+  /** Bulk SMS opt-out callback, full URL including any `?key=`. */
+  optOutUrl: string | null;
   /** Incoming-message callback, full URL including any `?key=`. */
   incomingUrl: string | null;
   incomingCallbacks: IncomingCallbacks;
@@ -126,7 +131,7 @@ export interface Simulator {
   /** Every message in the inbox, oldest first. */
   inbox(): InboxMessage[];
   /**
-   * Clears records and the inbox (ids keep counting up), cancels pending reports, drops
+   * Clears records, opt-outs and the inbox (ids keep counting up), cancels pending reports, drops
    * held requests, restores fault settings.
    */
   reset(): void;
@@ -137,6 +142,12 @@ export interface Simulator {
   injectIncoming(msg: IncomingMessage): Promise<IncomingResult[]>;
   /** Puts old messages in the inbox without any callback. */
   seedInbox(seed: InboxSeed): InboxMessage[];
+  /**
+   * Records an opt-out, so later sends from that sender (none given: any sender) to that number
+   * get 406 UserInBlacklist, and posts it to `optOutUrl` when set.
+   */
+  optOut(req: OptOutRequest): Promise<CallbackResult>;
+  optOuts(): OptOutRecord[];
   /** Resolves when no delivery report is scheduled or in flight. */
   idle(): Promise<void>;
 }

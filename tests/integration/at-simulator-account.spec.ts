@@ -1,9 +1,12 @@
 /**
  * The AT simulator's account features over real HTTP: the balance API
- * (https://developers.africastalking.com/docs/application) with top-ups and currencies.
+ * (https://developers.africastalking.com/docs/application) with top-ups and currencies, and bulk
+ * SMS opt-outs (https://developers.africastalking.com/docs/sms/notifications) with the 406
+ * UserInBlacklist refusals that follow them.
  */
 import { expect } from 'chai';
 import { startSimulator, type RecipientResult, type Simulator } from '../../shared-libs/at-simulator/index.js';
+import { startReceiver, type Receiver } from '../helpers/callback-receiver.js';
 
 const KEY = 'account-test-key-789';
 const USER = 'myapp';
@@ -118,4 +121,110 @@ describe('AT simulator: balance API', function () {
       ['/version1/user', USER, 200],
     ]);
   });
+});
+
+describe('AT simulator: opt-outs', function () {
+  let sim: Simulator;
+  let rcv: Receiver;
+  const codes = async (to: string, from?: string): Promise<number[]> =>
+    (await send(sim, to, from ? { from } : {})).SMSMessageData.Recipients.map((r) => r.statusCode);
+
+  before(async () => {
+    sim = await startSimulator({ accounts: [{ username: USER, apiKey: KEY }] });
+    rcv = await startReceiver();
+  });
+  after(async () => {
+    await sim.close();
+    await rcv.close();
+  });
+  beforeEach(() => {
+    sim.reset();
+    sim.configure({ optOutUrl: `${rcv.url}/api/v1/sms/africastalking/opt-outs?key=secret` });
+    rcv.received = [];
+    rcv.respond = () => 200;
+  });
+
+  it('posts senderId and phoneNumber form-encoded to optOutUrl and returns the answer', async () => {
+    rcv.answerBody = '{"saved":1}';
+    const res = await fetch(`${sim.url}/simulator/opt-outs`, {
+      method: 'POST',
+      body: JSON.stringify({ phoneNumber: '+254711000001', senderId: 'CHT' }),
+    });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ httpStatus: 200, body: '{"saved":1}' });
+    expect(rcv.received).to.have.length(1);
+    const [r] = rcv.received;
+    expect(r.path).to.equal('/api/v1/sms/africastalking/opt-outs?key=secret');
+    expect(r.headers['content-type']).to.equal('application/x-www-form-urlencoded');
+    expect(r.body).to.equal('senderId=CHT&phoneNumber=%2B254711000001');
+  });
+
+  it("returns the receiver's refusal as it came", async () => {
+    rcv.respond = () => 403;
+    expect(await sim.optOut({ phoneNumber: '+254711000001' })).to.include({ httpStatus: 403 });
+  });
+
+  it('records opt-outs (GET /simulator/opt-outs)', async () => {
+    await sim.optOut({ phoneNumber: '+254711000001', senderId: 'CHT' });
+    await sim.optOut({ phoneNumber: '+254711000002' });
+    const list = (await (await fetch(`${sim.url}/simulator/opt-outs`)).json()) as Array<Record<string, unknown>>;
+    expect(list.map((o) => [o.senderId, o.phoneNumber, o.httpStatus])).to.deep.equal([
+      ['CHT', '+254711000001', 200],
+      [undefined, '+254711000002', 200],
+    ]);
+    expect(rcv.received[1].form).to.deep.equal({ phoneNumber: '+254711000002' });
+  });
+
+  it('refuses later sends from that sender to that number with 406 UserInBlacklist, as AT does', async () => {
+    await sim.optOut({ phoneNumber: '+254711000001', senderId: 'CHT' });
+    const body = await send(sim, '+254711000001,+254711000002', { from: 'CHT' });
+    expect(body.SMSMessageData.Recipients[0]).to.deep.equal({
+      cost: '0',
+      messageId: 'None',
+      number: '+254711000001',
+      status: 'UserInBlacklist',
+      statusCode: 406,
+    });
+    expect(body.SMSMessageData.Recipients[1].statusCode).to.equal(101);
+    expect(body.SMSMessageData.Message).to.equal('Sent to 1/2 Total Cost: KES 0.8000');
+    expect(await codes('+254711000001', 'OTHER')).to.deep.equal([101]);
+    expect(await codes('+254711000001')).to.deep.equal([101]);
+  });
+
+  it('an opt-out without senderId refuses every sender, and sends without one', async () => {
+    await sim.optOut({ phoneNumber: '+254711000003' });
+    expect(await codes('+254711000003', 'CHT')).to.deep.equal([406]);
+    expect(await codes('+254711000003', 'OTHER')).to.deep.equal([406]);
+    expect(await codes('+254711000003')).to.deep.equal([406]);
+  });
+
+  it('without optOutUrl the opt-out still applies; the answer says nothing was posted', async () => {
+    sim.configure({ optOutUrl: null });
+    expect(await sim.optOut({ phoneNumber: '+254711000004', senderId: 'CHT' })).to.deep.equal({
+      httpStatus: 0,
+      body: '',
+      error: 'optOutUrl is not configured',
+    });
+    expect(await codes('+254711000004', 'CHT')).to.deep.equal([406]);
+  });
+
+  it('reset forgets opt-outs', async () => {
+    await sim.optOut({ phoneNumber: '+254711000005' });
+    sim.reset();
+    expect(await codes('+254711000005')).to.deep.equal([101]);
+    expect(sim.optOuts()).to.deep.equal([]);
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['no phoneNumber', { senderId: 'CHT' }, /'phoneNumber' is required/],
+    ['senderId not a string', { phoneNumber: '+254711000001', senderId: 5 }, /'senderId'/],
+    ['not an object', [], /JSON object/],
+  ];
+  for (const [name, body, message] of bad) {
+    it(`POST /simulator/opt-outs 400: ${name}`, async () => {
+      const res = await fetch(`${sim.url}/simulator/opt-outs`, { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status).to.equal(400);
+      expect(((await res.json()) as { error: string }).error).to.match(message);
+    });
+  }
 });
