@@ -130,13 +130,9 @@ describe('AT simulator: opt-outs', function () {
     (await send(sim, to, from ? { from } : {})).SMSMessageData.Recipients.map((r) => r.statusCode);
 
   before(async () => {
-    sim = await startSimulator({ accounts: [{ username: USER, apiKey: KEY }] });
-    rcv = await startReceiver();
+    [sim, rcv] = await Promise.all([startSimulator({ accounts: [{ username: USER, apiKey: KEY }] }), startReceiver()]);
   });
-  after(async () => {
-    await sim.close();
-    await rcv.close();
-  });
+  after(() => Promise.all([sim.close(), rcv.close()]));
   beforeEach(() => {
     sim.reset();
     sim.configure({ optOutUrl: `${rcv.url}/api/v1/sms/africastalking/opt-outs?key=secret` });
