@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { startSimulator, type RecipientResult, type Simulator } from '../../shared-libs/at-simulator/index.js';
 import { startReceiver, type Receiver } from '../helpers/callback-receiver.js';
+import { startProcess } from '../helpers/processes.js';
 
 const KEY = 'secret-test-key-123';
 const USER = 'sandbox';
@@ -571,6 +572,38 @@ describe('AT simulator', function () {
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
       }
+    });
+
+    it('takes the inbox, balance and opt-out flags and never prints callback keys', async () => {
+      const flags = ['--incoming-callbacks', 'fail', '--inbox-page-size', '2', '--first-inbox-id', '40'];
+      const more = ['--balance', '12.5', '--currency', 'UGX', '--opt-out-url', 'http://127.0.0.1:9/o?key=TOPSECRET'];
+      const cli = ['--import', 'tsx', 'shared-libs/at-simulator/cli.ts', '--port', '0', '--quiet', ...flags, ...more];
+      const proc = startProcess(process.execPath, cli);
+      try {
+        const [, url] = await proc.waitFor(/^AT simulator listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+        await proc.waitFor(/magic numbers/);
+        expect(proc.output()).to.contain('opt-outs:   http://127.0.0.1:9/o?key=***').and.not.contain('TOPSECRET');
+        const headers = { apiKey: 'sandbox-api-key', accept: 'application/json' };
+        const user = await fetch(`${url}/version1/user?username=sandbox`, { headers });
+        expect(await user.json()).to.deep.equal({ UserData: { balance: 'UGX 12.50' } });
+        const post = (path: string, body: unknown): Promise<Response> =>
+          fetch(`${url}/simulator/${path}`, { method: 'POST', body: JSON.stringify(body) });
+        expect((await post('incoming', { from: '+256700000001', text: 'x' })).status).to.equal(200);
+        expect((await post('inbox', { count: 2 })).status).to.equal(200);
+        const inbox = await fetch(`${url}/version1/messaging?username=sandbox&lastReceivedId=0`, { headers });
+        const ids = ((await inbox.json()) as { SMSMessageData: { Messages: Array<{ id: number }> } }).SMSMessageData;
+        expect(ids.Messages.map((m) => m.id)).to.deep.equal([40, 41]);
+      } finally {
+        expect(await proc.stop()).to.equal(0);
+      }
+    });
+
+    it('exits 2 with the usage on a bad flag value', async () => {
+      const cli = ['--import', 'tsx', 'shared-libs/at-simulator/cli.ts', '--incoming-callbacks', 'sometimes'];
+      const proc = startProcess(process.execPath, cli);
+      const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+      expect(code).to.equal(2);
+      expect(proc.output()).to.contain("--incoming-callbacks must be one of deliver, fail, got 'sometimes'");
     });
   });
 });
