@@ -41,7 +41,7 @@ export interface ProviderRig {
 export async function sendRequest(server: TestServer, req: RouteRequest): Promise<{ status: number; text: string }> {
   const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : '';
   const headers: Record<string, string> = { ...req.headers };
-  let body: string | Buffer | undefined;
+  let body: string | Blob | undefined;
   if (req.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(req.form).toString();
@@ -49,7 +49,7 @@ export async function sendRequest(server: TestServer, req: RouteRequest): Promis
     headers['content-type'] = 'application/json';
     body = JSON.stringify(req.json);
     if (req.gzip) {
-      body = gzipSync(body);
+      body = new Blob([new Uint8Array(gzipSync(body))]);
       headers['content-encoding'] = 'gzip';
     }
   }
