@@ -6,15 +6,20 @@ import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { MessageDoc } from '../../shared-libs/task-utils/types.js';
+import { consoleRoutes } from './console/routes.js';
+import { consoleSessionAuth } from './console/session-auth.js';
+import { ConsoleSessions } from './console/sessions.js';
 import type { CredentialsService } from './credentials/credentials.js';
 import type { AdminAuthenticator } from './http/auth.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { redactUrl } from './http/redact.js';
-import { retryAfterHeader, type WebhookGuard } from './http/webhook-guard.js';
+import { FailureThrottle, retryAfterHeader, type WebhookGuard } from './http/webhook-guard.js';
 import type { OutgoingMessages } from './messages/outgoing.js';
 import type { SmsMetrics } from './observability/metrics.js';
 import type { MonitoringService } from './observability/monitoring.js';
+import { ActivityCounter } from './observability/activity.js';
 import type { ChannelState } from './outbox/circuit.js';
+import { activityRoutes } from './routes/activity.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { infoRoutes } from './routes/info.js';
 import { messageRoutes } from './routes/messages.js';
@@ -39,6 +44,11 @@ export interface AppDeps extends SmsRouteDeps {
   onMessagesCreated?: (docs: MessageDoc[]) => void;
   bodyLimit?: number;
   trustProxy?: boolean | string;
+  /** Send outcomes per minute for the console's chart (GET /api/v1/sms/activity). */
+  activity?: ActivityCounter;
+  /** The operator console's sessions (in memory) and its failed sign-in throttle. */
+  consoleSessions?: ConsoleSessions;
+  signInThrottle?: WebhookGuard;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -61,6 +71,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  // Before every admin route: a console session may stand in for basic auth (http/admin.ts).
+  const consoleSessions = deps.consoleSessions ?? new ConsoleSessions();
+  consoleSessionAuth(app, consoleSessions);
+
   infoRoutes(app, deps.version);
   await app.register(async (scope) => credentialRoutes(scope, deps));
   settingsRoutes(app, deps);
@@ -69,5 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   monitoringRoutes(app, deps);
   metricsRoutes(app, deps.metrics);
   openapiRoutes(app, deps);
+  activityRoutes(app, { auth: deps.auth, activity: deps.activity ?? new ActivityCounter(deps.now) });
+  const signInThrottle = deps.signInThrottle ?? new FailureThrottle();
+  await app.register(async (scope) => consoleRoutes(scope, { auth: deps.auth, sessions: consoleSessions, signInThrottle }));
   return app;
 }

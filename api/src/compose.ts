@@ -27,6 +27,7 @@ import { OutgoingMessages } from './messages/outgoing.js';
 import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updates.js';
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
 import { MonitoringService } from './observability/monitoring.js';
+import { ActivityCounter } from './observability/activity.js';
 import { loadDefaultSettings, SettingsService } from './settings/settings.js';
 import { ServiceJobRunner } from './sms/job-runner.js';
 import { defaultRegistry, type ServiceRegistry } from './sms/registry.js';
@@ -135,6 +136,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const fullContent = (): boolean => live.settings?.get().sms?.log_full_content === true;
   const logger = privateLogger(opts.logger ?? pino({ level: env.logLevel, base: { service: 'cht-sms' } }), fullContent);
   const metrics = new SmsMetrics();
+  const activity = new ActivityCounter(opts.now);
   const now = opts.now ?? (() => new Date());
   const dbs = await openDatabases({ dataDir: env.dataDir, couchUrl: env.couchUrl });
   const written = await installDesignDocs(dbs.medic);
@@ -162,7 +164,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const updater = new DocUpdater(dbs.medic, logger);
   const refs = new GatewayRefIndex(dbs.medic);
   const outgoing = new OutgoingMessages(dbs.medic);
-  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, fanOutStatus(metrics.statusObserver, opts.statusObserver), (uuid) => outgoing.docIdFor(uuid));
+  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, fanOutStatus(metrics.statusObserver, activity.statusObserver, opts.statusObserver), (uuid) => outgoing.docIdFor(uuid));
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
   const openWork = new OpenWorkIndex(dbs.medic, logger);
@@ -182,7 +184,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     logger,
     serviceEnv: (service) => serviceEnvOf(service, env),
     now,
-    observer: fanOutDispatch(metrics.dispatchObserver, opts.dispatchObserver),
+    observer: fanOutDispatch(metrics.dispatchObserver, activity.dispatchObserver, opts.dispatchObserver),
   });
 
   const monitoring = new MonitoringService(dbs.medic, logger, now);
@@ -227,6 +229,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     guard,
     trustProxy: env.trustProxy,
     onMessagesCreated: (docs) => outbox.notify(docs),
+    activity,
   });
 
   let closed = false;

@@ -51,7 +51,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (body.code >= 500) {
       req.log.error({ err, url: redactUrl(req.url) }, 'request failed');
     }
-    if (body.code === 401) {
+    // Not for scripted browser calls (the console sends X-Requested-With): a Basic challenge
+    // would make the browser pop up its own password prompt over the console's sign-in form.
+    if (body.code === 401 && !req.headers['x-requested-with']) {
       void reply.header('WWW-Authenticate', 'Basic realm="CHT SMS API"');
     }
     void reply.status(body.code).type('application/json').send(body);

@@ -1,0 +1,30 @@
+/**
+ * GET /api/v1/sms/activity?minutes=60 (admin): send outcomes per minute, for the console's
+ * chart. Counted in memory by this instance since it started (observability/activity.ts).
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AdminAuthenticator } from '../http/auth.js';
+import { requireAdmin } from '../http/admin.js';
+import { AppError } from '../http/errors.js';
+import { MAX_MINUTES, type ActivityCounter } from '../observability/activity.js';
+
+export const activityQuerySchema = z.object({
+  minutes: z.coerce.number().int().min(1).max(MAX_MINUTES).default(60),
+});
+
+export interface ActivityRouteDeps {
+  auth: AdminAuthenticator;
+  activity: ActivityCounter;
+}
+
+export function activityRoutes(app: FastifyInstance, deps: ActivityRouteDeps): void {
+  app.get('/api/v1/sms/activity', { onRequest: requireAdmin(deps.auth) }, async (req) => {
+    const parsed = activityQuerySchema.safeParse(req.query);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AppError(400, `${issue?.path.join('.') || 'query'}: ${issue?.message ?? 'invalid'}`);
+    }
+    return deps.activity.series(parsed.data.minutes);
+  });
+}
