@@ -1,7 +1,7 @@
 // The status header: selected service, whether sending is paused and why, oldest waiting
 // message, last-24-hours outcomes, delivery ratio, cost today and this week, and the chart.
 import { ApiError, call, get } from './api.js';
-import { $, announce, clear, el, formatMoney, formatNumber, formatRelative, formatSpan, formatTime } from './dom.js';
+import { $, announce, formatMoney, formatNumber, formatRelative, formatSpan, formatTime } from './dom.js';
 import { drawChart } from './chart.js';
 import { t } from './strings.js';
 
@@ -56,58 +56,69 @@ export class StatusHeader {
     });
   }
 
-  /** Fast figures every tick; settings and monitoring (database views) every 10 s. */
+  /**
+   * Fast figures every tick; settings and monitoring (database views) every 10 s. Each source
+   * stands alone: one failing leaves the others shown and says which is stale.
+   */
   async refresh() {
     const now = Date.now();
     const slowDue = now - this.slow.at > 10_000;
-    try {
-      const [channel, activity, settings, monitoring] = await Promise.all([
-        get('/api/v1/sms/channel'),
-        get('/api/v1/sms/activity?minutes=60'),
-        slowDue ? get('/api/v1/settings') : this.slow.settings,
-        slowDue ? get('/api/v2/monitoring') : this.slow.monitoring,
-      ]);
-      if (slowDue) this.slow = { at: now, settings, monitoring };
-      this.channel = channel;
-      this.render(channel, activity, settings, monitoring);
-      this.lastOk = now;
-      $('#status-freshness', this.root).textContent = t('status.updated', { time: formatTime(now) });
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return;
-      $('#status-freshness', this.root).textContent = t('status.stale', { time: formatTime(this.lastOk), error: err.message });
+    const [channel, activity, settings, monitoring] = await Promise.allSettled([
+      get('/api/v1/sms/channel'),
+      get('/api/v1/sms/activity?minutes=60'),
+      slowDue ? get('/api/v1/settings') : this.slow.settings,
+      slowDue ? get('/api/v2/monitoring') : this.slow.monitoring,
+    ]);
+    const value = (r, fallback) => (r.status === 'fulfilled' ? r.value : fallback);
+    if (slowDue) {
+      this.slow = { at: now, settings: value(settings, this.slow.settings), monitoring: value(monitoring, this.slow.monitoring) };
     }
+    this.channel = value(channel, this.channel);
+    this.render(this.channel, value(activity, undefined), this.slow.settings, this.slow.monitoring);
+    const failed = [channel, activity, settings, monitoring].find((r) => r.status === 'rejected');
+    if (failed && failed.reason instanceof ApiError && failed.reason.status === 401) return;
+    if (!failed) this.lastOk = now;
+    $('#status-freshness', this.root).textContent = failed
+      ? t('status.stale', { time: this.lastOk ? formatTime(this.lastOk) : '—', error: failed.reason?.message ?? '' })
+      : t('status.updated', { time: formatTime(now) });
   }
 
   render(channel, activity, settings, monitoring) {
-    const service = settings?.sms ? settings.sms.outgoing_service : 'medic-gateway';
-    $('#status-service', this.root).textContent = service || t('status.service_none');
+    const set = (id, text) => {
+      $(id, this.root).textContent = text;
+    };
+    if (settings) set('#status-service', (settings.sms ? settings.sms.outgoing_service : 'medic-gateway') || t('status.service_none'));
 
-    const paused = pausedText(channel);
-    const sending = $('#status-sending', this.root);
-    sending.textContent = paused ?? t('status.sending_on');
-    sending.className = paused ? 'paused' : 'sending';
-    const toggle = $('#pause-toggle', this.root);
-    toggle.textContent = channel.paused ? t('status.resume') : t('status.pause');
-    toggle.setAttribute('aria-pressed', channel.paused ? 'true' : 'false');
+    if (channel) {
+      const paused = pausedText(channel);
+      const sending = $('#status-sending', this.root);
+      sending.textContent = paused ?? t('status.sending_on');
+      sending.className = paused ? 'paused' : 'sending';
+      const toggle = $('#pause-toggle', this.root);
+      toggle.textContent = channel.paused ? t('status.resume') : t('status.pause');
+      toggle.setAttribute('aria-pressed', channel.paused ? 'true' : 'false');
+    }
 
-    const oldest = monitoring?.sms?.oldest_pending_age_seconds;
-    $('#status-oldest', this.root).textContent = typeof oldest === 'number' && oldest >= 0 ? formatSpan(oldest) : t('status.none_waiting');
+    if (monitoring) {
+      const oldest = monitoring.sms?.oldest_pending_age_seconds;
+      set('#status-oldest', typeof oldest === 'number' && oldest >= 0 ? formatSpan(oldest) : t('status.none_waiting'));
+      const today = new Date().toISOString().slice(0, 10);
+      const weekStart = new Date(Date.now() - 6 * DAY_MS).toISOString().slice(0, 10);
+      const byDay = monitoring.sms?.cost?.by_day;
+      set('#status-cost-today', moneyList(costSince(byDay, today)));
+      set('#status-cost-week', moneyList(costSince(byDay, weekStart)));
+    }
 
-    const day = activity.last_24h;
-    $('#status-24h', this.root).textContent = t('status.sent_delivered_failed', {
-      sent: formatNumber(day.sent), delivered: formatNumber(day.delivered), failed: formatNumber(day.failed),
-    });
-    $('#status-24h-note', this.root).textContent = t('status.counting_since', { since: formatTime(activity.since) });
-    const known = day.delivered + day.failed;
-    $('#status-ratio', this.root).textContent = known ? `${Math.round((day.delivered / known) * 100)} %` : t('status.ratio_none');
-
-    const today = new Date().toISOString().slice(0, 10);
-    const weekStart = new Date(Date.now() - 6 * DAY_MS).toISOString().slice(0, 10);
-    const byDay = monitoring?.sms?.cost?.by_day;
-    $('#status-cost-today', this.root).textContent = moneyList(costSince(byDay, today));
-    $('#status-cost-week', this.root).textContent = moneyList(costSince(byDay, weekStart));
-
-    drawChart($('#chart', this.root), activity.minutes);
+    if (activity) {
+      const day = activity.last_24h;
+      set('#status-24h', t('status.sent_delivered_failed', {
+        sent: formatNumber(day.sent), delivered: formatNumber(day.delivered), failed: formatNumber(day.failed),
+      }));
+      set('#status-24h-note', t('status.counting_since', { since: formatTime(activity.since) }));
+      const known = day.delivered + day.failed;
+      set('#status-ratio', known ? `${Math.round((day.delivered / known) * 100)} %` : t('status.ratio_none'));
+      drawChart($('#chart', this.root), activity.minutes);
+    }
   }
 
   async setPaused(paused, reason) {
@@ -123,8 +134,4 @@ export class StatusHeader {
       target.textContent = t('action.failed', { error: err.message });
     }
   }
-}
-
-export function clearHeader(root) {
-  clear($('#chart', root));
 }
