@@ -19,6 +19,7 @@ function translate() {
 const state = { tab: undefined, timer: undefined, running: false };
 let list;
 let header;
+let messageView;
 
 function show(view) {
   $('#signin').hidden = view !== 'signin';
@@ -80,7 +81,7 @@ async function refreshCounts() {
 async function tick() {
   if (!state.running) return;
   if (!document.hidden) {
-    await Promise.allSettled([refreshCounts(), list.load(true), header.refresh()]);
+    await Promise.allSettled([refreshCounts(), list.load(true), header.refresh(), messageView.refresh()]);
   }
   if (state.running) state.timer = setTimeout(() => void tick(), POLL_MS);
 }
@@ -152,7 +153,7 @@ async function main() {
   translate();
   buildTabs();
   const refreshAll = () => void Promise.allSettled([refreshCounts(), list.load(true), header.refresh()]);
-  const messageView = new MessageView($('#message-dialog'), { onChanged: refreshAll });
+  messageView = new MessageView($('#message-dialog'), { onChanged: refreshAll });
   const bulk = new BulkDialog($('#bulk-dialog'), { onChanged: refreshAll });
   list = new ListView($('#tabpanel'), { onOpen: (m, incoming) => void messageView.open(m, incoming), onBulk: (tab, f) => bulk.open(tab, f) });
   header = new StatusHeader($('#status'), { pauseDialog: $('#pause-dialog'), onChanged: refreshAll });

@@ -56,12 +56,19 @@ export class MessageView {
 
   open(message, incoming = false) {
     this.opener = document.activeElement;
+    this.message = undefined;
     this.incoming = incoming;
     this.title.textContent = incoming ? t('view.heading_incoming') : t('view.heading');
     clear(this.body).append(el('p', { role: 'status' }, t('view.loading')));
     if (!this.dialog.open) this.dialog.showModal();
     if (incoming) return this.render(message);
     return this.reload(message.id);
+  }
+
+  /** Live loop: the open message follows its state, unless the operator is editing or confirming. */
+  refresh() {
+    if (!this.dialog.open || this.incoming || !this.message || this.body.querySelector('.edit, .confirm')) return undefined;
+    return this.reload(this.message.id);
   }
 
   async reload(id) {
@@ -74,6 +81,7 @@ export class MessageView {
   }
 
   render(m) {
+    const focusedId = this.body.contains(document.activeElement) ? document.activeElement.id : '';
     this.message = m;
     if (this.incoming) {
       clear(this.body).append(el('dl', { class: 'fields' },
@@ -104,7 +112,9 @@ export class MessageView {
       entries.length
         ? el('ol', {}, entries.map((e) => el('li', {}, timeEl(e.at), ' ', e.node)))
         : el('p', {}, t('view.timeline_empty')));
-    clear(this.body).append(dl, this.actions(m), el('p', { class: 'action-result', id: 'action-result', role: 'status' }), timeline);
+    const previous = this.body.querySelector('#action-result')?.textContent ?? '';
+    clear(this.body).append(dl, this.actions(m), el('p', { class: 'action-result', id: 'action-result', role: 'status' }, previous), timeline);
+    if (focusedId) this.body.querySelector(`#${CSS.escape(focusedId)}`)?.focus();
   }
 
   actions(m) {

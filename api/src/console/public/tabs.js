@@ -41,14 +41,15 @@ export function listQuery(tab, filters, now = new Date()) {
 const sum = (byState, states) => states.reduce((n, s) => n + (Number(byState?.[s]) || 0), 0);
 
 /**
- * A tab's count from GET /api/v1/messages/counts. The answer names each tab's figure
- * (`tabs`), or gives counts by state from which the state-only tabs are summed.
+ * A tab's count from GET /api/v1/messages/counts
+ * (`{outgoing: {total, by_state}, stuck, incoming, …}`): summed over the tab's states, or the
+ * figure the answer names for the tab.
  */
 export function countFor(tab, counts) {
   if (!counts) return undefined;
   const direct = counts.tabs?.[tab.id] ?? counts[tab.id];
   if (typeof direct === 'number') return direct;
-  const byState = counts.by_state ?? counts.outgoing ?? counts.states;
+  const byState = counts.outgoing?.by_state ?? counts.by_state;
   switch (tab.id) {
     case 'scheduled':
       return sum(byState, ['scheduled']);
