@@ -252,7 +252,7 @@ describe('operator console in Chromium', function () {
     await page.click('#sign-out');
     await page.locator('#signin-form').waitFor();
     expect(await page.locator('#messages').count()).to.equal(0);
-    const status = await page.evaluate(`fetch('/api/v1/settings').then((r) => r.status)`);
+    const status = await page.evaluate(`fetch('/api/v1/settings', { headers: { 'x-requested-with': 'test' } }).then((r) => r.status)`);
     expect(status).to.equal(401);
   });
 

@@ -111,7 +111,7 @@ function enterSignIn(message = '') {
   show('signin');
   $('#signin-error').textContent = message;
   $('#signin-password').value = '';
-  $('#tabpanel').replaceChildren();
+  list.reset();
   $('#signin-user').focus();
 }
 

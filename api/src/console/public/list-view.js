@@ -27,6 +27,13 @@ export class ListView {
     return this.cursors.length;
   }
 
+  /** Signed out: forget the tab, so an answer still on its way is dropped. */
+  reset() {
+    this.tab = undefined;
+    this.loading = undefined;
+    clear(this.panel);
+  }
+
   show(tab) {
     this.tab = tab;
     this.filters = { state: '', phone: '' };
@@ -89,6 +96,7 @@ export class ListView {
   /** Loads the current page; `quiet` (the live loop) re-renders only when something changed. */
   async load(quiet = false) {
     const tab = this.tab;
+    if (!tab) return;
     const cursor = this.cursors[this.cursors.length - 1];
     const params = { ...listQuery(tab, this.filters), limit: PAGE_SIZE, cursor };
     const status = $('#list-status', this.panel);
