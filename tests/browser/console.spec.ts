@@ -82,7 +82,7 @@ describe('operator console in Chromium', function () {
   const rows = () => page.locator('#messages tbody tr');
   const openTab = async (id: string) => {
     await tab(id).click();
-    await expect(await tab(id).getAttribute('aria-selected')).to.equal('true');
+    expect(await tab(id).getAttribute('aria-selected')).to.equal('true');
     await page.locator('#list-status').filter({ hasNotText: /Loading/ }).waitFor();
   };
   const rowFor = (to: string) => page.locator('#messages tbody tr', { has: page.getByRole('button', { name: `Open message to ${to}` }) });
