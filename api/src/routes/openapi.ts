@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { consoleRouteDocs } from '../console/route-docs.js';
 import type { ServiceRegistry } from '../sms/registry.js';
 import { listQuerySchema, newMessageSchema } from './messages.js';
 
@@ -117,7 +118,7 @@ function operation(doc: RouteDoc): Json {
 }
 
 export function buildOpenApi(version: string, registry: ServiceRegistry): Json {
-  const docs = [...coreRouteDocs(registry.settingsSchema()), ...serviceRouteDocs(registry)];
+  const docs: RouteDoc[] = [...coreRouteDocs(registry.settingsSchema()), ...consoleRouteDocs(), ...serviceRouteDocs(registry)];
   const paths: Record<string, Json> = {};
   for (const doc of docs) {
     const p = (paths[openapiPath(doc.path)] ??= {});
