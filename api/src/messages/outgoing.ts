@@ -10,7 +10,7 @@ import { truncateToParts } from '../../../shared-libs/message-utils/index.js';
 import { normalize } from '../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../shared-libs/task-utils/types.js';
-import { AppError } from '../http/errors.js';
+import { InvalidInputError } from '../errors.js';
 import { openWorkDocId } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 
@@ -53,15 +53,23 @@ export interface IncomingView {
   reported_date: number;
 }
 
-/** Builds the docs for a request; throws 400 naming the item and field, before anything is stored. */
-export function buildOutgoingDocs(items: NewMessage[], settings: AppSettings, now: Date, sentBy: string): { docs: MessageDoc[]; created: CreatedMessage[] } {
+/** Builds the docs for a request; throws InvalidInputError naming the item and field, before anything is stored. */
+export function buildOutgoingDocs(
+  items: NewMessage[],
+  settings: AppSettings,
+  now: Date,
+  sentBy: string,
+): { docs: MessageDoc[]; created: CreatedMessage[] } {
   const limit = settings.multipart_sms_limit ?? 10;
   const docs: MessageDoc[] = [];
   const created: CreatedMessage[] = [];
   items.forEach((item, i) => {
     const to = normalize(settings, item.to);
     if (!to) {
-      throw new AppError(400, `messages[${i}].to: "${item.to}" is not a usable phone number (default_country_code ${String(settings.default_country_code ?? 'unset')}, phone_validation ${settings.phone_validation ?? 'full'})`);
+      const field = `messages[${i}].to`;
+      const region = `default_country_code ${String(settings.default_country_code ?? 'unset')}`;
+      const validation = `phone_validation ${settings.phone_validation ?? 'full'}`;
+      throw new InvalidInputError(field, `${field}: "${item.to}" is not a usable phone number (${region}, ${validation})`);
     }
     const text = truncateToParts(item.message, limit);
     const uuid = uuidv7();
