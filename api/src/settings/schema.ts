@@ -57,12 +57,3 @@ export const appSettingsSchema = z.looseObject({
 });
 
 export type AppSettings = z.infer<typeof appSettingsSchema>;
-
-export function describeZodError(err: z.ZodError): string {
-  return err.issues
-    .map((i) => {
-      const where = i.path.join('.');
-      return where ? `${where}: ${i.message}` : i.message;
-    })
-    .join('; ');
-}
