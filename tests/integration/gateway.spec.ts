@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { incomingDocId } from '../../api/src/messages/incoming.js';
 import { putWebappMessage } from '../helpers/fixtures.js';
 import { onEachStore } from '../helpers/stores.js';
 import { api, type TestServer } from '../helpers/test-server.js';
@@ -26,7 +27,7 @@ async function stored(server: TestServer, uuid: string): Promise<Stored> {
 
 async function incoming(server: TestServer, gatewayId: string): Promise<{ from?: string; sms_message: { message: string; from: string; gateway_ref: string } } | undefined> {
   try {
-    return (await server.dbs.medic.get(`sms-in:${gatewayId}`)) as never;
+    return (await server.dbs.medic.get(incomingDocId(gatewayId))) as never;
   } catch {
     return undefined;
   }

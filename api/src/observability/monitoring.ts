@@ -8,8 +8,8 @@
  * As in CHT, a figure that cannot be read is -1 rather than failing the whole answer.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../../shared-libs/couch/index.js';
-import { parkedDocId } from '../reports/status-updates.js';
+import { countPrefix, type Db } from '../../../shared-libs/couch/index.js';
+import { PARKED_PREFIX } from '../reports/status-updates.js';
 
 export const OUTGOING_KEYS = ['due', 'scheduled', 'muted', 'failed', 'delivered', 'sent'] as const;
 type OutgoingKey = (typeof OUTGOING_KEYS)[number];
@@ -121,9 +121,7 @@ export class MonitoringService {
 
   /** Delivery reports waiting for their send result to be stored. */
   async parkedReports(): Promise<number> {
-    const prefix = parkedDocId('');
-    const res = await this.db.allDocs({ startkey: prefix, endkey: `${prefix}\ufff0` });
-    return res.rows.length;
+    return countPrefix(this.db, PARKED_PREFIX);
   }
 
   /** States of all outgoing messages, exactly (for the metrics gauge). */
