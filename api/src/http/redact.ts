@@ -1,6 +1,8 @@
 /**
- * Secrets must never reach a log line. AT can only authenticate its callbacks with a `key`
- * query parameter (reference: africastalking-api.md §2.9), so every URL we log goes through here.
+ * Secrets must never reach a log line. AT signs none of its callbacks
+ * (https://developers.africastalking.com/docs/sms/notifications), so CHT authenticates them with a
+ * `key` query parameter (https://docs.communityhealthtoolkit.org/apps/guides/messaging/gateways/africas-talking/),
+ * and every URL we log goes through here (https://cwe.mitre.org/data/definitions/598.html).
  */
 const SECRET_NAMES = new Set(['key', 'apikey', 'api_key', 'token', 'password']);
 
