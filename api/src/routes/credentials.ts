@@ -1,6 +1,7 @@
 /**
- * PUT /api/v1/credentials/:key — the body is the secret as text/plain (CHT's contract). The
- * secret is encrypted before it is stored and never echoed or logged.
+ * PUT /api/v1/credentials/:key — the body is the secret as text/plain (CHT's contract,
+ * https://docs.communityhealthtoolkit.org/building/reference/api/). The secret is encrypted before
+ * it is stored and never echoed or logged.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminAuthenticator } from '../http/auth.js';
