@@ -24,6 +24,7 @@
  * - A missing `id` or `status` answers 400 naming the field.
  */
 import { expect } from 'chai';
+import { v7 as uuidv7 } from 'uuid';
 import { api, eventually, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { startSimulator, type Simulator } from '../../shared-libs/at-simulator/index.js';
 import type { MessageDoc, MessageState, Task } from '../../shared-libs/task-utils/types.js';
@@ -169,6 +170,25 @@ describe('AT delivery-reports webhook', function () {
         expect((await task(v)).delivery_reports ?? []).to.have.length(0);
       });
     }
+  });
+
+  // A message CHT-core itself sent (on a shared CouchDB, or before this server ran) has its
+  // `gateway_ref` on the task but no `sms-gateway-ref:` index entry: the reference is found through
+  // CHT's `medic-sms/messages_by_gateway_ref` view.
+  describe('reports for messages CHT-core sent', () => {
+    it('applies a delivery report for a message CHT-core sent (gateway_ref on the task, no index entry)', async () => {
+      const uuid = uuidv7();
+      const doc = {
+        _id: uuidv7(),
+        type: 'data_record',
+        reported_date: Date.now(),
+        tasks: [{ state: 'sent', gateway_ref: 'ATXid_from_cht_core_0001', state_history: [{ state: 'sent', timestamp: new Date().toISOString() }], messages: [{ uuid, to: '+254711900001', message: 'sent by CHT-core' }] }],
+      };
+      await server.dbs.medic.put(doc);
+      const res = await report({ id: 'ATXid_from_cht_core_0001', status: 'Success', phoneNumber: '+254711900001' });
+      expect(res.body).to.deep.equal({ saved: 1 });
+      await eventually(async () => (await view(uuid)).state === 'delivered', 5_000);
+    });
   });
 
   describe('reports for an id not stored yet', () => {

@@ -110,6 +110,25 @@ describe('AT incoming-messages webhook', function () {
       expect(await records(unconfigured)).to.have.length(0);
       expect(unconfigured.logs()).to.not.include('anything');
     });
+
+    // The key is checked before the body is read (api/src/routes/sms.ts): an unauthenticated
+    // caller learns nothing from how its body would be judged, and no 2 MB body is parsed for it.
+    it('a webhook without the key answers 403 whatever the body (not 415/400/413)', async () => {
+      const url = `${server.url}${PATH}?key=wrong`;
+      const bodies: Array<[string, string]> = [
+        ['text/plain', 'hello'],
+        ['application/json', '{"broken":'],
+        ['application/x-www-form-urlencoded', `id=1&from=%2B254711000001&text=${'x'.repeat(2 * 1024 * 1024)}`],
+      ];
+      for (const [type, body] of bodies) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+        expect(res.status, type).to.equal(403);
+      }
+      const ok = await fetch(`${server.url}${PATH}?key=${INCOMING_KEY}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      // With the key, the body is judged: plain text is not what AT sends.
+      expect(ok.status).to.equal(400);
+      expect(((await ok.json()) as { error: string }).error).to.match(/form fields/);
+    });
   });
 
   describe('bad input: 400 naming the field, nothing stored', () => {
