@@ -1,40 +1,42 @@
 /**
- * buildApp(deps) → the HTTP app. Never listens, never starts timers.
+ * buildApp(deps) → the HTTP app, with every route registered here. Never listens, never starts
+ * timers.
  */
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { MessageDoc } from '../../shared-libs/task-utils/types.js';
+import type { CredentialsService } from './credentials/credentials.js';
 import type { AdminAuthenticator } from './http/auth.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { redactUrl } from './http/redact.js';
+import { retryAfterHeader, type WebhookGuard } from './http/webhook-guard.js';
+import type { OutgoingMessages } from './messages/outgoing.js';
+import type { SmsMetrics } from './observability/metrics.js';
+import type { MonitoringService } from './observability/monitoring.js';
+import type { ChannelState } from './outbox/circuit.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { infoRoutes } from './routes/info.js';
 import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { monitoringRoutes } from './routes/monitoring.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { settingsRoutes } from './routes/settings.js';
-import { smsRoutes, type WebhookGuard } from './routes/sms.js';
-import type { CredentialsService } from './credentials/credentials.js';
-import type { IncomingMessages } from './messages/incoming.js';
-import type { OutgoingMessages } from './messages/outgoing.js';
-import type { StatusUpdates } from './reports/status-updates.js';
+import { smsRoutes, type SmsRouteDeps } from './routes/sms.js';
 import type { SettingsService } from './settings/settings.js';
-import type { ServiceRegistry } from './sms/registry.js';
 
-export interface AppDeps {
+export interface AppDeps extends SmsRouteDeps {
   version: string;
   logger: Logger;
   auth: AdminAuthenticator;
   settings: SettingsService;
   credentials: CredentialsService;
-  registry: ServiceRegistry;
   outgoing: OutgoingMessages;
-  incoming: IncomingMessages;
-  statusUpdates: StatusUpdates;
-  now: () => Date;
+  monitoring: MonitoringService;
+  metrics: SmsMetrics;
+  channelState: () => ChannelState;
   guard?: WebhookGuard;
   onMessagesCreated?: (docs: MessageDoc[]) => void;
-  /** Extra routes (gateway, monitoring, metrics) registered by their own modules. */
-  extraRoutes?: Array<(app: FastifyInstance) => void | Promise<void>>;
   bodyLimit?: number;
   trustProxy?: boolean | string;
 }
@@ -49,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy ?? false,
   });
   registerErrorHandler(app);
+  retryAfterHeader(app);
   await app.register(formbody);
 
   app.addHook('onResponse', async (req, reply) => {
@@ -63,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   settingsRoutes(app, deps);
   messageRoutes(app, { ...deps, onCreated: deps.onMessagesCreated });
   smsRoutes(app, deps);
-  for (const register of deps.extraRoutes ?? []) await register(app);
+  monitoringRoutes(app, deps);
+  metricsRoutes(app, deps.metrics);
+  openapiRoutes(app, deps);
   return app;
 }

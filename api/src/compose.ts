@@ -14,11 +14,8 @@ import { buildApp } from './app.js';
 import type { Env } from './env.js';
 import { couchAdminAuth, staticAdminAuth, type AdminAuthenticator } from './http/auth.js';
 import { LogPrivacy, privateLogger } from './http/log-privacy.js';
-import { FailureThrottle, retryAfterHeader } from './http/webhook-guard.js';
-import { metricsRoutes } from './routes/metrics.js';
-import { monitoringRoutes } from './routes/monitoring.js';
-import { openapiRoutes } from './routes/openapi.js';
-import { gatewayRoutes } from './sms/services/medic-gateway/routes.js';
+import { FailureThrottle } from './http/webhook-guard.js';
+import { handOut } from './outbox/hand-out.js';
 import { CredentialsService, resolveCredentialKeys } from './credentials/credentials.js';
 import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
@@ -31,7 +28,9 @@ import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updat
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
 import { MonitoringService } from './observability/monitoring.js';
 import { loadDefaultSettings, SettingsService } from './settings/settings.js';
+import { ServiceJobRunner } from './sms/job-runner.js';
 import { defaultRegistry, type ServiceRegistry } from './sms/registry.js';
+import type { OutgoingService, ServiceEnv, SmsCore } from './sms/types.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -40,6 +39,7 @@ export interface Server {
   settings: SettingsService;
   credentials: CredentialsService;
   outbox: Outbox;
+  jobs: ServiceJobRunner;
   statusUpdates: StatusUpdates;
   outgoing: OutgoingMessages;
   incoming: IncomingMessages;
@@ -59,7 +59,9 @@ export interface ComposeOptions {
   env: Env;
   logger?: Logger;
   now?: () => Date;
-  /** Hooks for metrics (issue: monitoring). */
+  /** The SMS services offered; the default registry unless a test adds its own. */
+  registry?: ServiceRegistry;
+  /** Observers beside the metrics (benchmarks and tests count events through them). */
   dispatchObserver?: OutboxObserver;
   statusObserver?: StatusUpdateObserver;
 }
@@ -88,6 +90,11 @@ function embeddedAdmin(env: Env): { password: string; generated?: string } {
   return { password: stored };
 }
 
+/** Only the variables a service declared: a provider never sees another's configuration. */
+function serviceEnvOf(service: OutgoingService, env: Env): ServiceEnv {
+  return Object.fromEntries((service.env ?? []).map((v) => [v.name, env.serviceEnv[v.name]]));
+}
+
 export async function compose(opts: ComposeOptions): Promise<Server> {
   const { env } = opts;
   // Every log line goes through the privacy redaction; `sms.log_full_content` is read per line.
@@ -110,7 +117,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     auth = staticAdminAuth(env.adminUser, admin.password);
   }
 
-  const registry = defaultRegistry();
+  const registry = opts.registry ?? defaultRegistry();
   const settings = await SettingsService.open(dbs.medic, {
     defaults: loadDefaultSettings(),
     validate: (s) => registry.validate(s),
@@ -138,36 +145,53 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     openWork,
     http,
     logger,
-    env: { atApiUrl: env.atApiUrl },
+    serviceEnv: (service) => serviceEnvOf(service, env),
     now,
     observer: fanOutDispatch(metrics.dispatchObserver, opts.dispatchObserver),
   });
 
   const monitoring = new MonitoringService(dbs.medic, logger, now);
   metrics.attach({ monitoring, channelState: () => outbox.channelState(), outbox: () => outbox.stats() });
-  const guard = new FailureThrottle({ onFailure: (route) => metrics.authFailure(route), onThrottled: () => metrics.throttledRequest() });
-  const version = packageVersion();
+  const guard = new FailureThrottle({
+    onFailure: (route) => metrics.authFailure(route),
+    onThrottled: () => metrics.throttledRequest(),
+  });
+  const core = (service: OutgoingService): SmsCore => ({
+    saveIncoming: async (list) => ({ saved: (await incoming.save(list)).saved }),
+    applyStatusUpdates: async (list) => ({ saved: (await statusUpdates.apply(list)).saved }),
+    handOut: (limit) => handOut({ db: dbs.medic, updater, settings: () => settings.get(), now }, limit),
+    isSelected: () => registry.selectedId(settings.get()) === service.id,
+  });
+  const jobs = new ServiceJobRunner({
+    registry,
+    settings,
+    credentials,
+    http,
+    logger,
+    now,
+    core,
+    serviceEnv: (service) => serviceEnvOf(service, env),
+  });
   const app = await buildApp({
-    version,
+    version: packageVersion(),
     logger,
     auth,
     settings,
     credentials,
     registry,
     outgoing,
-    incoming,
-    statusUpdates,
+    monitoring,
+    metrics,
+    channelState: () => outbox.channelState(),
+    core,
+    http,
+    privacy: new LogPrivacy(fullContent),
+    serviceEnv: (service) => serviceEnvOf(service, env),
+    runJob: (service, name) => jobs.runNow(service, name),
     now,
     guard,
     trustProxy: env.trustProxy,
     onMessagesCreated: (docs) => outbox.notify(docs),
-    extraRoutes: [
-      retryAfterHeader,
-      (a) => gatewayRoutes(a, { auth, settings, registry, incoming, statusUpdates, db: dbs.medic, updater, privacy: new LogPrivacy(fullContent), now }),
-      (a) => monitoringRoutes(a, { version, monitoring, channelState: () => outbox.channelState(), now }),
-      (a) => metricsRoutes(a, metrics),
-      (a) => openapiRoutes(a, version),
-    ],
   });
 
   let closed = false;
@@ -178,6 +202,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     settings,
     credentials,
     outbox,
+    jobs,
     statusUpdates,
     outgoing,
     incoming,
@@ -189,12 +214,14 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     start() {
       settings.start();
       outbox.start();
+      jobs.start();
     },
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
       await outbox.stop();
+      await jobs.stop();
       settings.stop();
       await http.close().catch(() => undefined);
       await dbs.close();

@@ -3,6 +3,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_SERVICES } from './sms/registry.js';
+import type { ServiceEnvVar } from './sms/types.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -17,7 +19,6 @@ const schema = z.object({
     .refine((u) => !u || /^https?:\/\//.test(u), 'COUCH_URL must be an http(s) URL'),
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).optional(),
-  AT_API_URL: z.string().url().optional(),
   CREDENTIALS_SECRET: z.string().min(16, 'CREDENTIALS_SECRET must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** Behind a reverse proxy: trust X-Forwarded-For from it (true, a hop count, or addresses). */
@@ -31,7 +32,8 @@ export interface Env {
   readonly couchUrl?: string;
   readonly adminUser: string;
   readonly adminPassword?: string;
-  readonly atApiUrl?: string;
+  /** The variables the SMS services declared (e.g. a provider's API URL), as set. */
+  readonly serviceEnv: Readonly<Record<string, string>>;
   readonly credentialsSecret?: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly trustProxy: boolean | string;
@@ -41,7 +43,10 @@ export class EnvError extends Error {
   readonly code = 'invalid_env';
 }
 
-export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function readEnv(
+  source: NodeJS.ProcessEnv = process.env,
+  serviceVars: readonly ServiceEnvVar[] = DEFAULT_SERVICES.flatMap((s) => s.env ?? []),
+): Env {
   // Empty strings count as unset, as in most shells' `VAR= npm start`.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
@@ -51,17 +56,34 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   const e = parsed.data;
   return Object.freeze({
+    serviceEnv: Object.freeze(readServiceVars(cleaned, serviceVars)),
     port: e.PORT,
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     couchUrl: e.COUCH_URL?.replace(/\/+$/, ''),
     adminUser: e.ADMIN_USER,
     adminPassword: e.ADMIN_PASSWORD,
-    atApiUrl: e.AT_API_URL?.replace(/\/+$/, ''),
     credentialsSecret: e.CREDENTIALS_SECRET,
     logLevel: e.LOG_LEVEL,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
   });
+}
+
+function readServiceVars(source: Record<string, string | undefined>, vars: readonly ServiceEnvVar[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of vars) {
+    const value = source[v.name];
+    if (value === undefined) continue;
+    if (v.url) {
+      if (!z.url({ protocol: /^https?$/ }).safeParse(value).success) {
+        throw new EnvError(`Invalid environment: ${v.name}: must be an http(s) URL`);
+      }
+      out[v.name] = value.replace(/\/+$/, '');
+    } else {
+      out[v.name] = value;
+    }
+  }
+  return out;
 }
 
 /**

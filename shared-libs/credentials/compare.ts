@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { view } from './bytes.js';
 
 /**
- * Constant-time string comparison for webhook secrets. CHT compares with `!==`
- * (https://github.com/medic/cht-core/blob/master/api/src/controllers/africas-talking.js).
+ * Constant-time string comparison for webhook secrets. CHT's SMS webhook controller compares its
+ * key with `!==` (validateKey, https://github.com/medic/cht-core/tree/master/api/src/controllers).
  * `timingSafeEqual` throws on different lengths (https://nodejs.org/api/crypto.html#cryptotimingsafeequala-b),
  * so both sides are hashed first: equal-length digests, and the length of the secret is not leaked.
  */

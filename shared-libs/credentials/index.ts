@@ -27,7 +27,7 @@ export interface CredentialKeys {
 
 /**
  * Decrypts a stored credential in either format. `id` is the credential key (e.g.
- * `africastalking.com:outgoing`) and must be the one used at encryption (GCM AAD).
+ * `<provider>:outgoing`) and must be the one used at encryption (GCM AAD).
  * Throws CredentialDecryptError for any bad value, CredentialKeyError for unusable keys
  * (e.g. a legacy value with no CouchDB secret: CHT's "Invalid cypher" message, as asserted in
  * cht-core shared-libs/settings/test/index.spec.js).

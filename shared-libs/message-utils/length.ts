@@ -1,7 +1,7 @@
 /**
- * SMS length rules from CHT's message-utils `generate` (cht-sms.md §1.7; cht-core
- * shared-libs/message-utils/src/index.js `truncateMessage`), counted by the same `gsm` package so
- * part counts and cut points are identical to CHT's.
+ * SMS length rules from CHT's message-utils `generate` (`truncateMessage` in
+ * https://github.com/medic/cht-core/blob/master/shared-libs/message-utils/src/index.js), counted by
+ * the same `gsm` package so part counts and cut points are identical to CHT's.
  */
 import gsm from 'gsm';
 
@@ -37,8 +37,9 @@ function dropDanglingSurrogate(text: string): string {
  * `limit` of gsm's parts, replace their last 3 characters with '...', and keep the full text in
  * `original_message`.
  *
- * Reading of case 78 ("multipart_sms_limit: 1 + 1000 GSM chars → first 150 chars + '...'"; unicode
- * → 64 chars + '...'): a text that needs truncating is by definition multipart, so gsm splits it
+ * CHT's tests ("truncates long sms" in cht-core shared-libs/message-utils/test/index.js) expect
+ * multipart_sms_limit 1 with 1000 GSM characters to give the first 150 characters + '...', and
+ * 64 + '...' for unicode: a text that needs truncating is by definition multipart, so gsm splits it
  * into 153-char GSM parts (67 for UCS-2), not 160/70. One part is therefore 153 chars: 150 + '...'
  * (GSM) or 64 + '...' (UCS-2). The 160/70 single-part capacity is never the cut size. This gives
  * a result that fits exactly in `limit` concatenated parts, which is what the carrier bills.

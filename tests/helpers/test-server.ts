@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { compose, type ComposeOptions, type Server } from '../../api/src/compose.js';
+import { defaultRegistry } from '../../api/src/sms/registry.js';
 import { readEnv } from '../../api/src/env.js';
 import type { CouchServer } from './pouchdb-server.js';
 
@@ -45,7 +46,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(storage.kind === 'couchdb' ? { COUCH_URL: `${storage.couch.adminUrl}/${storage.db ?? `medic${++dbCounter}x${process.pid}`}` } : {}),
     ...opts.env,
   };
-  const env = readEnv(envVars);
+  const env = readEnv(envVars, (opts.compose?.registry ?? defaultRegistry()).envVars());
   let captured = '';
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {

@@ -1,8 +1,6 @@
 /**
- * Secrets must never reach a log line. AT signs none of its callbacks
- * (https://developers.africastalking.com/docs/sms/notifications), so CHT authenticates them with a
- * `key` query parameter (https://docs.communityhealthtoolkit.org/apps/guides/messaging/gateways/africas-talking/),
- * and every URL we log goes through here (https://cwe.mitre.org/data/definitions/598.html).
+ * Secrets must never reach a log line. Some providers can only authenticate their callbacks with
+ * a `key` query parameter in the callback URL, so every URL we log goes through here.
  */
 const SECRET_NAMES = new Set(['key', 'apikey', 'api_key', 'token', 'password']);
 

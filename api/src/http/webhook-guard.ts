@@ -12,7 +12,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError } from './errors.js';
-import type { WebhookGuard } from '../routes/sms.js';
+
+export interface WebhookGuard {
+  /** Throws 429 when this address has failed too often lately. */
+  check(ip: string): void;
+  failed(ip: string, route: string): void;
+}
 
 export interface WebhookGuardOptions {
   limit?: number;

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import type { Db } from '../../../shared-libs/couch/index.js';
-import type { CredentialReader, OutgoingService, SendOutcome } from '../sms/types.js';
+import type { CredentialReader, OutgoingService, SendOutcome, ServiceEnv } from '../sms/types.js';
 import type { ServiceRegistry } from '../sms/registry.js';
 import type { SettingsService } from '../settings/settings.js';
 import type { DocUpdater } from '../store/doc-updater.js';
@@ -35,7 +35,8 @@ export interface OutboxDeps {
   openWork: OpenWorkIndex;
   http: HttpDispatcher;
   logger: Logger;
-  env: { atApiUrl?: string };
+  /** The environment variables each service declared. */
+  serviceEnv: (service: OutgoingService) => ServiceEnv;
   now?: () => Date;
   random?: () => number;
   observer?: OutboxObserver;

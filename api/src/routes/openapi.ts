@@ -7,15 +7,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { ServiceRegistry } from '../sms/registry.js';
 import { listQuerySchema, newMessageSchema } from './messages.js';
-import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../sms/services/medic-gateway/routes.js';
-import { appSettingsSchema } from '../settings/schema.js';
 
 type Json = Record<string, unknown>;
-type Auth = 'admin' | 'none' | 'webhook-key';
+type Auth = 'admin' | 'none' | 'webhook-key' | 'header-token';
 
 export interface RouteDoc {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
   /** Fastify path syntax (`:id`). */
   path: string;
   summary: string;
@@ -28,16 +27,9 @@ export interface RouteDoc {
   response?: string;
 }
 
-/**
- * Africa's Talking callbacks are parsed by the service's hand-written `handle` (not zod): these
- * schemas describe the form fields it reads (africas-talking/webhooks.ts), for readers only.
- */
-const atIncomingFields = z.looseObject({ id: z.string(), from: z.string(), text: z.string(), to: z.string().optional(), date: z.string().optional(), linkId: z.string().optional(), networkCode: z.string().optional() });
-const atReportFields = z.looseObject({ id: z.string(), status: z.string(), failureReason: z.string().optional() });
-
-const FORM = ['application/x-www-form-urlencoded', 'application/json'];
-
-export const ROUTE_DOCS: readonly RouteDoc[] = [
+/** The core's routes; each SMS service's routes are described from the registry. */
+export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
+  return [
   { method: 'GET', path: '/api/info', summary: 'Server version; answers when ready', auth: 'none' },
   { method: 'PUT', path: '/api/v1/credentials/:key', summary: 'Store a secret (text/plain body), encrypted; never returned', auth: 'admin', response: '{"ok": true}' },
   { method: 'GET', path: '/api/v1/settings', summary: 'The app settings', auth: 'admin' },
@@ -46,7 +38,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     path: '/api/v1/settings',
     summary: 'Update app settings (deep merge; ?replace=1 top-level keys; ?overwrite=1 everything). The result is validated as below.',
     auth: 'admin',
-    body: { contentTypes: ['application/json'], schema: appSettingsSchema },
+    body: { contentTypes: ['application/json'], schema: settingsSchema },
     flags: [
       { name: 'replace', description: 'Replace the top-level keys given' },
       { name: 'overwrite', description: 'Replace the whole settings object' },
@@ -55,14 +47,32 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'POST', path: '/api/v1/messages', summary: 'Queue outgoing SMS: one message or an array', auth: 'admin', body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true } },
   { method: 'GET', path: '/api/v1/messages', summary: 'List messages, newest first', auth: 'admin', query: listQuerySchema },
   { method: 'GET', path: '/api/v1/messages/:id', summary: 'One outgoing message by uuid, with its state history', auth: 'admin' },
-  { method: 'POST', path: '/api/v1/sms/africastalking/incoming-messages', summary: "Africa's Talking incoming SMS callback (?key=)", auth: 'webhook-key', body: { contentTypes: FORM, schema: atIncomingFields } },
-  { method: 'POST', path: '/api/v1/sms/africastalking/delivery-reports', summary: "Africa's Talking delivery report callback (?key=)", auth: 'webhook-key', body: { contentTypes: FORM, schema: atReportFields } },
-  { method: 'GET', path: '/api/sms', summary: 'medic-gateway connection test', auth: 'admin', response: '{"medic-gateway": true}' },
-  { method: 'POST', path: '/api/sms', summary: 'medic-gateway poll: incoming messages, status updates; answers messages to send', auth: 'admin', body: { contentTypes: ['application/json'], schema: gatewayPollSchema } },
   { method: 'GET', path: '/api/v2/monitoring', summary: 'CHT-style monitoring figures (outgoing counts, channel, cost)', auth: 'none' },
   { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', auth: 'none' },
   { method: 'GET', path: '/api/v1/openapi.json', summary: 'This document', auth: 'none' },
-];
+  ];
+}
+
+const AUTH_DOC = { admin: 'admin', 'query-key': 'webhook-key', 'header-token': 'header-token' } as const;
+
+/** Each registered service's routes, from the same schemas that validate them. */
+export function serviceRouteDocs(registry: ServiceRegistry): RouteDoc[] {
+  return registry.all().flatMap((service) =>
+    service.routes.map((r) => ({
+      method: r.method,
+      path: r.url,
+      summary: r.summary,
+      auth: AUTH_DOC[r.auth.kind],
+      ...(r.body ? { body: { contentTypes: [...r.body.contentTypes], schema: r.body.schema } } : {}),
+    })),
+  );
+}
+
+function serviceComponents(registry: ServiceRegistry): Record<string, z.ZodType> {
+  return Object.fromEntries(
+    registry.all().flatMap((s) => s.routes.flatMap((r) => Object.entries(r.body?.components ?? {}))),
+  );
+}
 
 /** z.toJSONSchema for a request (input side: defaults optional, coercions as declared), minus `$schema`. */
 export function requestSchema(schema: z.ZodType): Json {
@@ -79,6 +89,7 @@ function operation(doc: RouteDoc): Json {
   const op: Json = { summary: doc.summary, 'x-auth': doc.auth };
   if (doc.auth === 'admin') op.security = [{ basicAuth: [] }];
   if (doc.auth === 'webhook-key') op.security = [{ webhookKey: [] }];
+  if (doc.auth === 'header-token') op.security = [{ tokenHeader: [] }];
   const params: Json[] = [...doc.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
   if (doc.query) {
     const q = requestSchema(doc.query) as { properties?: Record<string, Json>; required?: string[] };
@@ -97,7 +108,7 @@ function operation(doc: RouteDoc): Json {
     responses['401'] = { description: 'No or wrong credentials', content: { 'application/json': { schema: ERROR } } };
     responses['403'] = { description: 'Not an administrator', content: { 'application/json': { schema: ERROR } } };
   }
-  if (doc.auth === 'webhook-key') {
+  if (doc.auth === 'webhook-key' || doc.auth === 'header-token') {
     responses['403'] = { description: 'Key missing or wrong', content: { 'application/json': { schema: ERROR } } };
     responses['429'] = { description: 'Too many failed key checks from this address (Retry-After)', content: { 'application/json': { schema: ERROR } } };
   }
@@ -105,7 +116,8 @@ function operation(doc: RouteDoc): Json {
   return op;
 }
 
-export function buildOpenApi(version: string, docs: readonly RouteDoc[] = ROUTE_DOCS): Json {
+export function buildOpenApi(version: string, registry: ServiceRegistry): Json {
+  const docs = [...coreRouteDocs(registry.settingsSchema()), ...serviceRouteDocs(registry)];
   const paths: Record<string, Json> = {};
   for (const doc of docs) {
     const p = (paths[openapiPath(doc.path)] ??= {});
@@ -113,23 +125,23 @@ export function buildOpenApi(version: string, docs: readonly RouteDoc[] = ROUTE_
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'CHT SMS API', version, description: "A CHT-API-compatible server for SMS: Africa's Talking push, medic-gateway pull, monitoring." },
+    info: { title: 'CHT SMS API', version, description: 'A CHT-API-compatible server for SMS: pluggable outgoing services, webhooks, monitoring.' },
     paths,
     components: {
       securitySchemes: {
         basicAuth: { type: 'http', scheme: 'basic' },
         webhookKey: { type: 'apiKey', in: 'query', name: 'key' },
+        tokenHeader: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <secret>' },
       },
       schemas: {
         Error: { type: 'object', required: ['code', 'error'], properties: { code: { type: 'integer' }, error: { type: 'string' } } },
-        GatewayIncomingMessage: requestSchema(gatewayIncomingSchema),
-        GatewayStatusUpdate: requestSchema(gatewayUpdateSchema),
+        ...Object.fromEntries(Object.entries(serviceComponents(registry)).map(([k, v]) => [k, requestSchema(v)])),
       },
     },
   };
 }
 
-export function openapiRoutes(app: FastifyInstance, version: string): void {
+export function openapiRoutes(app: FastifyInstance, deps: { version: string; registry: ServiceRegistry }): void {
   let cached: Json | undefined;
-  app.get('/api/v1/openapi.json', async () => (cached ??= buildOpenApi(version)));
+  app.get('/api/v1/openapi.json', async () => (cached ??= buildOpenApi(deps.version, deps.registry)));
 }

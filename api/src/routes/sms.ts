@@ -1,69 +1,161 @@
 /**
- * Mounts each registered service's webhooks under /api/v1/sms/<routePrefix>/<path>. The core
- * checks the key (constant time, never logged), hands the body to the service to parse and map,
- * then persists: incoming messages deduped by gateway id, status updates through the lattice.
+ * Mounts every registered service's routes. The core does everything around a route's `handle`:
+ * the secret check (constant time, before the body is read, never logged, failures throttled),
+ * administrator auth, gzip bodies, validation with the route's schema (400 naming the field),
+ * and the context `handle` works through (the core operations, credentials, settings).
  */
+import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { timingSafeEqualString } from '../../../shared-libs/credentials/index.js';
+import { requireAdmin } from '../http/admin.js';
+import type { AdminAuthenticator } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
-import type { IncomingMessages } from '../messages/incoming.js';
-import type { StatusUpdates } from '../reports/status-updates.js';
+import type { LogPrivacy } from '../http/log-privacy.js';
+import type { WebhookGuard } from '../http/webhook-guard.js';
+import type { AppSettings } from '../settings/schema.js';
 import type { ServiceRegistry } from '../sms/registry.js';
-import { WebhookInputError, type CredentialReader, type WebhookRoute } from '../sms/types.js';
-
-export interface WebhookGuard {
-  /** Throws 429 when this address has failed too often lately. */
-  check(ip: string): void;
-  failed(ip: string, route: string): void;
-}
+import type {
+  CredentialReader,
+  OutgoingService,
+  RouteAuth,
+  RouteContext,
+  ServiceEnv,
+  ServiceRoute,
+  SmsCore,
+} from '../sms/types.js';
 
 export interface SmsRouteDeps {
   registry: ServiceRegistry;
   credentials: CredentialReader;
-  incoming: IncomingMessages;
-  statusUpdates: StatusUpdates;
+  auth: AdminAuthenticator;
+  settings: { get(): AppSettings };
+  /** The core operations, bound to one service. */
+  core: (service: OutgoingService) => SmsCore;
+  http: Dispatcher;
+  privacy: LogPrivacy;
+  serviceEnv: (service: OutgoingService) => ServiceEnv;
+  now: () => Date;
+  /** Runs a service's job on demand (routes such as a manual sync). */
+  runJob: (service: OutgoingService, name: string) => Promise<unknown>;
   guard?: WebhookGuard;
 }
 
-async function checkKey(req: FastifyRequest, route: WebhookRoute, deps: SmsRouteDeps, name: string): Promise<void> {
+type SecretAuth = Exclude<RouteAuth, { kind: 'admin' }>;
+
+function givenSecret(req: FastifyRequest, auth: SecretAuth): unknown {
+  if (auth.kind === 'query-key') return (req.query as Record<string, unknown>).key;
+  const header = req.headers[auth.header.toLowerCase()];
+  if (typeof header !== 'string') return undefined;
+  const prefix = `${auth.scheme} `;
+  return header.toLowerCase().startsWith(prefix.toLowerCase()) ? header.slice(prefix.length).trim() : undefined;
+}
+
+async function checkSecret(req: FastifyRequest, auth: SecretAuth, deps: SmsRouteDeps, url: string): Promise<void> {
   deps.guard?.check(req.ip);
-  const expected = await deps.credentials.get(route.auth.credentialKey);
-  const given = (req.query as Record<string, unknown>).key;
+  const expected = await deps.credentials.get(auth.credentialKey);
   if (!expected) {
-    // Not the caller's fault (setup is incomplete): never throttle AT for it.
-    throw new AppError(403, `No incoming key configured: PUT /api/v1/credentials/${route.auth.credentialKey}`);
+    // Not the caller's fault (setup is incomplete): never throttle the provider for it.
+    throw new AppError(403, `No incoming key configured: PUT /api/v1/credentials/${auth.credentialKey}`);
   }
+  const given = givenSecret(req, auth);
   if (typeof given !== 'string' || !timingSafeEqualString(given, expected)) {
-    deps.guard?.failed(req.ip, name);
+    deps.guard?.failed(req.ip, url);
     throw new AppError(403, 'Incorrect token');
   }
 }
 
+/** A body validation failure, naming the field as a reader of the request would. */
+export function describeBodyError(err: z.ZodError, body: unknown): string {
+  return err.issues
+    .map((issue) => {
+      const field = issue.path.join('.');
+      if (!field) return issue.message;
+      const top = issue.path[0];
+      const present = typeof body === 'object' && body !== null && top !== undefined && Object.hasOwn(body, top);
+      return present ? `Field "${field}": ${issue.message}` : `Missing required field "${field}"`;
+    })
+    .join('; ');
+}
+
+/** medic-gateway may gzip its request (CHT's body-parser inflates it transparently). */
+function inflate(encoding: string | undefined, payload: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  const enc = (encoding ?? 'identity').toLowerCase();
+  if (enc === 'identity') return payload;
+  if (enc !== 'gzip' && enc !== 'x-gzip' && enc !== 'deflate') {
+    throw new AppError(415, `Unsupported Content-Encoding "${enc}": use gzip, deflate or none`);
+  }
+  const stream = enc === 'deflate' ? zlib.createInflate() : zlib.createGunzip();
+  // fastify compares Content-Length with the bytes received, which are the compressed ones.
+  const counted = stream as zlib.Gunzip & { receivedEncodedLength: number };
+  counted.receivedEncodedLength = 0;
+  payload.on('data', (chunk: Buffer) => {
+    counted.receivedEncodedLength += chunk.length;
+  });
+  stream.on('error', (err: Error & { statusCode?: number }) => {
+    err.statusCode = 400;
+  });
+  payload.pipe(stream);
+  return stream;
+}
+
+function parseBody(route: ServiceRoute<never, unknown>, raw: unknown): unknown {
+  const spec = route.body;
+  if (!spec) return undefined;
+  const body = raw ?? spec.whenEmpty;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const types = spec.contentTypes.includes('application/x-www-form-urlencoded')
+      ? 'form fields (application/x-www-form-urlencoded) or a JSON object'
+      : 'a JSON object';
+    throw new AppError(400, `Request body must be ${types}`);
+  }
+  const parsed = spec.schema.safeParse(body);
+  if (!parsed.success) throw new AppError(400, describeBodyError(parsed.error, body));
+  return parsed.data;
+}
+
+function serviceSettings(service: OutgoingService, settings: AppSettings): unknown {
+  try {
+    return service.parseSettings(settings.sms);
+  } catch {
+    // Callbacks keep flowing while the service is not (fully) configured for sending.
+    return undefined;
+  }
+}
+
 export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
+  const admin = requireAdmin(deps.auth);
   for (const service of deps.registry.all()) {
-    for (const route of service.webhooks) {
-      const url = `/api/v1/sms/${service.routePrefix}/${route.path}`;
+    const core = deps.core(service);
+    const env = deps.serviceEnv(service);
+    for (const route of service.routes) {
+      const auth = route.auth;
       app.route({
         method: route.method,
-        url,
-        // Before the body is read: a caller without the key gets 403, whatever it sends.
-        onRequest: async (req) => checkKey(req, route, deps, url),
+        url: route.url,
+        // Before the body is read: a caller without the secret gets 403, whatever it sends.
+        onRequest: auth.kind === 'admin' ? admin : async (req) => checkSecret(req, auth, deps, route.url),
+        ...(route.body?.compressed
+          ? { preParsing: async (req: FastifyRequest, _reply: unknown, payload: NodeJS.ReadableStream) => inflate(req.headers['content-encoding'], payload) }
+          : {}),
         handler: async (req) => {
-          const body = req.body;
-          if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-            throw new AppError(400, 'Request body must be form fields (application/x-www-form-urlencoded) or a JSON object');
-          }
-          let result;
-          try {
-            result = route.handle(body as Record<string, unknown>);
-          } catch (err) {
-            if (err instanceof WebhookInputError) throw new AppError(400, err.message);
-            throw err;
-          }
-          let saved = 0;
-          if (result.incoming?.length) saved += (await deps.incoming.save(result.incoming)).saved;
-          if (result.statusUpdates?.length) saved += (await deps.statusUpdates.apply(result.statusUpdates)).saved;
-          return { saved };
+          const body = parseBody(route, req.body) as never;
+          const appSettings = deps.settings.get();
+          const ctx: RouteContext<unknown> = {
+            core,
+            appSettings,
+            settings: serviceSettings(service, appSettings),
+            credentials: deps.credentials,
+            http: deps.http,
+            logger: req.log as Logger,
+            now: deps.now,
+            env,
+            privacy: deps.privacy,
+            runJob: (name) => deps.runJob(service, name),
+          };
+          return route.handle({ body, query: req.query as Record<string, unknown> }, ctx);
         },
       });
     }

@@ -35,7 +35,6 @@ export type DispatchSettings = z.infer<typeof dispatchSchema>;
 export const smsSchema = z.looseObject({
   outgoing_service: z.string().min(1, 'sms.outgoing_service must not be empty').optional(),
   reply_to: z.string().optional(),
-  africas_talking: z.looseObject({ username: z.string().optional() }).optional(),
   dispatch: dispatchSchema.optional(),
   /** Messages older than this many hours fail (state `failed`, details "Expired…") instead of going out late. */
   message_ttl_hours: z.number().positive().optional(),
@@ -57,3 +56,9 @@ export const appSettingsSchema = z.looseObject({
 });
 
 export type AppSettings = z.infer<typeof appSettingsSchema>;
+
+/**
+ * Kept for api/src/sms/registry.ts, which still imports it from here; the one copy lives in
+ * api/src/validation.ts, where new code should import it from.
+ */
+export { describeZodError } from '../validation.js';

@@ -1,9 +1,13 @@
 /**
- * The plugin contract for SMS services (DESIGN.md "The plugin contract"). Plugins translate;
- * the core decides (persistence, dedupe, retries, scheduling live in api/src/services/messaging).
+ * The plugin contract for SMS services (docs/architecture.md, "The plugin contract"). A service
+ * folder under sms/services/ owns everything about its provider: its settings slice, the
+ * environment variables it reads, its routes with their body schemas, its status tables, its
+ * background jobs. Plugins translate; the core decides (persistence, dedupe, retries,
+ * scheduling and the state lattice live in outbox/, reports/ and messages/).
  */
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
 import type { MessageState } from '../../../shared-libs/task-utils/types.js';
 import type { AppSettings } from '../settings/schema.js';
 
@@ -47,11 +51,20 @@ export class SendError extends Error {
   }
 }
 
+/** Every message of a batch failing for the same reason. */
+export function failAll(batch: ReadonlyArray<{ id: string }>, error: SendError): SendOutcome[] {
+  return batch.map((m) => ({ id: m.id, ok: false as const, error }));
+}
+
 export interface CredentialReader {
   /** Decrypted secret, or undefined when not set. Read per use: rotation needs no restart. */
   get(key: string): Promise<string | undefined>;
 }
 
+/** The environment variables a service declared (`env` below), as set; unset ones are absent. */
+export type ServiceEnv = Readonly<Record<string, string | undefined>>;
+
+/** What every provider call gets from the core. */
 export interface ServiceContext<S> {
   settings: S;
   credentials: CredentialReader;
@@ -60,11 +73,10 @@ export interface ServiceContext<S> {
   now(): Date;
   /** Whole-request timeout for one provider call. */
   timeoutMs: number;
-  /** Base URL overrides from the environment (AT_API_URL). */
-  env: { atApiUrl?: string };
+  env: ServiceEnv;
 }
 
-/** What a webhook's `handle` returns for the core to persist. */
+/** What a route's `handle` returns for the core to persist. */
 export interface IncomingInput {
   /** The provider's own id for the message: the dedupe key. */
   gatewayId: string;
@@ -85,38 +97,119 @@ export interface StatusUpdateInput {
   details?: string | Record<string, unknown>;
 }
 
-export interface WebhookResult {
-  incoming?: IncomingInput[];
-  statusUpdates?: StatusUpdateInput[];
+/** A message handed to a pull gateway (medic-gateway's poll answer). */
+export interface HandedOutMessage {
+  id: string;
+  to: string;
+  content: string;
 }
 
-export interface WebhookRoute {
-  method: 'POST' | 'GET';
-  /** Under /api/v1/sms/<routePrefix>/ */
-  path: string;
-  /** query-key: `?key=` must equal the credential `credentialKey` (compared in constant time). */
-  auth: { kind: 'query-key'; credentialKey: string };
-  /** Parses and maps only; throws WebhookInputError naming the field on bad input. */
-  handle(body: Record<string, unknown>): WebhookResult;
+/** The core operations a service's routes and jobs may ask for. */
+export interface SmsCore {
+  /** Stores incoming messages, deduped by `gatewayId` (race-free). */
+  saveIncoming(list: IncomingInput[]): Promise<{ saved: number }>;
+  /** Applies status updates through the state lattice, in the order given per message. */
+  applyStatusUpdates(list: StatusUpdateInput[]): Promise<{ saved: number }>;
+  /** Marks up to `limit` waiting messages forwarded-to-gateway and returns them (pull services). */
+  handOut(limit: number): Promise<HandedOutMessage[]>;
+  /** Whether this service is the selected `sms.outgoing_service`. */
+  isSelected(): boolean;
 }
 
-export class WebhookInputError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
+/** Masks phone numbers and hides texts in logs unless `sms.log_full_content` is set. */
+export interface PrivacyFilter {
+  phone(value: unknown): unknown;
+  text(value: unknown): unknown;
+}
+
+/** What a route's `handle` gets: the core, the provider context, and the request's logger. */
+export interface RouteContext<S> extends Omit<ServiceContext<S | undefined>, 'timeoutMs'> {
+  core: SmsCore;
+  appSettings: AppSettings;
+  privacy: PrivacyFilter;
+  /** Runs one of this service's jobs now (joining a run in progress) and returns its result. */
+  runJob(name: string): Promise<unknown>;
+}
+
+export type RouteAuth =
+  /** `?key=` equal to the credential (constant time, never logged, failures throttled). */
+  | { kind: 'query-key'; credentialKey: string }
+  /** A header such as `Authorization: Token <secret>` equal to the credential (same checks). */
+  | { kind: 'header-token'; header: string; scheme: string; credentialKey: string }
+  /** The server's administrators (HTTP basic auth). */
+  | { kind: 'admin' };
+
+export interface RouteBody<B> {
+  schema: z.ZodType<B>;
+  contentTypes: readonly string[];
+  /** Accept gzip/deflate request bodies (medic-gateway may compress). */
+  compressed?: boolean;
+  /** Body absent → this JSON value instead of a 400. */
+  whenEmpty?: unknown;
+  /** Named item schemas the body refers to, published under the OpenAPI document's components. */
+  components?: Readonly<Record<string, z.ZodType>>;
+}
+
+export interface ServiceRoute<B = unknown, S = unknown> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Absolute path, Fastify syntax. Use `webhookPath()` for CHT's `/api/v1/sms/<prefix>/…`. */
+  url: string;
+  summary: string;
+  auth: RouteAuth;
+  /** Validated by the core before `handle` (400 naming the field); also the OpenAPI schema. */
+  body?: RouteBody<B>;
+  /** Parses and maps; asks the core to persist. Returns the response body. */
+  handle(req: { body: B; query: Record<string, unknown> }, ctx: RouteContext<S>): Promise<unknown>;
+}
+
+/** A background job of a service (inbox sync, balance watch, status polling). */
+export interface ServiceJob<S = unknown> {
+  name: string;
+  /** Milliseconds between runs for these settings; 0 = off. Runs once at start-up when on. */
+  intervalMs(settings: S, appSettings: AppSettings): number;
+  /** Runs of one job never overlap within a process; the result goes to an on-demand caller. */
+  run(ctx: JobContext<S>): Promise<unknown>;
+}
+
+export interface JobContext<S> extends ServiceContext<S> {
+  core: SmsCore;
+  appSettings: AppSettings;
+}
+
+/** One environment variable a service reads (env.ts reads it; nothing else touches process.env). */
+export interface ServiceEnvVar {
+  name: string;
+  description: string;
+  /** Validated as an http(s) URL; a trailing slash is dropped. */
+  url?: boolean;
 }
 
 export interface OutgoingService<S = unknown> {
   id: string;
+  /** URL slug of CHT's `/api/v1/sms/<routePrefix>/…` callbacks. */
   routePrefix: string;
-  /** push: the core dispatcher calls send(); pull: a gateway fetches messages itself. */
+  /** push: the core outbox calls send(); pull: a gateway fetches messages itself. */
   mode: 'push' | 'pull';
   credentialKeys: readonly string[];
-  /** Validates this service's slice of app_settings.sms; returns typed settings or throws with a clear message. */
+  /** This service's slice of `app_settings.sms` (`sms.<key>`), composed into the settings validator. */
+  settingsSlice?: { key: string; schema: z.ZodType };
+  env?: readonly ServiceEnvVar[];
+  /** Validates what the service needs to send; returns typed settings or throws with a clear message. */
   parseSettings(sms: AppSettings['sms']): S;
   /** Exactly one outcome per message; never throws for one message's failure. */
   send?(batch: OutboundMessage[], ctx: ServiceContext<S>): Promise<SendOutcome[]>;
   /** Largest batch `send` takes (recipients sharing one text go in one request). */
   maxBatch?: number;
-  webhooks: readonly WebhookRoute[];
+  routes: readonly ServiceRoute<never, S>[];
+  jobs?: readonly ServiceJob<S>[];
+}
+
+/** CHT's callback URL for a service: `/api/v1/sms/<routePrefix>/<path>`. */
+export function webhookPath(routePrefix: string, path: string): string {
+  return `/api/v1/sms/${routePrefix}/${path}`;
+}
+
+/** Helper for service folders: keeps `handle`'s body type tied to its schema. */
+export function defineRoute<B, S>(route: ServiceRoute<B, S>): ServiceRoute<never, S> {
+  return route as unknown as ServiceRoute<never, S>;
 }

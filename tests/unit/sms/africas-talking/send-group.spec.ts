@@ -58,7 +58,7 @@ let logs = '';
 const logger = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, cb) => { logs += c.toString(); cb(); } }));
 
 function ctx(http: Dispatcher, settings: AtSettings, atApiUrl?: string, timeoutMs = 2000, key: string | null = API_KEY): ServiceContext<AtSettings> {
-  return { settings, credentials: { get: async () => key ?? undefined }, http, logger, now: () => new Date(), timeoutMs, env: { atApiUrl } };
+  return { settings, credentials: { get: async () => key ?? undefined }, http, logger, now: () => new Date(), timeoutMs, env: { AT_API_URL: atApiUrl } };
 }
 
 const msg = (id: string, to: string, content = 'hello'): OutboundMessage => ({ id, to, content });

@@ -1,9 +1,10 @@
 /**
- * The `africas-talking` outgoing service (push): settings, sending, and AT's two callbacks.
+ * The `africas-talking` outgoing service (push): settings, sending, and AT's callbacks.
  */
-import { SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../../types.js';
-import { OUTGOING_KEY, sendGroup, type AtSettings } from './sender.js';
-import { INCOMING_KEY, atWebhooks } from './webhooks.js';
+import { failAll, SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../../types.js';
+import { atRoutes, INCOMING_KEY, ROUTE_PREFIX } from './routes.js';
+import { OUTGOING_KEY, sendGroup } from './sender.js';
+import { AT_ENV_API_URL, atSettingsSlice, parseAtSettings, type AtSettings } from './settings.js';
 
 /** AT takes many recipients per request; beyond a few hundred a slow answer costs too much at once. */
 const MAX_RECIPIENTS = 500;
@@ -29,27 +30,28 @@ export function groupForRequests(batch: OutboundMessage[], max = MAX_RECIPIENTS)
 
 export const africasTalking: OutgoingService<AtSettings> = {
   id: 'africas-talking',
-  routePrefix: 'africastalking',
+  routePrefix: ROUTE_PREFIX,
   mode: 'push',
+  settingsSlice: { key: 'africas_talking', schema: atSettingsSlice },
+  env: [
+    {
+      name: AT_ENV_API_URL,
+      url: true,
+      description: "AT's API base URL; default live, or sandbox when the username is `sandbox`",
+    },
+  ],
   credentialKeys: [OUTGOING_KEY, INCOMING_KEY],
   maxBatch: MAX_RECIPIENTS,
-  parseSettings(sms) {
-    const username = sms?.africas_talking?.username;
-    if (typeof username !== 'string' || username.trim() === '') {
-      throw new Error('sms.africas_talking.username is required when sms.outgoing_service is "africas-talking" (use "sandbox" for AT\'s sandbox)');
-    }
-    const from = typeof sms?.reply_to === 'string' && sms.reply_to.trim() !== '' ? sms.reply_to.trim() : undefined;
-    return { username: username.trim(), ...(from ? { from } : {}) };
-  },
+  parseSettings: parseAtSettings,
   async send(batch, ctx): Promise<SendOutcome[]> {
     const apiKey = await ctx.credentials.get(OUTGOING_KEY);
     if (!apiKey) {
       const error = new SendError('account', 'no_api_key', `No API key configured: PUT /api/v1/credentials/${OUTGOING_KEY}`);
-      return batch.map((m) => ({ id: m.id, ok: false as const, error }));
+      return failAll(batch, error);
     }
     const results = await Promise.all(groupForRequests(batch).map((g) => sendGroup(g, ctx, apiKey)));
     const byId = new Map(results.flat().map((o) => [o.id, o]));
     return batch.map((m) => byId.get(m.id) ?? { id: m.id, ok: false as const, error: new SendError('retryable', 'no_outcome', 'No outcome recorded') });
   },
-  webhooks: atWebhooks,
+  routes: atRoutes,
 };

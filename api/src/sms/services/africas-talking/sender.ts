@@ -6,17 +6,14 @@
  */
 import { request } from 'undici';
 import { SendError, type OutboundMessage, type SendOutcome, type ServiceContext } from '../../types.js';
+import { AT_ENV_API_URL, type AtSettings } from './settings.js';
+export type { AtSettings } from './settings.js';
 import { sendCodePolicy } from './status-map.js';
 
 export const LIVE_API_URL = 'https://api.africastalking.com';
 export const SANDBOX_API_URL = 'https://api.sandbox.africastalking.com';
 export const OUTGOING_KEY = 'africastalking.com:outgoing';
 
-export interface AtSettings {
-  username: string;
-  /** `sms.reply_to`: AT `from`, omitted when unset (CHT sent the string "undefined"). */
-  from?: string;
-}
 
 export function apiBaseUrl(settings: AtSettings, atApiUrl?: string): string {
   if (atApiUrl) return atApiUrl.replace(/\/+$/, '');
@@ -139,7 +136,7 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
         return { id: m.id, ok: false, error: new SendError('final', String(code), name, policy.state) };
       case 'account':
         return { id: m.id, ok: false, error: new SendError('account', String(code), name) };
-      default:
+      case 'retryable':
         return { id: m.id, ok: false, error: new SendError('retryable', String(code), name) };
     }
   });
@@ -147,7 +144,7 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
 
 /** Sends messages sharing one text in one request; `batch` must have distinct recipients. */
 export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<AtSettings>, apiKey: string): Promise<SendOutcome[]> {
-  const url = `${apiBaseUrl(ctx.settings, ctx.env.atApiUrl)}/version1/messaging`;
+  const url = `${apiBaseUrl(ctx.settings, ctx.env[AT_ENV_API_URL])}/version1/messaging`;
   const body = formBody(ctx.settings, batch.map((m) => m.to), batch[0]?.content ?? '');
   let status: number;
   let text: string;

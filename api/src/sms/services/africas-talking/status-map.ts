@@ -13,8 +13,11 @@ export type SendCodePolicy =
   | { kind: 'retryable'; name: string }
   | { kind: 'account'; name: string };
 
+/** AT's documented per-recipient send status codes. */
+export type AtSendCode = 100 | 101 | 102 | 401 | 402 | 403 | 404 | 405 | 406 | 407 | 409 | 500 | 501 | 502;
+
 /** Per-recipient `statusCode` in the 201 send response. */
-export const SEND_STATUS_CODES: Readonly<Record<number, SendCodePolicy>> = {
+export const SEND_STATUS_CODES = {
   100: { kind: 'accepted', state: 'forwarded-by-gateway', name: 'Processed' },
   101: { kind: 'accepted', state: 'sent', name: 'Sent' },
   102: { kind: 'accepted', state: 'received-by-gateway', name: 'Queued' },
@@ -31,15 +34,28 @@ export const SEND_STATUS_CODES: Readonly<Record<number, SendCodePolicy>> = {
   500: { kind: 'retryable', name: 'InternalServerError' },
   501: { kind: 'retryable', name: 'GatewayError' },
   502: { kind: 'retryable', name: 'RejectedByGateway' },
-};
+} as const satisfies Record<AtSendCode, SendCodePolicy>;
 
 /** Unknown per-recipient codes: retried with backoff up to the attempt limit, then failed. */
 export function sendCodePolicy(code: number): SendCodePolicy {
-  return SEND_STATUS_CODES[code] ?? { kind: 'retryable', name: `UnknownStatusCode${code}` };
+  return Object.hasOwn(SEND_STATUS_CODES, code)
+    ? SEND_STATUS_CODES[code as AtSendCode]
+    : { kind: 'retryable', name: `UnknownStatusCode${code}` };
 }
 
-/** Delivery report `status` → CHT state (contract "Delivery status → CHT state"). */
-export const DELIVERY_STATUS: Readonly<Record<string, MessageState>> = {
+/** AT's documented delivery report statuses. */
+export type AtDeliveryStatus =
+  | 'Sent'
+  | 'Submitted'
+  | 'Buffered'
+  | 'Success'
+  | 'Rejected'
+  | 'Failed'
+  | 'AbsentSubscriber'
+  | 'Expired';
+
+/** Delivery report `status` → CHT state (CHT: api/src/controllers/africas-talking.js). */
+export const DELIVERY_STATUS = {
   Sent: 'forwarded-by-gateway',
   Submitted: 'sent',
   Buffered: 'sent',
@@ -48,12 +64,12 @@ export const DELIVERY_STATUS: Readonly<Record<string, MessageState>> = {
   Failed: 'failed',
   AbsentSubscriber: 'failed',
   Expired: 'failed',
-};
+} as const satisfies Record<AtDeliveryStatus, MessageState>;
 
 /**
  * Unknown statuses map to undefined: the report is recorded for audit and answered 200, since a
  * 4xx only makes AT retry for ~10 minutes and then drop it (CHT answers 400).
  */
 export function deliveryState(status: string): MessageState | undefined {
-  return Object.prototype.hasOwnProperty.call(DELIVERY_STATUS, status) ? DELIVERY_STATUS[status] : undefined;
+  return Object.hasOwn(DELIVERY_STATUS, status) ? DELIVERY_STATUS[status as AtDeliveryStatus] : undefined;
 }

@@ -1,9 +1,10 @@
 /**
- * `medic-gateway` (CHT's Android gateway app) is a pull service: the gateway polls
- * `/api/sms` for messages, so the core dispatcher never pushes to it. Its routes live in
- * api/src/routes/sms-gateway.ts.
+ * `medic-gateway` (CHT's Android gateway app) is a pull service: the gateway polls `/api/sms`
+ * for messages, so the core outbox never pushes to it; the core's hand-out (outbox/hand-out.ts)
+ * marks what it takes.
  */
 import type { OutgoingService } from '../../types.js';
+import { gatewayRoutes } from './routes.js';
 
 export const medicGateway: OutgoingService<Record<string, never>> = {
   id: 'medic-gateway',
@@ -13,5 +14,5 @@ export const medicGateway: OutgoingService<Record<string, never>> = {
   parseSettings() {
     return {};
   },
-  webhooks: [],
+  routes: gatewayRoutes,
 };

@@ -1,8 +1,7 @@
 function (doc) {
-  // Ours, for /api/v2/monitoring sms.cost and the cost metric. AT reports a per-recipient cost
-  // such as "KES 0.8000" and messageParts (https://github.com/medic/cht-core/issues/10068 shows a
-  // live answer; https://developers.africastalking.com/docs/sms/sending/bulk); the outbox keeps them
-  // on the task as `cost` and `message_parts`. Key [currency, day] -> [amount in 1/10000 units,
+  // Ours, for /api/v2/monitoring sms.cost and the cost metric. A provider reports a per-recipient
+  // cost such as "KES 0.8000" and the parts billed; the outbox keeps them on the task as `cost`
+  // and `message_parts`. Key [currency, day] -> [amount in 1/10000 units,
   // 1 message, parts]: integers, so `_sum` is exact (0.8 + 0.8 + 0.8 is not 2.4 in floats).
   // Day = the first send-result state's day (UTC), when the cost was incurred.
   var tasks = (doc.tasks || []).concat(doc.scheduled_tasks || []);
