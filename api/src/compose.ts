@@ -90,6 +90,39 @@ function embeddedAdmin(env: Env): { password: string; generated?: string } {
   return { password: stored };
 }
 
+/**
+ * This instance's identity: INSTANCE_ID, else one generated once and kept under DATA_DIR, so a
+ * restarted instance recognises the claims of its previous life.
+ */
+function instanceId(env: Env): string {
+  if (env.instanceId) return env.instanceId;
+  const file = path.join(env.dataDir, 'instance-id');
+  try {
+    const id = fs.readFileSync(file, 'utf8').trim();
+    if (id) return id;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const id = `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${crypto.randomBytes(6).toString('hex')}`;
+  fs.mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, `${id}\n`, { mode: 0o644 });
+  return id;
+}
+
+/**
+ * Claims carry `<instance id>:<boot id>`. A lease of this instance's previous life is dead at
+ * once; in embedded mode every other lease is too (LevelDB's lock is exclusive, so no other
+ * process can hold one). Other live instances' leases on a shared CouchDB are left alone.
+ */
+function claimOwner(id: string, mode: Databases['mode']): { owner: string; deadLease: (l: { owner: string }) => boolean } {
+  const owner = `${id}:${crypto.randomBytes(4).toString('hex')}`;
+  const deadLease =
+    mode === 'embedded'
+      ? (l: { owner: string }) => l.owner !== owner
+      : (l: { owner: string }) => l.owner !== owner && l.owner.startsWith(`${id}:`);
+  return { owner, deadLease };
+}
+
 /** Only the variables a service declared: a provider never sees another's configuration. */
 function serviceEnvOf(service: OutgoingService, env: Env): ServiceEnv {
   return Object.fromEntries((service.env ?? []).map((v) => [v.name, env.serviceEnv[v.name]]));
@@ -133,8 +166,10 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
   const openWork = new OpenWorkIndex(dbs.medic, logger);
+  const { owner, deadLease } = claimOwner(instanceId(env), dbs.mode);
   const outbox = new Outbox({
-    owner: `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`,
+    owner,
+    deadLease,
     db: dbs.medic,
     registry,
     settings,

@@ -21,6 +21,11 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(1).optional(),
   CREDENTIALS_SECRET: z.string().min(16, 'CREDENTIALS_SECRET must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** This instance's identity for its claims; kept under DATA_DIR when unset. */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'INSTANCE_ID: letters, digits, dot, dash or underscore (at most 64)')
+    .optional(),
   /** Behind a reverse proxy: trust X-Forwarded-For from it (true, a hop count, or addresses). */
   TRUST_PROXY: z.string().optional(),
 });
@@ -36,6 +41,7 @@ export interface Env {
   readonly serviceEnv: Readonly<Record<string, string>>;
   readonly credentialsSecret?: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly instanceId?: string;
   readonly trustProxy: boolean | string;
 }
 
@@ -65,6 +71,7 @@ export function readEnv(
     adminPassword: e.ADMIN_PASSWORD,
     credentialsSecret: e.CREDENTIALS_SECRET,
     logLevel: e.LOG_LEVEL,
+    instanceId: e.INSTANCE_ID,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
   });
 }

@@ -10,17 +10,24 @@ import { startSimulator } from './simulator.js';
 import type { Account, SimulatorOptions } from './types.js';
 
 const HELP = `Usage: npm run simulator -- [options]
-  --port <n>              listen port (env SIMULATOR_PORT; default 0 = random)
-  --host <addr>           listen address (default 127.0.0.1)
-  --account <user>:<key>  AT account, repeatable (env SIMULATOR_ACCOUNTS="u1:k1,u2:k2";
-                          default sandbox:sandbox-api-key)
-  --dlr-url <url>         delivery-report callback, including ?key=...
-  --incoming-url <url>    incoming-message callback, including ?key=...
-  --accept-code <code>    100 | 101 | 102 (default 101)
-  --senders <A,B>         allowed sender ids (default: any)
-  --latency <ms>          delay before each messaging answer
-  --report-delay <ms>     gap between delivery reports (default 20)
-  --quiet                 no per-request log lines`;
+  --port <n>                    listen port (env SIMULATOR_PORT; default 0 = random)
+  --host <addr>                 listen address (default 127.0.0.1)
+  --account <user>:<key>        AT account, repeatable (env SIMULATOR_ACCOUNTS="u1:k1,u2:k2";
+                                default sandbox:sandbox-api-key)
+  --dlr-url <url>               delivery-report callback, including ?key=...
+  --incoming-url <url>          incoming-message callback, including ?key=...
+  --opt-out-url <url>           bulk SMS opt-out callback, including ?key=...
+  --incoming-callbacks <m>      deliver (default) | fail: incoming messages only reach the inbox
+  --incoming-callback-ids <m>   inbox (default: the callback carries the fetch API id) | uuid
+  --inbox-page-size <n>         messages per inbox fetch page (default 100)
+  --first-inbox-id <n>          first inbox id (default: the clock in ms)
+  --balance <amount>            account balance (default: unlimited)
+  --currency <code>             currency of costs and balance (default KES)
+  --accept-code <code>          100 | 101 | 102 (default 101)
+  --senders <A,B>               allowed sender ids (default: any)
+  --latency <ms>                delay before each messaging answer
+  --report-delay <ms>           gap between delivery reports (default 20)
+  --quiet                       no per-request log lines`;
 
 class UsageError extends Error {}
 
@@ -29,6 +36,13 @@ function num(value: string | undefined, flag: string): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number >= 0, got '${value}'`);
   return n;
+}
+
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const found = allowed.find((a) => a === value);
+  if (!found) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
+  return found;
 }
 
 function account(spec: string): Account {
@@ -48,6 +62,13 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: Simula
       account: { type: 'string', multiple: true },
       'dlr-url': { type: 'string' },
       'incoming-url': { type: 'string' },
+      'opt-out-url': { type: 'string' },
+      'incoming-callbacks': { type: 'string' },
+      'incoming-callback-ids': { type: 'string' },
+      'inbox-page-size': { type: 'string' },
+      'first-inbox-id': { type: 'string' },
+      balance: { type: 'string' },
+      currency: { type: 'string' },
       'accept-code': { type: 'string' },
       senders: { type: 'string' },
       'report-delay': { type: 'string' },
@@ -71,6 +92,13 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: Simula
     acceptCode,
     dlrUrl: values['dlr-url'],
     incomingUrl: values['incoming-url'],
+    optOutUrl: values['opt-out-url'],
+    incomingCallbacks: oneOf(values['incoming-callbacks'], '--incoming-callbacks', ['deliver', 'fail'] as const),
+    incomingCallbackIds: oneOf(values['incoming-callback-ids'], '--incoming-callback-ids', ['inbox', 'uuid'] as const),
+    inboxPageSize: num(values['inbox-page-size'], '--inbox-page-size'),
+    firstInboxId: num(values['first-inbox-id'], '--first-inbox-id'),
+    balance: num(values.balance, '--balance'),
+    currency: values.currency,
     senders: values.senders ? values.senders.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     ...(accountSpecs.length > 0 ? { accounts: accountSpecs.map((s) => account(s.trim())) } : {}),
   };
@@ -93,9 +121,12 @@ async function main(): Promise<void> {
   const cfg = sim.config();
   console.log(`AT simulator listening on ${sim.url}`);
   console.log(`  AT API:     POST ${sim.url}/version1/messaging (set AT_API_URL=${sim.url})`);
+  console.log(`  inbox:      GET  ${sim.url}/version1/messaging?username=<u>&lastReceivedId=<id>`);
+  console.log(`  balance:    GET  ${sim.url}/version1/user?username=<u>`);
   console.log(`  accounts:   ${cfg.accounts.map((a) => a.username).join(', ')} (keys not shown)`);
   console.log(`  DLR url:    ${cfg.dlrUrl ? redactUrl(cfg.dlrUrl) : '(none)'}`);
-  console.log(`  MO url:     ${cfg.incomingUrl ? redactUrl(cfg.incomingUrl) : '(none)'}`);
+  console.log(`  MO url:     ${cfg.incomingUrl ? redactUrl(cfg.incomingUrl) : '(none)'} (${cfg.incomingCallbacks})`);
+  console.log(`  opt-outs:   ${cfg.optOutUrl ? redactUrl(cfg.optOutUrl) : '(none)'}`);
   console.log('  control endpoints:');
   for (const line of CONTROL_USAGE) console.log(`    ${line}`);
   console.log('  magic numbers: see shared-libs/at-simulator/README.md');

@@ -2,9 +2,26 @@
  * Simulator configuration: defaults, hand-written validation of patches (so a bad PUT names the
  * bad field), and masking of api keys for anything that leaves the process.
  */
+import {
+  bool,
+  type Check,
+  fail,
+  failNext,
+  fraction,
+  httpUrl,
+  integer,
+  isObject,
+  nonNegative,
+  nullable,
+  oneOf,
+  parsePatch,
+  seed,
+} from './checks.js';
 import type { Account, ReportModes, SimulatorConfig, SimulatorConfigPatch } from './types.js';
 
-/** The sandbox application (reference §1.2, §1.11: the sandbox username is always `sandbox`). */
+export { ConfigError } from './checks.js';
+
+/** The sandbox application: its username is always `sandbox` (AT's SDK READMEs). */
 export const DEFAULT_ACCOUNT: Account = { username: 'sandbox', apiKey: 'sandbox-api-key' };
 
 export const MASK = '***';
@@ -21,8 +38,14 @@ export function defaultConfig(): SimulatorConfig {
     acceptCode: 101,
     senders: null,
     balance: null,
+    currency: 'KES',
     dlrUrl: null,
+    optOutUrl: null,
     incomingUrl: null,
+    incomingCallbacks: 'deliver',
+    incomingCallbackIds: 'inbox',
+    inboxPageSize: 100,
+    fetchFailNext: null,
     reportDelayMs: 20,
     reports: { enabled: true, duplicate: false, outOfOrder: false, beforeResponse: false },
     seed: null,
@@ -35,6 +58,7 @@ export function cloneConfig(cfg: SimulatorConfig): SimulatorConfig {
     ...cfg,
     accounts: cfg.accounts.map((a) => ({ ...a })),
     failNext: cfg.failNext ? { ...cfg.failNext } : null,
+    fetchFailNext: cfg.fetchFailNext ? { ...cfg.fetchFailNext } : null,
     senders: cfg.senders ? [...cfg.senders] : null,
     reports: { ...cfg.reports },
   };
@@ -46,41 +70,6 @@ export function maskedConfig(cfg: SimulatorConfig): SimulatorConfig {
   copy.accounts = copy.accounts.map((a) => ({ username: a.username, apiKey: MASK }));
   return copy;
 }
-
-export class ConfigError extends Error {}
-
-type Check = (value: unknown, field: string) => unknown;
-
-const fail = (field: string, what: string): never => {
-  throw new ConfigError(`invalid config field '${field}': ${what}`);
-};
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const nonNegative: Check = (v, f) =>
-  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(f, 'must be a number >= 0');
-
-const fraction: Check = (v, f) =>
-  typeof v === 'number' && v >= 0 && v <= 1 ? v : fail(f, 'must be a number between 0 and 1');
-
-const bool: Check = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'must be true or false'));
-
-const nullable =
-  (inner: Check): Check =>
-  (v, f) =>
-    v === null ? null : inner(v, f);
-
-const httpUrl: Check = (v, f) => {
-  if (typeof v !== 'string') return fail(f, 'must be an http(s) URL string or null');
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    return fail(f, 'must be an http(s) URL string or null');
-  }
-  return u.protocol === 'http:' || u.protocol === 'https:' ? v : fail(f, 'must use http or https');
-};
 
 const accounts: Check = (v, f) => {
   if (!Array.isArray(v)) return fail(f, 'must be an array of { username, apiKey }');
@@ -99,25 +88,10 @@ const senders: Check = (v, f) => {
   return [...v];
 };
 
-const failNext: Check = (v, f) => {
-  if (!isObject(v)) return fail(f, 'must be { status, count } or null');
-  const { status, count } = v;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
-    return fail(`${f}.status`, 'must be an HTTP status 100..599');
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
-    return fail(`${f}.count`, 'must be an integer >= 0');
-  return { status, count };
-};
+const currency: Check = (v, f) =>
+  typeof v === 'string' && /^[A-Z]{3}$/.test(v) ? v : fail(f, 'must be a 3-letter currency code like KES');
 
 const acceptCode: Check = (v, f) => (v === 100 || v === 101 || v === 102 ? v : fail(f, 'must be 100, 101 or 102'));
-
-const integer =
-  (min: number): Check =>
-  (v, f) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min ? v : fail(f, `must be an integer >= ${min}`);
-
-const seed: Check = (v, f) =>
-  typeof v === 'number' && Number.isInteger(v) ? v : fail(f, 'must be an integer or null');
 
 const reportKeys: ReadonlyArray<keyof ReportModes> = ['enabled', 'duplicate', 'outOfOrder', 'beforeResponse'];
 
@@ -143,29 +117,23 @@ const CHECKS: Record<keyof SimulatorConfig, Check> = {
   acceptCode,
   senders: nullable(senders),
   balance: nullable(nonNegative),
+  currency,
   dlrUrl: nullable(httpUrl),
+  optOutUrl: nullable(httpUrl),
   incomingUrl: nullable(httpUrl),
+  incomingCallbacks: oneOf('deliver', 'fail'),
+  incomingCallbackIds: oneOf('inbox', 'uuid'),
+  inboxPageSize: integer(1),
+  fetchFailNext: nullable(failNext),
   reportDelayMs: nonNegative,
   reports,
   seed: nullable(seed),
   maxRecords: integer(1),
 };
 
-const isConfigKey = (k: string): k is keyof SimulatorConfig => Object.hasOwn(CHECKS, k);
-
-/**
- * Validates an untrusted patch (a PUT body, or a typed patch from code) and returns a clean one.
- * Unknown fields are refused rather than ignored, so a typo is not silently a no-op.
- */
+/** Validates an untrusted patch (a PUT body, or a typed patch from code). */
 export function parseConfigPatch(input: unknown): SimulatorConfigPatch {
-  if (!isObject(input)) throw new ConfigError('config patch must be a JSON object');
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(input)) {
-    if (v === undefined) continue;
-    if (!isConfigKey(k)) throw new ConfigError(`unknown config field '${k}'`);
-    out[k] = CHECKS[k](v, k);
-  }
-  return out as SimulatorConfigPatch;
+  return parsePatch<SimulatorConfig>(input, CHECKS) as SimulatorConfigPatch;
 }
 
 /**

@@ -56,7 +56,7 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&]key=)[^&#]*/gi, '$1***');
 }
 
-/** Flattens request headers; the apiKey value (any case, §1.2) becomes '***'. */
+/** Flattens request headers; the apiKey value (any case) becomes '***'. */
 export function maskedHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {

@@ -1,43 +1,33 @@
 /**
- * Incoming (mobile-originated) message notifications (reference §2.6), posted form-encoded to
- * `incomingUrl`. `copies` re-posts the same id, as AT does when it saw no acknowledgement (§2.8),
- * so receivers can be tested for idempotency, also under concurrent retries.
+ * Incoming (mobile-originated) messages: each goes into the inbox (read back through the fetch
+ * API) and is posted form-encoded to `incomingUrl`
+ * (https://developers.africastalking.com/docs/sms/notifications) unless `incomingCallbacks` is
+ * 'fail'. `copies` re-posts the same id, as AT does when it saw no acknowledgement
+ * (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/8), so receivers can be
+ * tested for idempotency, also under concurrent retries.
  */
 import { randomUUID } from 'node:crypto';
-import type { CallbackPoster } from './callbacks.js';
+import { answerOf, type CallbackResult, type CallbackPoster } from './callbacks.js';
+import { InputError, optionalString, requestObject } from './checks.js';
+import { parseCopies, postCopies } from './copies.js';
+import { DEFAULT_TO } from './inbox.js';
+import type { IncomingMessage, IncomingResult } from './record-types.js';
 import { SANDBOX_NETWORK_CODE } from './reports.js';
 import type { SimulatorState } from './state.js';
-import type { IncomingMessage, IncomingResult } from './types.js';
 
-/** AT's documented default shortcode (§1.3), used when the test does not name a `to`. */
-const DEFAULT_TO = '20414';
-const MAX_COPIES = 1000;
+/** AT's callback date format, `2017-05-03T06:04:45Z`: ISO without milliseconds. */
+const callbackDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export class IncomingError extends Error {}
-
-/** AT's callback date format, `2017-05-03T06:04:45Z` (§2.6): ISO without milliseconds. */
-const atDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-const optionalString = (v: unknown, field: string): string | undefined => {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new IncomingError(`'${field}' must be a string`);
-  return v;
-};
+const NOT_DELIVERED: CallbackResult = { httpStatus: 0, body: '', error: 'not delivered: incomingCallbacks is "fail"' };
 
 /** Validates an untrusted message (a POST /simulator/incoming body or a typed call). */
 export function parseIncoming(input: unknown): IncomingMessage {
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw new IncomingError('incoming message must be a JSON object');
-  const o = input as Record<string, unknown>;
+  const o = requestObject(input, 'incoming message');
   const from = optionalString(o.from, 'from');
   const text = optionalString(o.text, 'text');
-  if (!from) throw new IncomingError("'from' is required");
-  if (text === undefined) throw new IncomingError("'text' is required");
-  const copies = o.copies ?? 1;
-  if (typeof copies !== 'number' || !Number.isInteger(copies) || copies < 1 || copies > MAX_COPIES)
-    throw new IncomingError(`'copies' must be an integer 1..${MAX_COPIES}`);
-  if (o.concurrent !== undefined && typeof o.concurrent !== 'boolean')
-    throw new IncomingError("'concurrent' must be true or false");
+  if (!from) throw new InputError("'from' is required");
+  if (text === undefined) throw new InputError("'text' is required");
+  const { copies, concurrent } = parseCopies(o);
   return {
     from,
     text,
@@ -47,7 +37,7 @@ export function parseIncoming(input: unknown): IncomingMessage {
     date: optionalString(o.date, 'date'),
     networkCode: optionalString(o.networkCode, 'networkCode'),
     copies,
-    concurrent: o.concurrent === true,
+    concurrent,
   };
 }
 
@@ -58,28 +48,34 @@ export async function injectIncoming(
   log: (line: string) => void,
 ): Promise<IncomingResult[]> {
   const msg = parseIncoming(input);
-  const url = state.cfg.incomingUrl;
-  if (!url) throw new IncomingError('incomingUrl is not configured');
+  const { incomingUrl: url, incomingCallbacks, incomingCallbackIds } = state.cfg;
+  const deliver = incomingCallbacks === 'deliver';
+  if (deliver && !url) {
+    throw new InputError('incomingUrl is not configured (incomingCallbacks "fail" fills only the inbox)');
+  }
+
+  const now = new Date();
+  const to = msg.to ?? DEFAULT_TO;
+  const date = msg.date ?? now.toISOString();
+  const stored = state.inbox.add({ linkId: msg.linkId ?? '', text: msg.text, to, date, from: msg.from });
   const fields: Record<string, string> = {
     from: msg.from,
-    to: msg.to ?? DEFAULT_TO,
+    to,
     text: msg.text,
-    date: msg.date ?? atDate(new Date()),
-    id: msg.id ?? randomUUID(),
+    date: msg.date ?? callbackDate(now),
+    id: msg.id ?? (incomingCallbackIds === 'uuid' ? randomUUID() : String(stored.id)),
     networkCode: msg.networkCode ?? SANDBOX_NETWORK_CODE,
   };
   if (msg.linkId !== undefined) fields.linkId = msg.linkId;
   const signal = state.lifetimeSignal;
 
   const postCopy = async (copy: number): Promise<IncomingResult> => {
-    const outcome = await poster.post(url, fields, signal);
-    const result: IncomingResult =
-      'httpStatus' in outcome
-        ? { id: fields.id, httpStatus: outcome.httpStatus, body: outcome.body }
-        : { id: fields.id, httpStatus: 0, body: '', error: outcome.error };
+    const answer = deliver && url ? answerOf(await poster.post(url, fields, signal)) : NOT_DELIVERED;
+    const result: IncomingResult = { id: fields.id, inboxId: stored.id, ...answer };
     state.incomingLog.push({
       at: Date.now(),
       id: fields.id,
+      inboxId: stored.id,
       from: fields.from,
       to: fields.to,
       text: fields.text,
@@ -87,17 +83,11 @@ export async function injectIncoming(
       ...(fields.linkId !== undefined ? { linkId: fields.linkId } : {}),
       networkCode: fields.networkCode,
       copy,
-      httpStatus: result.httpStatus,
-      body: result.body,
-      ...(result.error ? { error: result.error } : {}),
+      ...answer,
     });
-    log(`MO ${fields.id} copy ${copy} -> ${result.error ?? result.httpStatus}`);
+    log(`MO ${fields.id} (inbox ${stored.id}) copy ${copy} -> ${answer.error ?? answer.httpStatus}`);
     return result;
   };
 
-  const copies = Array.from({ length: msg.copies ?? 1 }, (_, i) => i + 1);
-  if (msg.concurrent) return Promise.all(copies.map(postCopy));
-  const results: IncomingResult[] = [];
-  for (const c of copies) results.push(await postCopy(c));
-  return results;
+  return postCopies({ copies: msg.copies ?? 1, concurrent: msg.concurrent === true }, postCopy);
 }

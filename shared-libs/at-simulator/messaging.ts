@@ -1,25 +1,24 @@
 /**
- * `POST /version1/messaging` (reference §1.2–§1.7, distilled in §7): fault modes first (they
+ * `POST /version1/messaging` (https://developers.africastalking.com/docs/sms/sending/bulk): fault modes first (they
  * model the network or AT's front end failing before the request is understood), then auth,
  * required fields, sender check and per-recipient outcomes.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { STATUS_CODES } from 'node:http';
+import { AUTH_ERROR, authorized } from './auth.js';
+import { reasonPhrase, takeFailNext } from './faults.js';
 import { maskedHeaders, send, sendText, sleep } from './http-io.js';
-import { decideRecipient, formatKes } from './outcomes.js';
+import { decideRecipient, formatCost } from './outcomes.js';
 import type { DeliveryReporter, ReportJob } from './reports.js';
 import { summaryLine, toJson, toXml, type SendSummary } from './response-format.js';
 import { messageParts } from './sms-parts.js';
 import type { SimulatorState } from './state.js';
 import type { RecipientResult, SentRecord } from './types.js';
 
-export const AUTH_ERROR = 'The supplied authentication is invalid';
-
-/** `ATXid_` + 32 lowercase hex, as live and sandbox ids look (§1.5). */
+/** `ATXid_` + 32 lowercase hex, as live ids look (https://github.com/medic/cht-core/issues/10068). */
 const newMessageId = (): string => `ATXid_${randomBytes(16).toString('hex')}`;
 
-/** `to` is comma separated, spaces allowed after commas (§1.3). */
+/** `to` is comma separated; AT's own gateway class shows spaces after the commas. */
 const splitTo = (to: string | null): string[] =>
   (to ?? '')
     .split(',')
@@ -62,11 +61,10 @@ export async function handleMessaging(
     record(0);
     return state.hold(res);
   }
-  if (cfg.failNext && cfg.failNext.count > 0) {
-    const { status } = cfg.failNext;
-    const count = cfg.failNext.count - 1;
-    state.cfg = { ...cfg, failNext: count > 0 ? { status, count } : null };
-    return text(status, status === 401 ? AUTH_ERROR : (STATUS_CODES[status] ?? 'Error'));
+  const failure = takeFailNext(cfg.failNext);
+  if (failure) {
+    state.cfg = { ...cfg, failNext: failure.left };
+    return text(failure.status, failure.status === 401 ? AUTH_ERROR : reasonPhrase(failure.status));
   }
   if (cfg.failRate > 0 && state.random() < cfg.failRate) return text(500, 'Internal Server Error');
   if (cfg.rate429 > 0 && state.random() < cfg.rate429) return text(429, 'Too Many Requests');
@@ -77,9 +75,7 @@ export async function handleMessaging(
 
   const missing = (name: string): void => text(400, `Request is missing required form field '${name}'`);
   if (!base.username) return missing('username');
-  const apiKey = req.headers.apikey; // node lower-cases header names; AT's are case-insensitive (§1.2)
-  const account = cfg.accounts.find((a) => a.username === base.username);
-  if (!account || typeof apiKey !== 'string' || apiKey !== account.apiKey) return text(401, AUTH_ERROR);
+  if (!authorized(cfg.accounts, base.username, req)) return text(401, AUTH_ERROR);
   if (base.to.length === 0) return missing('to');
   if (!form.get('message')) return missing('message');
 
@@ -90,7 +86,7 @@ export async function handleMessaging(
     else send(res, 201, 'application/xml', toXml(summary));
   };
 
-  // A request-level refusal arrives as a 2xx with no recipients (§1.7).
+  // A request-level refusal arrives as a 2xx with no recipients (https://github.com/medic/medic-docs/pull/112).
   if (cfg.senders && from !== null && !cfg.senders.includes(from)) {
     return answer({ message: 'InvalidSenderId', recipients: [] });
   }
@@ -102,8 +98,10 @@ export async function handleMessaging(
   for (const number of base.to) {
     const d = decideRecipient(number, {
       parts,
+      currency: cfg.currency,
       acceptCode: cfg.acceptCode,
       transientSeen: state.transientSeen,
+      optedOut: (n) => state.optOuts.blocks(from, n),
       charge: (units) => charge(state, units),
       newMessageId,
     });
@@ -111,7 +109,7 @@ export async function handleMessaging(
     total += d.units;
     if (d.plan) jobs.push({ id: d.result.messageId, phoneNumber: number, plan: d.plan });
   }
-  const summary = { message: summaryLine(recipients, total, formatKes), recipients };
+  const summary = { message: summaryLine(recipients, total, (u) => formatCost(cfg.currency, u)), recipients };
 
   if (cfg.reports.beforeResponse) {
     // Models a report racing ahead of the send result: the receiver sees it first.
@@ -122,7 +120,7 @@ export async function handleMessaging(
   void reporter.run(jobs);
 }
 
-/** Takes `units` (1/10000 KES) from the balance; unlimited when no balance is configured. */
+/** Takes `units` (1/10000 of the currency) from the balance; unlimited when no balance is configured. */
 function charge(state: SimulatorState, units: number): boolean {
   const { balance } = state.cfg;
   if (balance === null) return true;

@@ -1,7 +1,9 @@
 /**
- * Delivery reports (reference §2.2 fields, §2.3 statuses): one sequence per accepted recipient,
- * posted to `dlrUrl`, with the duplicate and out-of-order modes of §2.10, and re-posting of
- * unacknowledged callbacks as AT does (§2.8; AT publishes no schedule, we use 3 retries 200 ms apart).
+ * Delivery reports (https://developers.africastalking.com/docs/sms/notifications): one sequence per accepted
+ * recipient, posted to `dlrUrl`, with duplicate and out-of-order modes (AT promises no order), and
+ * re-posting of unacknowledged callbacks as AT does
+ * (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/8; no schedule is published,
+ * we use 3 retries 200 ms apart).
  */
 import { CallbackPoster, isAcknowledged } from './callbacks.js';
 import { sleep } from './http-io.js';
@@ -10,7 +12,7 @@ import type { SimulatorState } from './state.js';
 
 const RETRIES = 3;
 const RETRY_DELAY_MS = 200;
-/** Athena, the sandbox network (§1.11, §2.5). */
+/** Athena, the sandbox network in AT's list of network codes. */
 export const SANDBOX_NETWORK_CODE = '99999';
 
 export interface ReportJob {
@@ -73,7 +75,7 @@ export class DeliveryReporter {
       networkCode: SANDBOX_NETWORK_CODE,
       retryCount: '0',
     };
-    // failureReason is "only provided if status is Rejected or Failed" (§2.2).
+    // failureReason is "only provided if status is Rejected or Failed" (AT notifications docs).
     if (step.failureReason) fields.failureReason = step.failureReason;
     for (let attempt = 1; attempt <= RETRIES + 1; attempt++) {
       if (attempt > 1 && !(await sleep(RETRY_DELAY_MS, signal))) return;

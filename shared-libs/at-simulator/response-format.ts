@@ -1,6 +1,7 @@
 /**
- * The send response body (reference §1.5): JSON when the client asks for it, else AT's default
- * XML. JSON keys are emitted in the alphabetical order seen in live responses.
+ * The send response body (https://developers.africastalking.com/docs/sms/sending/bulk): JSON
+ * when the client asks for it, else AT's default XML. JSON keys are emitted in the alphabetical
+ * order seen in live responses.
  */
 import type { RecipientResult } from './types.js';
 
@@ -47,7 +48,7 @@ export function toXml({ message, recipients }: SendSummary): string {
   );
 }
 
-/** `Sent to <accepted>/<total> Total Cost: KES <sum>`, or `... Total Cost: 0` when none (§1.5). */
+/** `Sent to <accepted>/<total> Total Cost: <currency> <sum>`, or `... Total Cost: 0` when none. */
 export function summaryLine(recipients: RecipientResult[], totalUnits: number, format: (u: number) => string): string {
   const accepted = recipients.filter((r) => r.status === 'Success').length;
   const cost = accepted === 0 ? '0' : format(totalUnits);

@@ -1,23 +1,31 @@
 /**
  * `startSimulator`: a real node:http server on loopback that speaks AT's SMS API
- * (`POST /version1/messaging`, reference §1) plus the `/simulator/*` control endpoints, and
- * posts delivery reports and incoming messages to the configured callbacks (§2).
+ * (`POST /version1/messaging`) plus the `/simulator/*` control endpoints, and posts delivery
+ * reports and incoming messages to the configured callbacks.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CallbackPoster } from './callbacks.js';
 import { applyPatch, defaultConfig, maskedConfig, parseConfigPatch } from './config.js';
-import { handleControl } from './control.js';
-import { BodyTooLarge, readBody, redactUrl, sendText } from './http-io.js';
+import { InputError } from './checks.js';
+import { handleControlRoutes } from './control-routes.js';
+import { controlRoutes } from './control.js';
+import { sendText } from './http-io.js';
+import { clockFirstId, expandSeed } from './inbox.js';
 import { injectIncoming } from './incoming.js';
 import { handleMessaging } from './messaging.js';
+import { postOptOut } from './opt-outs.js';
+import { handleReadApi } from './read-apis.js';
 import { DeliveryReporter } from './reports.js';
+import { startHttpServer } from './server.js';
 import { SimulatorState } from './state.js';
 import type { Simulator, SimulatorOptions } from './types.js';
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const { port = 0, host = '127.0.0.1', onLog, ...patch } = options;
-  const state = new SimulatorState(applyPatch(defaultConfig(), parseConfigPatch(patch)));
+  const { port = 0, host = '127.0.0.1', onLog, firstInboxId, ...patch } = options;
+  if (firstInboxId !== undefined && !(Number.isSafeInteger(firstInboxId) && firstInboxId >= 1)) {
+    throw new InputError('firstInboxId must be an integer >= 1');
+  }
+  const cfg = applyPatch(defaultConfig(), parseConfigPatch(patch));
+  const state = new SimulatorState(cfg, firstInboxId ?? clockFirstId());
   const log = onLog ?? ((): void => undefined);
   const poster = new CallbackPoster();
   const reporter = new DeliveryReporter(state, poster, log);
@@ -34,55 +42,38 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     sent: () => state.sentLog.list(),
     reports: () => state.reportLog.list(),
     incoming: () => state.incomingLog.list(),
+    fetches: () => state.fetchLog.list(),
+    inbox: () => state.inbox.list(),
     reset: () => state.reset(),
     injectIncoming: (msg) => injectIncoming(state, poster, msg, log),
+    optOut: (req) => postOptOut(state, poster, req, log),
+    optOuts: () => state.optOutLog.list(),
+    seedInbox: (seed) => expandSeed(seed, Date.now()).map((m) => state.inbox.add(m)),
     idle: () => reporter.idle(),
   };
+  const routes = controlRoutes(sim);
 
-  const server = http.createServer((req, res) => {
-    const receivedAt = Date.now();
-    const path = (req.url ?? '/').split('?')[0];
-    res.on('finish', () => log(`${req.method} ${redactUrl(req.url ?? '/')} ${res.statusCode} ${Date.now() - receivedAt}ms`));
-    void (async () => {
-      try {
-        const body = await readBody(req);
-        if (req.method === 'POST' && path === '/version1/messaging') {
-          await handleMessaging(req, res, body, receivedAt, state, reporter);
-          if (!res.writableEnded && !res.destroyed) log(`${req.method} ${path} held (hang mode)`);
-          return;
-        }
-        if (await handleControl(req, res, path, body, sim)) return;
-        sendText(res, 404, 'Not Found');
-      } catch (err) {
-        if (err instanceof BodyTooLarge) return sendText(res, 413, 'Payload Too Large');
-        sendText(res, 500, 'Internal Server Error');
-        log(`error: ${err instanceof Error ? err.message : String(err)}`);
+  const server = await startHttpServer({
+    port,
+    host,
+    log,
+    async handle(req, res, path, body) {
+      if (req.method === 'POST' && path === '/version1/messaging') {
+        await handleMessaging(req, res, body, Date.now(), state, reporter);
+        if (!res.writableEnded && !res.destroyed) log(`${req.method} ${path} held (hang mode)`);
+        return;
       }
-    })();
+      if (handleReadApi(req, res, path, state)) return;
+      if (await handleControlRoutes(req, res, path, body, routes)) return;
+      sendText(res, 404, 'Not Found');
+    },
   });
-  // Keep-alive clients (undici's fetch) must not keep close() waiting.
-  server.keepAliveTimeout = 5_000;
+  Object.assign(sim, { port: server.port, url: server.url });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  Object.assign(sim, { port: address.port, url: `http://${shownHost}:${address.port}` });
-
-  let closing: Promise<void> | null = null;
   function close(): Promise<void> {
-    closing ??= new Promise<void>((resolve) => {
-      state.close();
-      server.close(() => resolve());
-      server.closeAllConnections();
-      poster.destroy();
-    });
-    return closing;
+    state.close();
+    poster.destroy();
+    return server.close();
   }
 
   return sim;

@@ -1,5 +1,5 @@
 /**
- * How many billed SMS parts a text needs (`messageParts`, reference §1.5 and §1.8).
+ * How many billed SMS parts a text needs (`messageParts` in AT's send response).
  * GSM 03.38: 160 septets in one part, 153 per part when concatenated; characters of the
  * extension table take two septets. Anything outside GSM-7 makes the whole text UCS-2:
  * 70 UTF-16 code units in one part, 67 per part when concatenated.

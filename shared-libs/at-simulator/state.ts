@@ -6,9 +6,13 @@ import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { BoundedLog } from './bounded-log.js';
 import { applyPatch, cloneConfig, parseConfigPatch } from './config.js';
+import { Inbox } from './inbox.js';
+import { OptOutList } from './opt-outs.js';
 import { makeRandom, type Random } from './random.js';
 import type {
+  FetchRecord,
   IncomingRecord,
+  OptOutRecord,
   ReportRecord,
   SentRecord,
   SimulatorConfig,
@@ -16,7 +20,17 @@ import type {
 } from './types.js';
 
 /** Fields that `reset()` restores to their start-up values. */
-const FAULT_FIELDS = ['latencyMs', 'failRate', 'rate429', 'hang', 'nonJson', 'failNext', 'balance', 'seed'] as const;
+const FAULT_FIELDS = [
+  'latencyMs',
+  'failRate',
+  'rate429',
+  'hang',
+  'nonJson',
+  'failNext',
+  'fetchFailNext',
+  'balance',
+  'seed',
+] as const;
 
 export class SimulatorState {
   cfg: SimulatorConfig;
@@ -24,6 +38,12 @@ export class SimulatorState {
   readonly sentLog: BoundedLog<SentRecord>;
   readonly reportLog: BoundedLog<ReportRecord>;
   readonly incomingLog: BoundedLog<IncomingRecord>;
+  readonly fetchLog: BoundedLog<FetchRecord>;
+  readonly optOutLog: BoundedLog<OptOutRecord>;
+  /** Opt-outs recorded; sends they cover are refused with 406. */
+  readonly optOuts = new OptOutList();
+  /** Incoming messages for the fetch API; cleared on reset, but ids keep counting up. */
+  readonly inbox: Inbox;
   /** Numbers ending in 599 that already had their transient failure. */
   readonly transientSeen = new Set<string>();
   /** Requests held open by `hang`; destroyed on reset and close. */
@@ -32,13 +52,16 @@ export class SimulatorState {
   private lifetime = unboundedController();
   private generation = unboundedController();
 
-  constructor(cfg: SimulatorConfig) {
+  constructor(cfg: SimulatorConfig, firstInboxId: number) {
     this.cfg = cloneConfig(cfg);
     this.initial = cloneConfig(cfg);
     this.random = makeRandom(cfg.seed);
     this.sentLog = new BoundedLog(cfg.maxRecords);
     this.reportLog = new BoundedLog(cfg.maxRecords);
     this.incomingLog = new BoundedLog(cfg.maxRecords);
+    this.fetchLog = new BoundedLog(cfg.maxRecords);
+    this.optOutLog = new BoundedLog(cfg.maxRecords);
+    this.inbox = new Inbox(firstInboxId, cfg.maxRecords);
   }
 
   /** Aborts on reset and on close: pending delivery reports. */
@@ -56,7 +79,8 @@ export class SimulatorState {
     this.cfg = applyPatch(this.cfg, clean);
     if ('seed' in clean) this.random = makeRandom(this.cfg.seed);
     if (clean.maxRecords !== undefined) {
-      for (const log of [this.sentLog, this.reportLog, this.incomingLog]) log.setMax(clean.maxRecords);
+      const bounded = [this.sentLog, this.reportLog, this.incomingLog, this.fetchLog, this.optOutLog, this.inbox];
+      for (const log of bounded) log.setMax(clean.maxRecords);
     }
     // Turning hang off releases nothing: held requests stay held until reset or close.
   }
@@ -70,6 +94,10 @@ export class SimulatorState {
     this.sentLog.clear();
     this.reportLog.clear();
     this.incomingLog.clear();
+    this.fetchLog.clear();
+    this.optOutLog.clear();
+    this.optOuts.clear();
+    this.inbox.clear();
     this.transientSeen.clear();
     this.releaseHeld();
     this.generation.abort();
@@ -93,7 +121,7 @@ export class SimulatorState {
 }
 
 /** Every pending report and request listens on these signals; thousands at once is normal. */
-function unboundedController(): AbortController {
+export function unboundedController(): AbortController {
   const c = new AbortController();
   setMaxListeners(0, c.signal);
   return c;

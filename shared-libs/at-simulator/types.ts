@@ -1,18 +1,33 @@
 /**
- * Public types of the Africa's Talking (AT) SMS simulator. Field names follow AT's wire format
- * (reference §1.5 send response, §2.2 delivery reports, §2.6 incoming messages).
+ * Public types of the Africa's Talking (AT) SMS simulator: its config and its interface. The
+ * records it keeps, in AT's wire shapes, are in record-types.ts.
  */
+import type {
+  CallbackResult,
+  FetchRecord,
+  InboxMessage,
+  InboxSeed,
+  IncomingMessage,
+  IncomingRecord,
+  IncomingResult,
+  OptOutRecord,
+  OptOutRequest,
+  ReportRecord,
+  SentRecord,
+} from './record-types.js';
 
-/** Accepted per-recipient codes (reference §1.6): 100 Processed, 101 Sent, 102 Queued. */
+export type * from './record-types.js';
+
+/** Accepted per-recipient codes: 100 Processed, 101 Sent, 102 Queued. */
 export type AcceptCode = 100 | 101 | 102;
 
-/** One AT application: the username goes in the form body, the key in the `apiKey` header (§1.2). */
+/** One AT application: the username goes in the form body, the key in the `apiKey` header. */
 export interface Account {
   username: string;
   apiKey: string;
 }
 
-/** How delivery reports are posted (reference §2.8 retries, §2.10 ordering and duplicates). */
+/** How delivery reports are posted: AT re-posts unacknowledged callbacks and promises no order. */
 export interface ReportModes {
   /** Post reports at all (only when `dlrUrl` is set). */
   enabled: boolean;
@@ -30,6 +45,16 @@ export interface FailNext {
   count: number;
 }
 
+/** 'deliver': post incoming messages to `incomingUrl`; 'fail': the server is down, only the inbox has them. */
+export type IncomingCallbacks = 'deliver' | 'fail';
+
+/**
+ * 'inbox': the callback carries the inbox id (an integer as a string). 'uuid': a UUID, as live
+ * callbacks do (https://github.com/nyaruka/courier/blob/main/handlers/africastalking/handler_test.go),
+ * while the fetch API keeps the integer, so only (from, to, text, date) ties the two together.
+ */
+export type IncomingCallbackIds = 'inbox' | 'uuid';
+
 export interface SimulatorConfig {
   accounts: Account[];
   /** Delay before answering a messaging request. */
@@ -38,7 +63,7 @@ export interface SimulatorConfig {
   failRate: number;
   /** Fraction (0..1) of messaging requests answered HTTP 429. */
   rate429: number;
-  /** Accept messaging requests and never answer (the sandbox does this sometimes, §1.11). */
+  /** Accept messaging requests and never answer (the sandbox does this sometimes, see CHT's AT e2e probe). */
   hang: boolean;
   /** Answer 201 with an HTML body, as a misbehaving proxy would. */
   nonJson: boolean;
@@ -46,12 +71,22 @@ export interface SimulatorConfig {
   acceptCode: AcceptCode;
   /** Allowed `from` values; null = any. */
   senders: string[] | null;
-  /** Remaining credit in KES; null = unlimited. */
+  /** Remaining credit, in `currency`; null = unlimited (the balance API then shows 1000000). */
   balance: number | null;
+  /** ISO 4217 code of costs and balance, e.g. KES, TZS, UGX. */
+  currency: string;
   /** Delivery-report callback, full URL including any `?key=`. */
   dlrUrl: string | null;
+  /** Bulk SMS opt-out callback, full URL including any `?key=`. */
+  optOutUrl: string | null;
   /** Incoming-message callback, full URL including any `?key=`. */
   incomingUrl: string | null;
+  incomingCallbacks: IncomingCallbacks;
+  incomingCallbackIds: IncomingCallbackIds;
+  /** Messages per page of the inbox fetch API (AT's own sample code reads 100 at a time). */
+  inboxPageSize: number;
+  /** The next `count` GETs to the inbox or balance API are answered with HTTP `status`. */
+  fetchFailNext: FailNext | null;
   /** Gap between successive delivery reports of one message. */
   reportDelayMs: number;
   reports: ReportModes;
@@ -66,91 +101,14 @@ export type SimulatorConfigPatch = Partial<Omit<SimulatorConfig, 'reports'>> & {
   reports?: Partial<ReportModes>;
 };
 
-/** One entry of `SMSMessageData.Recipients` (reference §1.5); keys in AT's alphabetical order. */
-export interface RecipientResult {
-  cost: string;
-  messageId: string;
-  messageParts?: number;
-  number: string;
-  status: string;
-  statusCode: number;
-}
-
-/** A messaging request as received, and what the simulator answered. */
-export interface SentRecord {
-  /** Date.now() when the request arrived. */
-  at: number;
-  username: string;
-  to: string[];
-  message: string;
-  from?: string;
-  /** Request headers, lower-cased names; the apiKey value is replaced by '***'. */
-  headers: Record<string, string>;
-  /** HTTP status answered; 0 when the request was held (hang mode). */
-  httpStatus: number;
-  recipients: RecipientResult[];
-}
-
-/** Delivery-report statuses the simulator emits (reference §2.3). */
-export type ReportStatus = 'Sent' | 'Submitted' | 'Success' | 'Failed' | 'Rejected';
-
-/** One delivery-report POST attempt and its outcome. */
-export interface ReportRecord {
-  at: number;
-  id: string;
-  status: ReportStatus;
-  phoneNumber: string;
-  failureReason?: string;
-  httpStatus?: number;
-  /** The receiver's answer body, when it answered. */
-  body?: string;
-  error?: string;
-  /** 1 for the first post, 2..4 for retries of an unacknowledged post. */
-  attempt: number;
-}
-
-/** What `injectIncoming` posts (reference §2.6), plus how many times. */
-export interface IncomingMessage {
-  from: string;
-  text: string;
-  to?: string;
-  id?: string;
-  linkId?: string;
-  date?: string;
-  networkCode?: string;
-  /** Post the same message (same id) this many times, as AT retries do (§2.8). Default 1. */
-  copies?: number;
-  /** Post the copies at the same time instead of one after the other. */
-  concurrent?: boolean;
-}
-
-export interface IncomingResult {
-  id: string;
-  /** 0 when the connection failed (see `error`). */
-  httpStatus: number;
-  body: string;
-  error?: string;
-}
-
-export interface IncomingRecord {
-  at: number;
-  id: string;
-  from: string;
-  to: string;
-  text: string;
-  date: string;
-  linkId?: string;
-  networkCode: string;
-  /** 1-based index among the copies of this injection. */
-  copy: number;
-  httpStatus: number;
-  body: string;
-  error?: string;
-}
-
 export interface SimulatorOptions extends SimulatorConfigPatch {
   port?: number;
   host?: string;
+  /**
+   * The first inbox id. Default: the clock in milliseconds, so a restarted simulator never reuses
+   * an id a server may have stored as its `lastReceivedId`.
+   */
+  firstInboxId?: number;
   /** One line per request received and callback posted; secrets already redacted. */
   onLog?: (line: string) => void;
 }
@@ -168,9 +126,28 @@ export interface Simulator {
   sent(): SentRecord[];
   reports(): ReportRecord[];
   incoming(): IncomingRecord[];
-  /** Clears records, cancels pending reports, drops held requests, restores fault settings. */
+  /** GETs to the inbox fetch and balance APIs. */
+  fetches(): FetchRecord[];
+  /** Every message in the inbox, oldest first. */
+  inbox(): InboxMessage[];
+  /**
+   * Clears records, opt-outs and the inbox (ids keep counting up), cancels pending reports, drops
+   * held requests, restores fault settings.
+   */
   reset(): void;
+  /**
+   * Adds the message to the inbox, then posts it to `incomingUrl` (or not, when
+   * `incomingCallbacks` is 'fail'). Throws when it should post and no `incomingUrl` is set.
+   */
   injectIncoming(msg: IncomingMessage): Promise<IncomingResult[]>;
+  /** Puts old messages in the inbox without any callback. */
+  seedInbox(seed: InboxSeed): InboxMessage[];
+  /**
+   * Records an opt-out, so later sends from that sender (none given: any sender) to that number
+   * get 406 UserInBlacklist, and posts it to `optOutUrl` when set.
+   */
+  optOut(req: OptOutRequest): Promise<CallbackResult>;
+  optOuts(): OptOutRecord[];
   /** Resolves when no delivery report is scheduled or in flight. */
   idle(): Promise<void>;
 }

@@ -1,14 +1,14 @@
 /**
- * The AT simulator over real HTTP: wire format (AT reference §1.5–§1.7), magic numbers, fault
- * modes, delivery reports (§2.2–§2.3, §2.8, §2.10), incoming messages (§2.6), control endpoints
- * and the CLI.
+ * The AT simulator over real HTTP: wire format (https://developers.africastalking.com/docs/sms/sending/bulk),
+ * magic numbers, fault modes, delivery reports and incoming messages
+ * (https://developers.africastalking.com/docs/sms/notifications), control endpoints and the CLI.
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { startSimulator, type RecipientResult, type Simulator } from '../../shared-libs/at-simulator/index.js';
+import { startReceiver, type Receiver } from '../helpers/callback-receiver.js';
+import { startProcess } from '../helpers/processes.js';
 
 const KEY = 'secret-test-key-123';
 const USER = 'sandbox';
@@ -39,46 +39,15 @@ interface SmsBody {
   SMSMessageData: { Message: string; Recipients: RecipientResult[] };
 }
 
-async function sendJson(sim: Simulator, to: string, message = 'hello', extra: Record<string, string> = {}): Promise<SmsBody> {
+async function sendJson(
+  sim: Simulator,
+  to: string,
+  message = 'hello',
+  extra: Record<string, string> = {},
+): Promise<SmsBody> {
   const res = await sendSms(sim, { username: USER, to, message, ...extra });
   expect(res.status).to.equal(201);
   return (await res.json()) as SmsBody;
-}
-
-/** A local callback receiver standing in for the CHT server. */
-interface Received {
-  path: string;
-  form: Record<string, string>;
-}
-interface Receiver {
-  url: string;
-  received: Received[];
-  respond: (r: Received, index: number) => number;
-  close: () => Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const rcv: Receiver = { url: '', received: [], respond: () => 200, close: async () => undefined };
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const r = { path: req.url ?? '', form: Object.fromEntries(new URLSearchParams(body)) };
-      const status = rcv.respond(r, rcv.received.length);
-      rcv.received.push(r);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ saved: 1 }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  rcv.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  rcv.close = () =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return rcv;
 }
 
 describe('AT simulator', function () {
@@ -108,15 +77,17 @@ describe('AT simulator', function () {
     rcv.respond = () => 200;
   });
 
-  describe('send response (§1.5)', () => {
+  describe('send response', () => {
     it('answers 201 JSON with AT key order, summary and ATXid', async () => {
       const res = await sendSms(sim, { username: USER, to: '+254700000001', message: 'hello' });
       expect(res.status).to.equal(201);
       expect(res.headers.get('content-type')).to.match(/^application\/json/);
       const raw = await res.text();
-      expect(raw).to.match(
-        /^\{"SMSMessageData":\{"Message":"Sent to 1\/1 Total Cost: KES 0\.8000","Recipients":\[\{"cost":"KES 0\.8000","messageId":"ATXid_[0-9a-f]{32}","messageParts":1,"number":"\+254700000001","status":"Success","statusCode":101\}\]\}\}$/,
-      );
+      const recipient =
+        '{"cost":"KES 0\\.8000","messageId":"ATXid_[0-9a-f]{32}","messageParts":1,' +
+        '"number":"\\+254700000001","status":"Success","statusCode":101}';
+      const summary = '"Message":"Sent to 1/1 Total Cost: KES 0\\.8000"';
+      expect(raw).to.match(new RegExp(`^\\{"SMSMessageData":\\{${summary},"Recipients":\\[${recipient}\\]\\}\\}$`));
     });
 
     it('accepts a ;charset=utf-8 content type suffix', async () => {
@@ -170,13 +141,17 @@ describe('AT simulator', function () {
       expect(res.status).to.equal(201);
       expect(res.headers.get('content-type')).to.match(/xml/);
       const xml = await res.text();
-      expect(xml).to.contain('<AfricasTalkingResponse><SMSMessageData><Message>Sent to 1/1 Total Cost: KES 0.8000</Message>');
-      expect(xml).to.match(/<Recipients><Recipient><number>\+254700000001<\/number><cost>KES 0\.8000<\/cost><status>Success<\/status>/);
+      expect(xml).to.contain(
+        '<AfricasTalkingResponse><SMSMessageData><Message>Sent to 1/1 Total Cost: KES 0.8000</Message>',
+      );
+      expect(xml).to.contain(
+        '<Recipients><Recipient><number>+254700000001</number><cost>KES 0.8000</cost><status>Success</status>',
+      );
       expect(xml).to.match(/<messageId>ATXid_[0-9a-f]{32}<\/messageId>/);
     });
   });
 
-  describe('per-recipient refusals (§1.6, magic numbers)', () => {
+  describe('per-recipient refusals (magic numbers)', () => {
     const magic: Array<[string, number, string]> = [
       ['+254700000401', 401, 'RiskHold'],
       ['+254700000402', 402, 'InvalidSenderId'],
@@ -205,7 +180,9 @@ describe('AT simulator', function () {
 
     it('599 fails once with 500, then succeeds (transient)', async () => {
       const codes = [];
-      for (let i = 0; i < 3; i++) codes.push((await sendJson(sim, '+254700000599')).SMSMessageData.Recipients[0].statusCode);
+      for (let i = 0; i < 3; i++) {
+        codes.push((await sendJson(sim, '+254700000599')).SMSMessageData.Recipients[0].statusCode);
+      }
       expect(codes).to.deep.equal([500, 101, 101]);
     });
 
@@ -227,7 +204,7 @@ describe('AT simulator', function () {
     });
   });
 
-  describe('request errors (§1.4)', () => {
+  describe('request errors', () => {
     const authCases: Array<[string, Record<string, string>, SendOptions]> = [
       ['wrong key', { username: USER }, { apiKey: 'nope' }],
       ['missing key', { username: USER }, { apiKey: null }],
@@ -333,8 +310,9 @@ describe('AT simulator', function () {
     });
   });
 
-  describe('delivery reports (§2.2, §2.3)', () => {
-    const statusesFor = (id: string): string[] => rcv.received.filter((r) => r.form.id === id).map((r) => r.form.status);
+  describe('delivery reports', () => {
+    const statusesFor = (id: string): string[] =>
+      rcv.received.filter((r) => r.form.id === id).map((r) => r.form.status);
 
     it('posts Sent, Submitted, Success with AT fields', async () => {
       sim.configure({ dlrUrl: `${rcv.url}/dlr?key=abc` });
@@ -439,7 +417,7 @@ describe('AT simulator', function () {
     });
   });
 
-  describe('incoming messages (§2.6)', () => {
+  describe('incoming messages', () => {
     it('posts the AT fields, copies with the same id', async () => {
       sim.configure({ incomingUrl: `${rcv.url}/mo?key=abc` });
       const results = await sim.injectIncoming({ from: '+254700000001', text: 'hello', copies: 3 });
@@ -447,9 +425,15 @@ describe('AT simulator', function () {
       expect(new Set(results.map((r) => r.id)).size).to.equal(1);
       expect(results.every((r) => r.httpStatus === 200 && r.body === '{"saved":1}')).to.equal(true);
       const form = rcv.received[0].form;
-      expect(form).to.include({ from: '+254700000001', to: '20414', text: 'hello', networkCode: '99999', id: results[0].id });
+      expect(form).to.include({
+        from: '+254700000001',
+        to: '20414',
+        text: 'hello',
+        networkCode: '99999',
+        id: results[0].id,
+      });
       expect(form.date).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-      expect(form.id).to.match(/^[0-9a-f-]{36}$/);
+      expect(form.id).to.equal(String(results[0].inboxId));
       expect(rcv.received.map((r) => r.form)).to.deep.equal([form, form, form]);
       expect(sim.incoming().map((r) => r.copy)).to.deep.equal([1, 2, 3]);
     });
@@ -570,9 +554,8 @@ describe('AT simulator', function () {
 
   describe('CLI', () => {
     it('prints the listening line first and serves; exits on SIGTERM', async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'shared-libs/at-simulator/cli.ts', '--port', '0', '--quiet'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const args = ['--import', 'tsx', 'shared-libs/at-simulator/cli.ts', '--port', '0', '--quiet'];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       try {
         const first = await new Promise<string>((resolve, reject) => {
           const rl = createInterface({ input: child.stdout });
@@ -589,6 +572,38 @@ describe('AT simulator', function () {
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
       }
+    });
+
+    it('takes the inbox, balance and opt-out flags and never prints callback keys', async () => {
+      const flags = ['--incoming-callbacks', 'fail', '--inbox-page-size', '2', '--first-inbox-id', '40'];
+      const more = ['--balance', '12.5', '--currency', 'UGX', '--opt-out-url', 'http://127.0.0.1:9/o?key=TOPSECRET'];
+      const cli = ['--import', 'tsx', 'shared-libs/at-simulator/cli.ts', '--port', '0', '--quiet', ...flags, ...more];
+      const proc = startProcess(process.execPath, cli);
+      try {
+        const [, url] = await proc.waitFor(/^AT simulator listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+        await proc.waitFor(/magic numbers/);
+        expect(proc.output()).to.contain('opt-outs:   http://127.0.0.1:9/o?key=***').and.not.contain('TOPSECRET');
+        const headers = { apiKey: 'sandbox-api-key', accept: 'application/json' };
+        const user = await fetch(`${url}/version1/user?username=sandbox`, { headers });
+        expect(await user.json()).to.deep.equal({ UserData: { balance: 'UGX 12.50' } });
+        const post = (path: string, body: unknown): Promise<Response> =>
+          fetch(`${url}/simulator/${path}`, { method: 'POST', body: JSON.stringify(body) });
+        expect((await post('incoming', { from: '+256700000001', text: 'x' })).status).to.equal(200);
+        expect((await post('inbox', { count: 2 })).status).to.equal(200);
+        const inbox = await fetch(`${url}/version1/messaging?username=sandbox&lastReceivedId=0`, { headers });
+        const ids = ((await inbox.json()) as { SMSMessageData: { Messages: Array<{ id: number }> } }).SMSMessageData;
+        expect(ids.Messages.map((m) => m.id)).to.deep.equal([40, 41]);
+      } finally {
+        expect(await proc.stop()).to.equal(0);
+      }
+    });
+
+    it('exits 2 with the usage on a bad flag value', async () => {
+      const cli = ['--import', 'tsx', 'shared-libs/at-simulator/cli.ts', '--incoming-callbacks', 'sometimes'];
+      const proc = startProcess(process.execPath, cli);
+      const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+      expect(code).to.equal(2);
+      expect(proc.output()).to.contain("--incoming-callbacks must be one of deliver, fail, got 'sometimes'");
     });
   });
 });

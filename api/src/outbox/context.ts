@@ -24,7 +24,10 @@ export interface OutboxObserver {
 }
 
 export interface OutboxDeps {
+  /** This process's claim owner: `<instance id>:<boot id>`. */
   owner: string;
+  /** Leases this process may take back at once: held by a previous life of this instance. */
+  deadLease?: (lease: { owner: string }) => boolean;
   db: Db;
   registry: ServiceRegistry;
   settings: SettingsService;

@@ -163,7 +163,8 @@ export class OutboxIntake {
       if (task.lease?.owner === this.deps.owner) continue;
       for (const m of task.messages ?? []) {
         if (!m.uuid || !m.to || !m.message) continue;
-        const leaseUntil = task.lease ? Date.parse(task.lease.until) : 0;
+        const dead = task.lease && this.deps.deadLease?.(task.lease);
+        const leaseUntil = task.lease && !dead ? Date.parse(task.lease.until) : 0;
         const nextAt = task.next_attempt_at ? Date.parse(task.next_attempt_at) : 0;
         const at = Math.max(leaseUntil, nextAt);
         this.enqueue(doc._id, m.uuid, at > t ? at : undefined);

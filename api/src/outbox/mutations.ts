@@ -21,7 +21,17 @@ export function taskAgeStart(task: Task, doc: MessageDoc): number {
   return Number.isFinite(t) ? t : doc.reported_date;
 }
 
-export function claimMutation(uuid: string, owner: string, policy: DispatchPolicy, now: Date, out: { result: ClaimResult }) {
+/** Whether a lease's holder is known to be gone (this instance's previous life), whatever its time. */
+export type DeadLease = (lease: { owner: string }) => boolean;
+
+export function claimMutation(
+  uuid: string,
+  owner: string,
+  policy: DispatchPolicy,
+  now: Date,
+  out: { result: ClaimResult },
+  deadLease: DeadLease = () => false,
+) {
   return (doc: MessageDoc): boolean => {
     const task = findTask(doc, uuid);
     const msg = task?.messages?.find((m) => m.uuid === uuid);
@@ -30,7 +40,7 @@ export function claimMutation(uuid: string, owner: string, policy: DispatchPolic
       return false;
     }
     const t = now.getTime();
-    if (task.lease && Date.parse(task.lease.until) > t) {
+    if (task.lease && Date.parse(task.lease.until) > t && !deadLease(task.lease)) {
       out.result = { kind: 'held', until: Date.parse(task.lease.until) };
       return false;
     }
@@ -45,9 +55,13 @@ export function claimMutation(uuid: string, owner: string, policy: DispatchPolic
       return true;
     }
     if (task.lease) {
-      // The last holder stopped (crash, kill -9) between claim and result: the message may or
-      // may not have left. Say so in the history before sending again.
-      setTaskState(task, task.state ?? 'pending', `Attempt ${task.lease.attempt} was interrupted before its result was recorded; sending again`, undefined, now);
+      // The last holder stopped (crash, kill -9) between claim and result. Claims are taken just
+      // before the request (outbox/sender.ts), so the message may have left: say so in the
+      // history before sending again.
+      const details =
+        `Attempt ${task.lease.attempt} was interrupted before its result was recorded ` +
+        '(possibly sent before a crash); sending again';
+      setTaskState(task, task.state ?? 'pending', details, undefined, now);
     }
     const attempt = (task.attempts ?? 0) + 1;
     task.attempts = attempt;

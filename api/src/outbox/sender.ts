@@ -21,6 +21,8 @@ export class OutboxSender {
   private readonly now: () => Date;
   private sendQueue: Claimed[] = [];
   private claiming = 0;
+  /** Messages in claims not yet answered by the store. */
+  private claimingMessages = 0;
   private inFlight = 0;
   private readonly circuit: Circuit;
   private bucket?: TokenBucket;
@@ -73,8 +75,13 @@ export class OutboxSender {
     const policy = this.ctx.policy();
     const gate = this.circuit.allow();
     if (gate === 'blocked') return;
-    const claimRoom = policy.concurrency * 4 - this.sendQueue.length;
-    if (gate === 'go' && this.claiming === 0 && this.queue.readyCount > 0 && claimRoom > 0) {
+    // Claim only what the free slots will send now: after a crash, every claim is a request that
+    // may have reached the provider, and nothing else waits out a lease.
+    const perRequest = Math.max(1, Math.min(policy.groupRecipients, service.maxBatch ?? 1));
+    // Claims overlap (a slot freed while another claim is in the store starts its own), so slow
+    // stores do not serialise sending.
+    const claimRoom = (policy.concurrency - this.inFlight) * perRequest - this.sendQueue.length - this.claimingMessages;
+    if (gate === 'go' && this.queue.readyCount > 0 && claimRoom > 0) {
       const uuids = this.queue.takeReady(Math.min(claimRoom, 256));
       void this.claim(uuids, policy);
     } else if (gate === 'probe' && this.claiming === 0 && this.inFlight === 0 && this.sendQueue.length === 0 && this.queue.readyCount > 0) {
@@ -127,6 +134,7 @@ export class OutboxSender {
 
   private async claim(uuids: string[], policy: DispatchPolicy): Promise<void> {
     this.claiming++;
+    this.claimingMessages += uuids.length;
     try {
       const now = this.now();
       await Promise.all(
@@ -135,7 +143,7 @@ export class OutboxSender {
           if (!entry) return;
           const out: { result: ClaimResult } = { result: { kind: 'not-sendable' } };
           try {
-            await this.deps.updater.update({ docId: entry.docId, apply: claimMutation(uuid, this.deps.owner, policy, now, out) });
+            await this.deps.updater.update({ docId: entry.docId, apply: claimMutation(uuid, this.deps.owner, policy, now, out, this.deps.deadLease) });
           } catch (err) {
             this.deps.logger.error({ err, uuid }, 'claim failed; will retry on the next sweep');
             this.queue.forget(uuid);
@@ -158,6 +166,7 @@ export class OutboxSender {
       );
     } finally {
       this.claiming--;
+      this.claimingMessages -= uuids.length;
       this.settle();
       this.pump();
     }
