@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: the four benchmarks of issue 4, one table at the end. Asserts nothing about
+ * `npm run bench`: four benchmarks (outgoing, delivery reports, incoming, memory; bench/README.md),
+ * one table at the end. Asserts nothing about
  * time; a scenario that cannot complete (e.g. messages never sent) is reported as an error row.
  *
  * Environment (all optional):
@@ -179,7 +180,8 @@ function print(results: Results, totalMs: number): void {
   }
 
   console.log('');
-  console.log(`CHT SMS server benchmarks (issue 4) — ${os.cpus().length} cores, Node ${process.version}${scale !== 1 ? `, BENCH_SCALE=${scale}` : ''}`);
+  const scaled = scale !== 1 ? `, BENCH_SCALE=${scale}` : '';
+  console.log(`CHT SMS server benchmarks — ${os.cpus().length} cores, Node ${process.version}${scaled}`);
   console.log('');
   console.log(renderTable(['scenario', 'store', 'figure', 'value', 'target', 'met?', 'CHT anchor'], rows));
   console.log('');
@@ -189,8 +191,9 @@ function print(results: Results, totalMs: number): void {
   console.log('    and measures throughput, not promptness. "paced": one message per POST at a steady rate the server can keep up with; this is');
   console.log('    "how soon after queueing does a message go out" (CHT: at the next 60 s tick, 25 per tick).');
   console.log('  * The server runs as its own process (RSS sampled every 100 ms over IPC); the simulator and load generator share the 2 cores with it.');
-  console.log('  * CHT anchor: CHT-core\'s own code against pouchdb-server on this machine (shared/reference/cht-anchor-perf.md); its DLR and incoming');
-  console.log('    figures are at C=16 and are lower bounds for CHT (pouchdb-server was its bottleneck).');
+  console.log('  * CHT anchor: CHT-core 5.2.0\'s own modules against pouchdb-server, measured once on the');
+  console.log('    2-core development machine (bench/README.md); its DLR and incoming figures are at C=16 and');
+  console.log('    are lower bounds for CHT (pouchdb-server was its bottleneck).');
   console.log('Details:');
   for (const l of details) console.log(l);
   console.log('');

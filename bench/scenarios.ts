@@ -13,7 +13,9 @@ import { procCpuMs, startServer, type ServerProcess } from './child.js';
 import { api, closedLoop, sleep, summarize, waitUntil, type Summary } from './load.js';
 import type { CouchServer as BenchCouch } from '../tests/helpers/pouchdb-server.js';
 import { loadDefaultSettings } from '../api/src/settings/settings.js';
-import { allOutgoing, countPrefix, kenyanNumber, openStore, preloadSent, readDocs } from './store.js';
+import { INCOMING_PREFIX } from '../api/src/messages/incoming.js';
+import { countPrefix } from '../shared-libs/couch/index.js';
+import { allOutgoing, kenyanNumber, openStore, preloadSent, readDocs } from './store.js';
 
 export const AT_KEY = 'sandbox-api-key';
 export const INCOMING_KEY = 'bench-incoming-key-0123456789';
@@ -380,7 +382,7 @@ export async function incomingScenario(opts: { unique: number; duplicateEvery: n
     const cpu1 = (await server.stats()).cpuMs;
     await server.stop();
     const store = await openStore({ dataDir });
-    const stored = await countPrefix(store.medic, 'sms-in:');
+    const stored = await countPrefix(store.medic, INCOMING_PREFIX);
     await store.close();
     const saved = (v: number): number => res.bodies.filter((b) => (b as { saved?: number } | null)?.saved === v).length;
     const non200 = [...res.statuses.entries()].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0) + res.errors;

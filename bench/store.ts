@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { openDatabases, type Databases, type Db } from '../shared-libs/couch/index.js';
+import { bulkError, openDatabases, type Databases, type Db } from '../shared-libs/couch/index.js';
 import type { MessageDoc } from '../shared-libs/task-utils/types.js';
 import { gatewayRefDocId } from '../api/src/reports/gateway-refs.js';
 
@@ -80,7 +80,7 @@ export async function preloadSent(db: Db, n: number): Promise<SentMessage[]> {
       out.push({ ref, docId: doc._id, uuid, to });
     }
     const res = await db.bulkDocs(docs);
-    const failed = res.filter((r) => 'error' in r && r.error);
+    const failed = res.filter((r) => bulkError(r));
     if (failed.length) throw new Error(`preload: ${failed.length} docs failed to write`);
   }
   return out;
@@ -114,10 +114,4 @@ export async function allOutgoing(db: Db): Promise<MessageDoc[]> {
     startkey = rows[1000]?.id;
   }
   return docs;
-}
-
-/** Counts docs whose id starts with `prefix` (allDocs key range, no docs read). */
-export async function countPrefix(db: Db, prefix: string): Promise<number> {
-  const res = await db.allDocs({ startkey: prefix, endkey: `${prefix}\ufff0` });
-  return res.rows.length;
 }

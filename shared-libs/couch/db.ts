@@ -68,8 +68,40 @@ export function errorStatus(err: unknown): number | undefined {
   return undefined;
 }
 
-export const isConflict = (err: unknown): boolean => errorStatus(err) === 409;
+/** A lost compare-and-swap: a thrown error, or a `_bulk_docs` row refused as `conflict`. */
+export const isConflict = (err: unknown): boolean =>
+  errorStatus(err) === 409 || (!!err && typeof err === 'object' && 'name' in err && err.name === 'conflict');
 export const isNotFound = (err: unknown): boolean => errorStatus(err) === 404;
+
+/** One row of a `_bulk_docs` answer: the doc was written, or refused with an error. */
+export type BulkResult = PouchDB.Core.Response | PouchDB.Core.Error;
+
+/** The row's error, or undefined when its doc was written. */
+export function bulkError(row: BulkResult): PouchDB.Core.Error | undefined {
+  return 'error' in row && row.error ? row : undefined;
+}
+
+/**
+ * For writes of docs that are the same whoever writes them (index entries): a conflict means the
+ * entry is there already, so only other refusals throw, as `<what> failed: <reason>`.
+ */
+export function throwUnlessWrittenOrConflict(rows: BulkResult[], what: string): void {
+  for (const row of rows) {
+    const err = bulkError(row);
+    if (err && !isConflict(err)) throw new Error(`${what} failed: ${err.message ?? err.name}`);
+  }
+}
+
+/** `allDocs` bounds for every id that starts with `prefix`. */
+export const prefixRange = (prefix: string): { startkey: string; endkey: string } => ({
+  startkey: prefix,
+  endkey: `${prefix}\ufff0`,
+});
+
+/** How many docs have an id starting with `prefix` (a key range; no doc is read). */
+export async function countPrefix(db: Db, prefix: string): Promise<number> {
+  return (await db.allDocs(prefixRange(prefix))).rows.length;
+}
 
 /** The doc, or undefined when it does not exist (any other error is thrown). */
 export async function getDoc<T>(db: Db, id: string): Promise<T | undefined> {

@@ -1,8 +1,9 @@
 /**
  * v2 credential envelope: AES-256-GCM with a random 96-bit nonce, the credential id bound as AAD
  * so a value copied onto another credential's document does not decrypt, and a version prefix so
- * CHT's CBC values can still be read and re-wrapped (peers.md §6 "Encryption at rest";
- * cht-sms.md §4.2 item 15). Format: `v2:gcm:<nonce b64url>:<tag b64url>:<ciphertext b64url>`.
+ * CHT's CBC values can still be read and re-wrapped. CBC without a MAC is malleable; OWASP asks for
+ * an authenticated mode (https://cheatsheetseries.owasp.org/cheatsheets/Cryptographic_Storage_Cheat_Sheet.html).
+ * Format: `v2:gcm:<nonce b64url>:<tag b64url>:<ciphertext b64url>`.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { view } from './bytes.js';

@@ -1,12 +1,16 @@
 /**
  * Errors raised by the credentials library. Messages never carry the plaintext, the key or the
- * stored envelope: they end up in API responses and logs (peers.md §6, OWASP A09).
+ * stored envelope: they end up in API responses and logs
+ * (https://owasp.org/Top10/A09_2021-Security_Logging_and_Monitoring_Failures/).
  */
 
-/** CHT's user-facing text for any decrypt failure (cht-core shared-libs/settings, #7926; case 66). */
+/**
+ * CHT's user-facing text for any decrypt failure (https://github.com/medic/cht-core/issues/7926;
+ * asserted in cht-core shared-libs/settings/test/index.spec.js).
+ */
 export const DECRYPT_ERROR_MESSAGE = 'Error decrypting credential. Try setting the credential again.';
 
-/** CHT's text when the CouchDB secret is missing (cht-core shared-libs/settings; case 65). */
+/** CHT's text when the CouchDB secret is missing (cht-core shared-libs/settings/src/index.js). */
 export const MISSING_SECRET_MESSAGE =
   'Invalid cypher. CouchDB Secret needs to be set in order to use secure credentials.';
 

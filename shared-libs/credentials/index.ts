@@ -1,7 +1,8 @@
 /**
  * Envelope encryption for stored credentials (AT API key, webhook secret, ...).
- * Replaces CHT's unauthenticated AES-256-CBC (cht-sms.md §1.11) with AES-256-GCM while still
- * reading CHT's format so an existing `medic-vault` keeps working.
+ * Replaces CHT's unauthenticated AES-256-CBC with AES-256-GCM while still reading CHT's format
+ * (https://github.com/medic/cht-core/blob/master/shared-libs/settings/src/index.js),
+ * so an existing `medic-vault` keeps working.
  */
 import { decryptV2, isV2Envelope } from './envelope.js';
 import { CredentialDecryptError } from './errors.js';
@@ -28,7 +29,8 @@ export interface CredentialKeys {
  * Decrypts a stored credential in either format. `id` is the credential key (e.g.
  * `<provider>:outgoing`) and must be the one used at encryption (GCM AAD).
  * Throws CredentialDecryptError for any bad value, CredentialKeyError for unusable keys
- * (e.g. a legacy value with no CouchDB secret: CHT's "Invalid cypher" message, case 65).
+ * (e.g. a legacy value with no CouchDB secret: CHT's "Invalid cypher" message, as asserted in
+ * cht-core shared-libs/settings/test/index.spec.js).
  */
 export function decryptCredential(id: string, stored: string, keys: CredentialKeys): string {
   if (typeof stored !== 'string') {

@@ -1,10 +1,10 @@
 /**
  * CHT's credential format, read so existing `medic-vault` documents keep working after a
- * migration (cht-sms.md §1.11; cht-core shared-libs/settings/src/index.js):
+ * migration (https://github.com/medic/cht-core/blob/master/shared-libs/settings/src/index.js):
  * `<iv hex>:<ciphertext hex>`, AES-256-CBC, random 16-byte IV, key = UTF-8 bytes of the CouchDB
- * `couch_httpd_auth/secret` repeated until at least 32 bytes, then cut to 32 (fix for #7840).
- * CBC without a MAC is malleable (cht-sms.md §4.2 item 15), so callers re-encrypt these as v2 on
- * the next write; see isLegacyEnvelope.
+ * `couch_httpd_auth/secret` repeated until at least 32 bytes, then cut to 32
+ * (https://github.com/medic/cht-core/issues/7840). CBC without a MAC is malleable, so callers
+ * re-encrypt these as v2 on the next write; see isLegacyEnvelope and envelope.ts.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { view } from './bytes.js';

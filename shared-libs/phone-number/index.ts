@@ -1,4 +1,7 @@
-/** Phone number parsing/validation with CHT semantics (cht-sms.md §1.9). */
+/**
+ * Phone number parsing/validation with CHT semantics
+ * (https://github.com/medic/cht-core/blob/master/shared-libs/phone-number/src/phone-number.js).
+ */
 export { normalize, validate, same } from './phone-number.js';
 export type { PhoneSettings, PhoneValidation } from './phone-number.js';
 export { regionForCallingCode } from './region.js';

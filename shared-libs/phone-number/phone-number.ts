@@ -1,6 +1,7 @@
 /**
- * CHT's phone-number wrapper (cht-sms.md §1.9; cht-core shared-libs/phone-number) on
- * libphonenumber-js "max" metadata, the closest match to google-libphonenumber's validation.
+ * CHT's phone-number wrapper
+ * (https://github.com/medic/cht-core/blob/master/shared-libs/phone-number/src/phone-number.js)
+ * on libphonenumber-js "max" metadata, the closest match to google-libphonenumber's validation.
  */
 import { parsePhoneNumberWithError, type PhoneNumber } from 'libphonenumber-js/max';
 import { regionForCallingCode } from './region.js';
@@ -66,7 +67,8 @@ function cleaned(phone: string): string {
 /**
  * E.164 form of a valid number, or false. With `phone_validation: 'none'` numbers that are not
  * even possible (short codes like '4234') come back as their cleaned digits: CHT returns valid
- * short numbers in national form rather than a made-up '+644234' (case 80).
+ * short numbers in national form rather than a made-up '+644234' (cht-core
+ * shared-libs/phone-number/test/libphonenumber.spec.js).
  */
 export function normalize(settings: PhoneSettings | undefined, phone: unknown): string | false {
   try {

@@ -1,4 +1,8 @@
-/** Outgoing task state handling (cht-sms.md §1.6, §2). */
+/**
+ * Outgoing task state handling: CHT's states
+ * (https://docs.communityhealthtoolkit.org/building/guides/messaging/sms-states/) and its
+ * primitive (https://github.com/medic/cht-core/blob/master/shared-libs/task-utils/src/task-utils.js).
+ */
 export { setTaskState } from './set-task-state.js';
 export { applyReportedState, classifyReport, isFinalState, recordReport, stateRank } from './lattice.js';
 export type { ReportOutcome, ReportedState } from './lattice.js';

@@ -2,14 +2,15 @@
  * Monotonic message state machine for provider reports (AT send results and delivery reports,
  * gateway status updates). CHT applies every report with setTaskState, so a late `Sent` after
  * `Success` moves `delivered` back to `forwarded-by-gateway` and replays re-add history
- * (cht-sms.md §2.2, §4.2 item 7). Here reports only move a task forward, final states stick, and
- * replays change nothing (peers.md §6 "Replay"). Every report carrying a raw provider `status` is
- * kept in `delivery_reports` for audit, applied or not.
+ * (updateMessageTaskStates in https://github.com/medic/cht-core/blob/master/api/src/services/messaging.js).
+ * Here reports only move a task forward, final states stick, and replays change nothing, so a
+ * webhook replayed with the right key does no harm. Every report carrying a raw provider `status`
+ * is kept in `delivery_reports` for audit, applied or not.
  */
 import { setTaskState } from './set-task-state.js';
 import type { DeliveryReportRecord, MessageState, Task } from './types.js';
 
-/** Position along the delivery path (cht-sms.md §2.1). */
+/** Position along the delivery path (https://docs.communityhealthtoolkit.org/building/guides/messaging/sms-states/). */
 const PATH_RANK: Partial<Record<MessageState, number>> = {
   scheduled: 0,
   pending: 1,

@@ -2,7 +2,8 @@ import type { MessageDoc, Task } from './types.js';
 
 /**
  * The task holding the message with this uuid. Searches `tasks` then `scheduled_tasks`, the order
- * CHT's messaging service uses when applying state updates (cht-sms.md §1.4).
+ * CHT's messaging service uses when applying state updates
+ * (https://github.com/medic/cht-core/blob/master/api/src/services/messaging.js).
  */
 export function findTask(doc: Pick<MessageDoc, 'tasks' | 'scheduled_tasks'>, uuid: string): Task | undefined {
   for (const list of [doc.tasks, doc.scheduled_tasks]) {
@@ -14,7 +15,8 @@ export function findTask(doc: Pick<MessageDoc, 'tasks' | 'scheduled_tasks'>, uui
 
 /**
  * Whether the outgoing queue should offer this task: the states CHT's `messages_by_state` view
- * groups as `pending-or-forwarded`, with a message that has uuid, to and text (cht-sms.md §1.10).
+ * groups as `pending-or-forwarded`, with a message that has uuid, to and text (our copy of the view:
+ * shared-libs/couch/ddocs/medic/views/messages_by_state/map.js).
  */
 export function isSendable(task: Task): boolean {
   if (task.state !== 'pending' && task.state !== 'forwarded-to-gateway') return false;

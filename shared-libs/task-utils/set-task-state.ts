@@ -1,5 +1,6 @@
 /**
- * CHT's task state primitive (cht-sms.md §1.6; cht-core shared-libs/task-utils/src/task-utils.js).
+ * CHT's task state primitive, setTaskState
+ * (https://github.com/medic/cht-core/blob/master/shared-libs/task-utils/src/task-utils.js).
  */
 import type { MessageState, StateDetails, StateHistoryEntry, Task } from './types.js';
 
@@ -16,8 +17,8 @@ function lastHistoryStateIs(task: Task, state: MessageState): boolean {
  *
  * Deliberate deviation: CHT assigns `task.gateway_ref = gatewayRef` unconditionally, so
  * medic-gateway status updates (which carry no ref) wipe the AT message id and later delivery
- * reports cannot find the task (cht-sms.md §1.5, §4.2 item 7). We only overwrite it when a
- * gatewayRef is given.
+ * reports cannot find the task (https://github.com/medic/cht-core/blob/master/api/src/controllers/sms-gateway.js
+ * passes none). We only overwrite it when a gatewayRef is given.
  *
  * `now` is a parameter so callers and tests control the history timestamp.
  */

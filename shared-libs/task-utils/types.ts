@@ -51,7 +51,7 @@ export interface DeliveryReportRecord {
   applied: boolean;
 }
 
-/** One send attempt, as the dispatcher records it. */
+/** One send attempt, as the outbox records it. */
 export interface SendLease {
   owner: string;
   until: string;
@@ -69,9 +69,9 @@ export interface Task {
   // ---- ours (outbox bookkeeping); CHT ignores unknown task fields ----
   /** Send attempts made so far. */
   attempts?: number;
-  /** ISO time before which the dispatcher must not try again. */
+  /** ISO time before which the outbox must not try again. */
   next_attempt_at?: string;
-  /** Claim held by a dispatcher while the request to the provider is in flight. */
+  /** Claim held by an outbox while the request to the provider is in flight. */
   lease?: SendLease;
   last_error?: { code: string; message: string; at: string };
   cost?: string;

@@ -1,15 +1,20 @@
 /**
  * POST /api/v1/sms/africastalking/delivery-reports over real HTTP, against messages really sent
- * through the AT simulator (contract "Delivery status → CHT state"; AT reference §2.2–§2.4, §2.8,
- * §2.10). Every row asserts each HTTP answer, the stored task (state, state_details,
- * delivery_reports) and that neither secret reached a log line.
+ * through the AT simulator (AT's fields and statuses:
+ * https://developers.africastalking.com/docs/sms/notifications). Every row asserts each HTTP
+ * answer, the stored task (state, state_details, delivery_reports) and that neither secret
+ * reached a log line. Rows marked "CHT controller spec" port
+ * https://github.com/medic/cht-core/blob/master/api/tests/mocha/controllers/africas-talking.spec.js;
+ * "CHT e2e" ones port https://github.com/medic/cht-core/blob/master/tests/e2e/default/sms/africas-talking.wdio-spec.js.
  *
  * The simulator accepts with statusCode 102 (→ `received-by-gateway`) and posts no reports of
  * its own, so every report status below, `Sent` included, moves the message forward.
  *
- * Deliberate deviations from CHT (cht-sms.md §3.2 case 11, §4.2), on purpose:
+ * Deliberate deviations from CHT
+ * (https://github.com/medic/cht-core/blob/master/api/src/controllers/africas-talking.js), on purpose:
  * - An unknown status answers 200 `{saved: 0}` and is recorded on the task (`applied: false`),
- *   state unchanged; CHT answers 400, which only makes AT retry for ~10 min and then drop it.
+ *   state unchanged; CHT answers 400, which only makes AT retry for ~10 min and then drop it
+ *   (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/8).
  * - Late or backwards reports never regress a message: a `Sent` or `Failed` after `Success`
  *   keeps `delivered`; the report is kept in `delivery_reports` for audit (CHT regresses).
  * - A replayed report changes nothing and answers `{saved: 0}` (CHT re-adds history).
@@ -19,6 +24,7 @@
  * - A missing `id` or `status` answers 400 naming the field.
  */
 import { expect } from 'chai';
+import { v7 as uuidv7 } from 'uuid';
 import { api, eventually, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { startSimulator, type Simulator } from '../../shared-libs/at-simulator/index.js';
 import type { MessageDoc, MessageState, Task } from '../../shared-libs/task-utils/types.js';
@@ -108,17 +114,17 @@ describe('AT delivery-reports webhook', function () {
 
   const rows: Row[] = [
     { name: 'Sent → forwarded-by-gateway', reports: [{ status: 'Sent' }], saved: [1], state: 'forwarded-by-gateway', audit: ['Sent:true'] },
-    { name: 'Submitted → sent (CHT case 89, tasks[0])', reports: [{ status: 'Submitted' }], saved: [1], state: 'sent' },
+    { name: 'Submitted → sent (CHT e2e, tasks[0])', reports: [{ status: 'Submitted' }], saved: [1], state: 'sent' },
     { name: 'Buffered → sent', reports: [{ status: 'Buffered' }], saved: [1], state: 'sent' },
-    { name: 'CHT case 12: Buffered with failureReason "none" → sent, state_details "none"', reports: [{ status: 'Buffered', failureReason: 'none' }], saved: [1], state: 'sent', details: 'none' },
-    { name: 'Success → delivered (CHT case 89, scheduled[0])', reports: [{ status: 'Success', phoneNumber: '+254711000001', networkCode: '63902' }], saved: [1], state: 'delivered' },
+    { name: 'CHT controller spec: Buffered with failureReason "none" → sent, state_details "none"', reports: [{ status: 'Buffered', failureReason: 'none' }], saved: [1], state: 'sent', details: 'none' },
+    { name: 'Success → delivered (CHT e2e, scheduled[0])', reports: [{ status: 'Success', phoneNumber: '+254711000001', networkCode: '63902' }], saved: [1], state: 'delivered' },
     { name: 'Rejected + UserInBlackList → failed with the reason', reports: [{ status: 'Rejected', failureReason: 'UserInBlackList' }], saved: [1], state: 'failed', details: 'UserInBlackList' },
     { name: 'Failed + DeliveryFailure → failed with the reason (AT live capture)', reports: [{ phoneNumber: '+254706318147', failureReason: 'DeliveryFailure', retryCount: '0', status: 'Failed', networkCode: '63902' }], saved: [1], state: 'failed', details: 'DeliveryFailure' },
-    { name: 'CHT case 89, scheduled[2]: Failed + InsufficientCredit → failed', reports: [{ status: 'Failed', failureReason: 'InsufficientCredit' }], saved: [1], state: 'failed', details: 'InsufficientCredit' },
+    { name: 'CHT e2e, scheduled[2]: Failed + InsufficientCredit → failed', reports: [{ status: 'Failed', failureReason: 'InsufficientCredit' }], saved: [1], state: 'failed', details: 'InsufficientCredit' },
     { name: 'AbsentSubscriber → failed (deviation: CHT 400)', reports: [{ status: 'AbsentSubscriber' }], saved: [1], state: 'failed' },
     { name: 'Expired → failed (deviation: CHT 400)', reports: [{ status: 'Expired' }], saved: [1], state: 'failed' },
     { name: 'Sent → Submitted → Success: the full path ends delivered', reports: [{ status: 'Sent' }, { status: 'Submitted' }, { status: 'Success' }], saved: [1, 1, 1], state: 'delivered', audit: ['Sent:true', 'Submitted:true', 'Success:true'] },
-    { name: 'CHT case 11 (deviation): unknown status → 200 saved 0, recorded, state unchanged', reports: [{ status: 'unknown' }], saved: [0], state: 'received-by-gateway', audit: ['unknown:false'] },
+    { name: 'CHT controller spec (deviation): unknown status → 200 saved 0, recorded, state unchanged', reports: [{ status: 'unknown' }], saved: [0], state: 'received-by-gateway', audit: ['unknown:false'] },
     { name: 'deviation: late Sent after Success stays delivered, report kept', reports: [{ status: 'Success' }, { status: 'Sent' }], saved: [1, 0], state: 'delivered', audit: ['Success:true', 'Sent:false'] },
     { name: 'deviation: Failed after Success stays delivered', reports: [{ status: 'Success' }, { status: 'Failed', failureReason: 'DeliveryFailure' }], saved: [1, 0], state: 'delivered', audit: ['Success:true', 'Failed:false'] },
     { name: 'deviation: out of order (Success, Submitted, Sent) → delivered', reports: [{ status: 'Success' }, { status: 'Submitted' }, { status: 'Sent' }], saved: [1, 0, 0], state: 'delivered', audit: ['Success:true', 'Submitted:false', 'Sent:false'] },
@@ -147,7 +153,7 @@ describe('AT delivery-reports webhook', function () {
 
   describe('refused or malformed: nothing changes', () => {
     const bad: Array<{ name: string; key: string | null; fields: (ref: string) => Record<string, string>; status: number; field?: string }> = [
-      { name: 'CHT case 10: wrong key → 403', key: 'wrong', fields: (ref) => ({ id: ref, status: 'Success' }), status: 403 },
+      { name: 'CHT controller spec: wrong key → 403', key: 'wrong', fields: (ref) => ({ id: ref, status: 'Success' }), status: 403 },
       { name: 'no key → 403', key: null, fields: (ref) => ({ id: ref, status: 'Success' }), status: 403 },
       { name: 'missing id → 400 naming it', key: INCOMING_KEY, fields: () => ({ status: 'Success' }), status: 400, field: 'id' },
       { name: 'missing status → 400 naming it', key: INCOMING_KEY, fields: (ref) => ({ id: ref }), status: 400, field: 'status' },
@@ -164,6 +170,25 @@ describe('AT delivery-reports webhook', function () {
         expect((await task(v)).delivery_reports ?? []).to.have.length(0);
       });
     }
+  });
+
+  // A message CHT-core itself sent (on a shared CouchDB, or before this server ran) has its
+  // `gateway_ref` on the task but no `sms-gateway-ref:` index entry: the reference is found through
+  // CHT's `medic-sms/messages_by_gateway_ref` view.
+  describe('reports for messages CHT-core sent', () => {
+    it('applies a delivery report for a message CHT-core sent (gateway_ref on the task, no index entry)', async () => {
+      const uuid = uuidv7();
+      const doc = {
+        _id: uuidv7(),
+        type: 'data_record',
+        reported_date: Date.now(),
+        tasks: [{ state: 'sent', gateway_ref: 'ATXid_from_cht_core_0001', state_history: [{ state: 'sent', timestamp: new Date().toISOString() }], messages: [{ uuid, to: '+254711900001', message: 'sent by CHT-core' }] }],
+      };
+      await server.dbs.medic.put(doc);
+      const res = await report({ id: 'ATXid_from_cht_core_0001', status: 'Success', phoneNumber: '+254711900001' });
+      expect(res.body).to.deep.equal({ saved: 1 });
+      await eventually(async () => (await view(uuid)).state === 'delivered', 5_000);
+    });
   });
 
   describe('reports for an id not stored yet', () => {

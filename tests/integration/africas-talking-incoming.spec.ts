@@ -1,9 +1,15 @@
 /**
- * POST /api/v1/sms/africastalking/incoming-messages over real HTTP (contract "Africa's Talking
- * callbacks"; AT reference §2.6, §2.8). Every row asserts the HTTP answer, what was stored (the
- * data_records in the database), and that neither the incoming key nor the AT API key reached a log.
+ * POST /api/v1/sms/africastalking/incoming-messages over real HTTP (AT's fields:
+ * https://developers.africastalking.com/docs/sms/notifications). Every row asserts the HTTP answer,
+ * what was stored (the data_records in the database), and that neither the incoming key nor the
+ * AT API key reached a log. Rows marked "CHT controller spec" port
+ * https://github.com/medic/cht-core/blob/master/api/tests/mocha/controllers/africas-talking.spec.js;
+ * "CHT messaging spec" ones https://github.com/medic/cht-core/blob/master/api/tests/mocha/services/messaging.spec.js;
+ * "CHT e2e" ones https://github.com/medic/cht-core/blob/master/tests/e2e/default/sms/africas-talking.wdio-spec.js.
  *
- * Deliberate deviations from CHT (cht-sms.md §3.2, §4.2), on purpose:
+ * Deliberate deviations from CHT
+ * (https://github.com/medic/cht-core/blob/master/api/src/controllers/africas-talking.js
+ * and api/src/services/messaging.js), on purpose:
  * - An empty `text` is stored (with CHT's `sys.empty` error) instead of being dropped: AT would
  *   never resend it, and the record shows the sender tried.
  * - Dedupe is race-free by a doc id derived from AT's `id` (CHT checks a view, then inserts):
@@ -81,8 +87,8 @@ describe('AT incoming-messages webhook', function () {
 
   describe('refused: 403 and nothing stored', () => {
     const rows: Array<{ name: string; key: string | null }> = [
-      { name: 'CHT case 7: no key in the query', key: null },
-      { name: 'CHT case 8: wrong key', key: 'not-the-key' },
+      { name: 'CHT controller spec: no key in the query', key: null },
+      { name: 'CHT controller spec: wrong key', key: 'not-the-key' },
       { name: 'empty key', key: '' },
       { name: 'key with a different case', key: INCOMING_KEY.toUpperCase() },
       { name: 'correct key plus a suffix', key: `${INCOMING_KEY}x` },
@@ -97,18 +103,37 @@ describe('AT incoming-messages webhook', function () {
       });
     }
 
-    it('CHT case 6: no incoming key configured → 403 naming the credential, nothing stored', async () => {
+    it('CHT controller spec: no incoming key configured → 403 naming the credential, nothing stored', async () => {
       const res = await post(unconfigured, { id: 'unconf-1', from: '+254711000001', text: 'hi' }, { key: 'anything' });
       expect(res.status).to.equal(403);
       expect(String(res.body.error)).to.include('africastalking.com:incoming');
       expect(await records(unconfigured)).to.have.length(0);
       expect(unconfigured.logs()).to.not.include('anything');
     });
+
+    // The key is checked before the body is read (api/src/routes/sms.ts): an unauthenticated
+    // caller learns nothing from how its body would be judged, and no 2 MB body is parsed for it.
+    it('a webhook without the key answers 403 whatever the body (not 415/400/413)', async () => {
+      const url = `${server.url}${PATH}?key=wrong`;
+      const bodies: Array<[string, string]> = [
+        ['text/plain', 'hello'],
+        ['application/json', '{"broken":'],
+        ['application/x-www-form-urlencoded', `id=1&from=%2B254711000001&text=${'x'.repeat(2 * 1024 * 1024)}`],
+      ];
+      for (const [type, body] of bodies) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+        expect(res.status, type).to.equal(403);
+      }
+      const ok = await fetch(`${server.url}${PATH}?key=${INCOMING_KEY}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      // With the key, the body is judged: plain text is not what AT sends.
+      expect(ok.status).to.equal(400);
+      expect(((await ok.json()) as { error: string }).error).to.match(/form fields/);
+    });
   });
 
   describe('bad input: 400 naming the field, nothing stored', () => {
     const rows: Array<{ name: string; body: Fields; field: string }> = [
-      { name: 'CHT case 36 (deviation: 400, not silently skipped): missing id', body: { from: '+254711000001', text: 'hi' }, field: 'id' },
+      { name: 'CHT messaging spec (deviation: 400, not silently skipped): missing id', body: { from: '+254711000001', text: 'hi' }, field: 'id' },
       { name: 'missing from', body: { id: 'bad-from', text: 'hi' }, field: 'from' },
       { name: 'missing text', body: { id: 'bad-text', from: '+254711000001' }, field: 'text' },
       { name: 'empty id', body: { id: '', from: '+254711000001', text: 'hi' }, field: 'id' },
@@ -135,12 +160,12 @@ describe('AT incoming-messages webhook', function () {
     }
     const rows: Row[] = [
       {
-        name: 'CHT case 9: {id, from, text} → saved 1',
+        name: 'CHT controller spec: {id, from, text} → saved 1',
         body: { id: '123', from: '+456', text: 'gidday' },
         want: { from: '+456', sms: { type: 'sms_message', message: 'gidday', form: 'GIDDAY', from: '+456', gateway_ref: '123' } },
       },
       {
-        name: 'CHT case 88: from=+64271234567&text=Hello&id=messageID → gateway_ref messageID',
+        name: 'CHT e2e: from=+64271234567&text=Hello&id=messageID → gateway_ref messageID',
         body: { from: '+64271234567', text: 'Hello', id: 'messageID' },
         want: { from: '+64271234567', sms: { type: 'sms_message', message: 'Hello', form: 'HELLO', from: '+64271234567', gateway_ref: 'messageID' } },
       },
@@ -198,7 +223,7 @@ describe('AT incoming-messages webhook', function () {
       });
     }
 
-    it('CHT case 37: same id again → saved 0, still one record', async () => {
+    it('CHT messaging spec: same id again → saved 0, still one record', async () => {
       const first = await post(server, { id: 'again-1', from: '+254711000005', text: 'one' });
       const second = await post(server, { id: 'again-1', from: '+254711000005', text: 'one' });
       expect([first.status, second.status]).to.deep.equal([200, 200]);

@@ -1,14 +1,17 @@
 /**
  * Send-response rows end to end: POST /api/v1/messages on a real server whose AT_API_URL is the
- * AT simulator; the simulator's magic numbers and fault modes produce each AT answer (contract
- * "Sending"; AT reference §1.4–§1.7). Every row asserts the HTTP answer, the stored task (state,
- * details, gateway_ref, cost, parts, attempts) and that no secret reached the logs.
+ * AT simulator; the simulator's magic numbers and fault modes produce each AT answer
+ * (https://developers.africastalking.com/docs/sms/sending/bulk). Every row asserts the HTTP answer,
+ * the stored task (state, details, gateway_ref, cost, parts, attempts) and that no secret reached
+ * the logs.
  *
  * Retries are made fast through app settings (`sms.dispatch`): 2 attempts, 50 ms backoff, 1 s
  * request timeout. Account-level refusals pause the whole channel, so each of those rows gets its
  * own server.
  *
- * Deliberate deviations from CHT (cht-sms.md §1.2, §3.1), on purpose:
+ * Deliberate deviations from CHT (https://github.com/medic/cht-core/blob/master/api/src/services/africas-talking.js
+ * and its api/tests/mocha/services/africas-talking.spec.js; README.md "How it differs from
+ * CHT-core's AT integration"), on purpose:
  * - 402/405 and empty-Recipients `InvalidSenderId`, HTTP 401 and a missing key pause the whole
  *   channel (attempt not counted) instead of re-sending every message every minute, forever.
  * - 500/501/502, HTTP 5xx/429, non-JSON bodies and timeouts are retried with backoff up to
@@ -121,7 +124,8 @@ describe('AT send responses through the server (simulator)', function () {
       { name: 'HTTP 429 once → retried → sent', suffix: '123', sim: { failNext: { status: 429, count: 1 } }, state: 'sent', details: 'Sent', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 2 },
       { name: 'HTTP 400 plain text → failed at once', suffix: '123', sim: { failNext: { status: 400, count: 1 } }, state: 'failed', details: /HTTP 400/, attempts: 1 },
       { name: 'non-JSON 201 → retried, then failed', suffix: '123', sim: { nonJson: true }, state: 'failed', details: /not JSON.*gave up after 2 attempts/, attempts: 2 },
-      { name: 'CHT case 90 (the sandbox hang its probe guards against): AT hangs → 1 s timeout, retried, then failed', suffix: '123', sim: { hang: true }, state: 'failed', details: /No answer from AT within 1000 ms.*gave up/, attempts: 2 },
+      // The sandbox hang CHT's e2e test probes for (https://github.com/medic/cht-core/issues/11289).
+      { name: 'AT hangs (cht-core #11289) → 1 s timeout, retried, then failed', suffix: '123', sim: { hang: true }, state: 'failed', details: /No answer from AT within 1000 ms.*gave up/, attempts: 2 },
     ];
 
     for (const row of rows) {

@@ -1,7 +1,8 @@
 /**
- * The seed's setup steps, as written on CHT's Africa's Talking page, against this server over
- * HTTP only (real `curl`, admin:pass in the URL), with the AT simulator standing in for AT
- * (AT_API_URL) and posting delivery reports and an incoming message to the callback URLs
+ * The setup steps as written on CHT's Africa's Talking page
+ * (https://docs.communityhealthtoolkit.org/apps/guides/messaging/gateways/africas-talking/),
+ * against this server over HTTP only (real `curl`, admin:pass in the URL), with the AT simulator
+ * standing in for AT (AT_API_URL) and posting delivery reports and an incoming message to the callback URLs
  * configured with `?key=`, as one would paste them into AT's dashboard:
  *
  *   curl -X PUT -H "Content-Type: text/plain" http://admin:pass@host/api/v1/credentials/africastalking.com:outgoing -d 'key'

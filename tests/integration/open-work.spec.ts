@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { startSimulator } from '../../shared-libs/at-simulator/index.js';
-import { openDatabases } from '../../shared-libs/couch/index.js';
+import { OPEN_WORK_PREFIX } from '../../api/src/outbox/open-work.js';
+import { openDatabases, prefixRange } from '../../shared-libs/couch/index.js';
 import { webappMessageDoc } from '../helpers/fixtures.js';
 import { configureAt, startAtRig, type AtRig } from '../helpers/at-setup.js';
 import { eventually, startTestServer } from '../helpers/test-server.js';
@@ -12,7 +13,7 @@ import { eventually, startTestServer } from '../helpers/test-server.js';
 const pendingDoc = (to: string, message: string) => webappMessageDoc({ to, message, withHistory: true }).doc;
 
 const openEntries = async (rig: AtRig): Promise<string[]> =>
-  (await rig.server.dbs.medic.allDocs({ startkey: 'sms-open:', endkey: 'sms-open:\ufff0' })).rows.map((r) => r.id);
+  (await rig.server.dbs.medic.allDocs(prefixRange(OPEN_WORK_PREFIX))).rows.map((r) => r.id);
 
 describe('outbox open-work index', function () {
   this.timeout(60_000);

@@ -16,7 +16,7 @@ import {
 } from '../../../shared-libs/credentials/index.js';
 import type { Databases, Db } from '../../../shared-libs/couch/index.js';
 import { getDoc, isConflict } from '../../../shared-libs/couch/index.js';
-import { AppError } from '../http/errors.js';
+import { InvalidInputError, MisconfiguredError } from '../errors.js';
 import type { CredentialReader } from '../sms/types.js';
 
 interface CredentialDoc {
@@ -35,9 +35,9 @@ export interface CredentialKeys {
 const KEY_PATTERN = /^[^\s\p{Cc}]{1,200}$/u;
 
 export function validateCredentialKey(key: string): void {
-  if (!key) throw new AppError(400, 'Missing required param "key"');
+  if (!key) throw new InvalidInputError('key', 'Missing required param "key"');
   if (!KEY_PATTERN.test(key) || key.startsWith('_')) {
-    throw new AppError(400, 'Invalid param "key": 1-200 printable characters, no spaces, not starting with "_"');
+    throw new InvalidInputError('key', 'Invalid param "key": 1-200 printable characters, no spaces, not starting with "_"');
   }
 }
 
@@ -102,7 +102,8 @@ export class CredentialsService implements CredentialReader {
       } catch (err) {
         if (err instanceof CredentialDecryptError) {
           this.logger.error({ credential: key }, err.message);
-          throw new AppError(500, `Credential "${key}" cannot be decrypted. Try setting the credential again.`, 'credential_decrypt_failed');
+          const message = `Credential "${key}" cannot be decrypted. Try setting the credential again.`;
+          throw new MisconfiguredError(message, { cause: err });
         }
         throw err;
       }

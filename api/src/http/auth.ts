@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { timingSafeEqualString } from '../../../shared-libs/credentials/index.js';
+import { UnavailableError } from '../errors.js';
 import { AppError } from './errors.js';
 
 export interface AdminIdentity {
@@ -12,7 +13,10 @@ export interface AdminIdentity {
 }
 
 export interface AdminAuthenticator {
-  /** Resolves the administrator, or throws AppError 401 (no/bad credentials) or 403 (not admin). */
+  /**
+   * Resolves the administrator, or throws AppError 401 (no/bad credentials) or 403 (not admin),
+   * or UnavailableError when the check itself cannot be made.
+   */
   authenticate(authorization: string | undefined): Promise<AdminIdentity>;
 }
 
@@ -67,9 +71,11 @@ export function couchAdminAuth(serverUrl: string, opts: { cacheMs?: number; fetc
       const res = await doFetch(sessionUrl, {
         headers: { authorization: header, accept: 'application/json' },
         signal: AbortSignal.timeout(10_000),
+      }).catch((err: unknown) => {
+        throw new UnavailableError('CouchDB _session did not answer', { cause: err });
       });
       if (res.status === 401) throw unauthorized();
-      if (!res.ok) throw new AppError(502, `CouchDB _session answered ${res.status}`);
+      if (!res.ok) throw new UnavailableError(`CouchDB _session answered ${res.status}`);
       const body = (await res.json()) as SessionBody;
       const name = body.userCtx?.name;
       if (!name) throw unauthorized();

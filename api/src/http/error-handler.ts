@@ -1,7 +1,10 @@
 /**
  * The one place errors become responses: `{ code, error }` as CHT answers, whatever threw.
+ * Services throw the domain errors of api/src/errors.ts; the HTTP layer's own refusals
+ * (401/403, 413/415/429) are AppErrors carrying their status.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type DomainErrorCode } from '../errors.js';
 import { AppError } from './errors.js';
 import { redactUrl } from './redact.js';
 
@@ -16,7 +19,19 @@ function isFastifyError(err: unknown): err is FastifyError {
     && String((err as { code: string }).code).startsWith('FST_');
 }
 
+/** HTTP status per domain error; a misconfiguration is the server's fault, but its message says how to fix it. */
+const DOMAIN_STATUS: Readonly<Record<DomainErrorCode, number>> = {
+  not_found: 404,
+  invalid_input: 400,
+  conflict: 409,
+  unavailable: 503,
+  misconfigured: 500,
+};
+
 export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof DomainError) {
+    return { code: DOMAIN_STATUS[err.code], error: err.message };
+  }
   if (err instanceof AppError) {
     return { code: err.status, error: err.message };
   }

@@ -1,4 +1,8 @@
-/** Errors that become HTTP responses, each with a stable code. */
+/**
+ * The HTTP layer's own refusals (authentication, media type, size, throttling), each carrying its
+ * status and a stable code. Everything below the HTTP layer throws the domain errors of
+ * api/src/errors.ts instead.
+ */
 export class AppError extends Error {
   constructor(
     readonly status: number,
@@ -23,6 +27,3 @@ function codeFor(status: number): string {
     default: return status >= 500 ? 'server_error' : 'error';
   }
 }
-
-export const badRequest = (message: string): AppError => new AppError(400, message);
-export const notFound = (message: string): AppError => new AppError(404, message);

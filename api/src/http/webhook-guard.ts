@@ -2,8 +2,9 @@
  * Throttles repeated webhook key failures per client address. The webhook key is a shared
  * secret in a query string (AT can authenticate no other way), so guessing it is the obvious
  * attack: after `limit` failed checks within `windowMs` an address gets 429 with Retry-After
- * until its oldest failure leaves the window. CHT's global limiter (cht-sms.md §1.1: 10
- * failures / 10 s) does the same for credentialed requests only; here it covers the webhooks.
+ * until its oldest failure leaves the window. CHT's global limiter (10 failures / 10 s,
+ * https://github.com/medic/cht-core/blob/master/api/src/middleware/rate-limiter.js) does the same for
+ * credentialed requests only; here it covers the webhooks.
  *
  * Successes do not reset anything: a valid call from one address never clears another's
  * failures, and an attacker cannot launder guesses by interleaving them with good calls.

@@ -3,14 +3,15 @@
  * id is derived from the gateway's message id, so a retried webhook (even concurrent copies)
  * meets a 409 and is answered `saved: 0`: dedupe without a check-then-insert race.
  */
-import type { Db } from '../../../shared-libs/couch/index.js';
+import { bulkError, isConflict, type Db } from '../../../shared-libs/couch/index.js';
 import { normalize } from '../../../shared-libs/phone-number/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { IncomingInput } from '../sms/types.js';
 import type { AppSettings } from '../settings/schema.js';
 import { Batcher } from '../store/batcher.js';
 
-export const incomingDocId = (gatewayId: string): string => `sms-in:${gatewayId}`;
+export const INCOMING_PREFIX = 'sms-in:';
+export const incomingDocId = (gatewayId: string): string => `${INCOMING_PREFIX}${gatewayId}`;
 
 /** CHT smsparser.getFormCode: Muvuku `1!CODE!…` or the first token, upper-cased. */
 export function formCode(message: string): string | undefined {
@@ -88,11 +89,10 @@ export class IncomingMessages {
     });
     const results = await this.db.bulkDocs(unique as unknown as PouchDB.Core.PutDocument<object>[]);
     const outcome = results.map((r) => {
-      if ('error' in r && r.error) {
-        if (r.status === 409 || r.name === 'conflict') return 'duplicate' as const;
-        throw new Error(`Saving an incoming message failed: ${r.message ?? r.name}`);
-      }
-      return 'created' as const;
+      const err = bulkError(r);
+      if (!err) return 'created' as const;
+      if (isConflict(err)) return 'duplicate' as const;
+      throw new Error(`Saving an incoming message failed: ${err.message ?? err.name}`);
     });
     return slot.map((s) => (s < 0 ? 'duplicate' : (outcome[s] as 'created' | 'duplicate')));
   }

@@ -5,13 +5,13 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../../../shared-libs/couch/index.js';
-import { getDoc } from '../../../shared-libs/couch/index.js';
+import { bulkError, getDoc } from '../../../shared-libs/couch/index.js';
 import { truncateToParts } from '../../../shared-libs/message-utils/index.js';
 import { normalize } from '../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../shared-libs/task-utils/types.js';
-import { AppError } from '../http/errors.js';
-import { openWorkDocId } from '../outbox/open-work.js';
+import { InvalidInputError } from '../errors.js';
+import { openWorkEntry } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 
 export interface NewMessage {
@@ -53,15 +53,23 @@ export interface IncomingView {
   reported_date: number;
 }
 
-/** Builds the docs for a request; throws 400 naming the item and field, before anything is stored. */
-export function buildOutgoingDocs(items: NewMessage[], settings: AppSettings, now: Date, sentBy: string): { docs: MessageDoc[]; created: CreatedMessage[] } {
+/** Builds the docs for a request; throws InvalidInputError naming the item and field, before anything is stored. */
+export function buildOutgoingDocs(
+  items: NewMessage[],
+  settings: AppSettings,
+  now: Date,
+  sentBy: string,
+): { docs: MessageDoc[]; created: CreatedMessage[] } {
   const limit = settings.multipart_sms_limit ?? 10;
   const docs: MessageDoc[] = [];
   const created: CreatedMessage[] = [];
   items.forEach((item, i) => {
     const to = normalize(settings, item.to);
     if (!to) {
-      throw new AppError(400, `messages[${i}].to: "${item.to}" is not a usable phone number (default_country_code ${String(settings.default_country_code ?? 'unset')}, phone_validation ${settings.phone_validation ?? 'full'})`);
+      const field = `messages[${i}].to`;
+      const region = `default_country_code ${String(settings.default_country_code ?? 'unset')}`;
+      const validation = `phone_validation ${settings.phone_validation ?? 'full'}`;
+      throw new InvalidInputError(field, `${field}: "${item.to}" is not a usable phone number (${region}, ${validation})`);
     }
     const text = truncateToParts(item.message, limit);
     const uuid = uuidv7();
@@ -130,12 +138,12 @@ export class OutgoingMessages {
 
   /** Stores the messages with their outbox index entries, in one write. */
   async create(docs: MessageDoc[]): Promise<void> {
-    const entries = docs.map((d) => ({ _id: openWorkDocId(d._id), type: 'sms_open_work', doc_id: d._id }));
+    const entries = docs.map((d) => openWorkEntry(d._id));
     const results = await this.db.bulkDocs([...docs, ...entries] as unknown as PouchDB.Core.PutDocument<object>[]);
-    const failed = results.filter((r) => 'error' in r && r.error);
+    const failed = results.filter((r) => bulkError(r));
     if (failed.length > 0) {
       // Roll back what was written so a request is stored whole or not at all.
-      const written = results.filter((r): r is PouchDB.Core.Response => 'ok' in r && r.ok === true);
+      const written = results.filter((r): r is PouchDB.Core.Response => !bulkError(r));
       await this.db.bulkDocs(written.map((r) => ({ _id: r.id, _rev: r.rev, _deleted: true }))).catch(() => undefined);
       throw new Error(`Storing messages failed: ${failed.length} of ${results.length} writes could not be made`);
     }

@@ -1,15 +1,16 @@
 /**
  * The figures behind GET /api/v2/monitoring and /metrics, read from the views on demand.
- * Shapes follow CHT's api/src/services/monitoring.js (cht-sms.md §1.13) with two changes:
- * - CHT issue #9002 is fixed: `sent` and `delivered` are counted apart (CHT's `delivered`
- *   lumps in `sent`, so "many messages remained in Sent state" was invisible). The
- *   message_queue view emits `['sent', due]` and `['delivered-only', due]` for that.
+ * Shapes follow CHT's https://github.com/medic/cht-core/blob/master/api/src/services/monitoring.js
+ * (documented at https://docs.communityhealthtoolkit.org/building/reference/api/) with two changes:
+ * - https://github.com/medic/cht-core/issues/9002 is fixed: `sent` and `delivered` are counted
+ *   apart (CHT's `delivered` lumps in `sent`, so "many messages remained in Sent state" was
+ *   invisible). The message_queue view emits `['sent', due]` and `['delivered-only', due]` for that.
  * - an `sms` section: channel state, oldest pending age, parked reports, cost.
  * As in CHT, a figure that cannot be read is -1 rather than failing the whole answer.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../../shared-libs/couch/index.js';
-import { parkedDocId } from '../reports/status-updates.js';
+import { countPrefix, type Db } from '../../../shared-libs/couch/index.js';
+import { PARKED_PREFIX } from '../reports/status-updates.js';
 
 export const OUTGOING_KEYS = ['due', 'scheduled', 'muted', 'failed', 'delivered', 'sent'] as const;
 type OutgoingKey = (typeof OUTGOING_KEYS)[number];
@@ -121,9 +122,7 @@ export class MonitoringService {
 
   /** Delivery reports waiting for their send result to be stored. */
   async parkedReports(): Promise<number> {
-    const prefix = parkedDocId('');
-    const res = await this.db.allDocs({ startkey: prefix, endkey: `${prefix}\ufff0` });
-    return res.rows.length;
+    return countPrefix(this.db, PARKED_PREFIX);
   }
 
   /** States of all outgoing messages, exactly (for the metrics gauge). */
@@ -148,7 +147,7 @@ export class MonitoringService {
     return { by_currency: byCurrency, by_day: byDay };
   }
 
-  /** The `sms` section, minus the channel (which the route adds from the dispatcher). */
+  /** The `sms` section, minus the channel (which the route adds from the outbox). */
   async smsFigures(): Promise<{ oldest_pending_age_seconds: number | null; parked_reports: number; cost: CostSummary }> {
     const [oldest, parked, cost] = await Promise.all([
       this.guarded('oldest_pending_age_seconds', -1, () => this.oldestPendingAgeSeconds()),

@@ -75,7 +75,7 @@ export class OutboxIntake {
         this.lastSeq = c.seq;
         if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc);
       },
-      onError: (err, retryInMs) => this.deps.logger.error({ err, retryInMs }, 'dispatcher changes feed failed; resuming'),
+      onError: (err, retryInMs) => this.deps.logger.error({ err, retryInMs }, 'outbox changes feed failed; resuming'),
     });
     void this.sweep().finally(() => this.scheduleSweep());
   }

@@ -9,18 +9,31 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
-import { getDoc, isConflict } from '../../../shared-libs/couch/index.js';
+import { getDoc, isConflict, prefixRange, throwUnlessWrittenOrConflict } from '../../../shared-libs/couch/index.js';
 import { isSendable } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import { Batcher } from '../store/batcher.js';
 
-const PREFIX = 'sms-open:';
+export const OPEN_WORK_PREFIX = 'sms-open:';
 const BUILT_MARKER = '_local/sms-open-index';
 const FEED_CHECKPOINT = '_local/sms-outbox-feed';
 /** Docs read per page when building the index: small pages keep memory flat on large stores. */
 const BUILD_PAGE = 200;
 
-export const openWorkDocId = (docId: string): string => `${PREFIX}${docId}`;
+export const openWorkDocId = (docId: string): string => `${OPEN_WORK_PREFIX}${docId}`;
+
+/** The index entry for one message document. */
+export interface OpenWorkEntry {
+  _id: string;
+  type: 'sms_open_work';
+  doc_id: string;
+}
+
+export const openWorkEntry = (docId: string): OpenWorkEntry => ({
+  _id: openWorkDocId(docId),
+  type: 'sms_open_work',
+  doc_id: docId,
+});
 
 /** True when a doc has a task the outbox may still have to act on. */
 export function hasOpenWork(doc: Pick<MessageDoc, 'tasks' | 'scheduled_tasks'>): boolean {
@@ -67,12 +80,12 @@ export class OpenWorkIndex {
 
   /** Pages of documents with open work; entries whose doc has none left are dropped on the way. */
   async *pages(pageSize = 200): AsyncGenerator<MessageDoc[]> {
-    let startkey = PREFIX;
+    let startkey = OPEN_WORK_PREFIX;
     for (;;) {
-      const res = await this.db.allDocs({ startkey, endkey: `${PREFIX}\ufff0`, limit: pageSize + 1 });
+      const res = await this.db.allDocs({ ...prefixRange(OPEN_WORK_PREFIX), startkey, limit: pageSize + 1 });
       const rows = res.rows.slice(0, pageSize);
       if (rows.length === 0) return;
-      const ids = rows.map((r) => r.id.slice(PREFIX.length));
+      const ids = rows.map((r) => r.id.slice(OPEN_WORK_PREFIX.length));
       const docs = await this.db.allDocs({ keys: ids, include_docs: true });
       const open: MessageDoc[] = [];
       docs.rows.forEach((row, i) => {
@@ -132,11 +145,8 @@ export class OpenWorkIndex {
 
   private async ensureMany(ids: string[]): Promise<void[]> {
     const unique = [...new Set(ids)];
-    const results = await this.db.bulkDocs(unique.map((id) => ({ _id: openWorkDocId(id), type: 'sms_open_work', doc_id: id })));
-    results.forEach((r, i) => {
-      if ('error' in r && r.error && r.status !== 409) throw new Error(`Indexing open work failed: ${r.message ?? r.name}`);
-      this.present.add(unique[i] as string);
-    });
+    throwUnlessWrittenOrConflict(await this.db.bulkDocs(unique.map(openWorkEntry)), 'Indexing open work');
+    for (const id of unique) this.present.add(id);
     return ids.map(() => undefined);
   }
 

@@ -3,7 +3,7 @@
  * bounded concurrency and rate (one request per text, many recipients), and records each result
  * right after. Account-level refusals open the circuit and give back what was claimed but unsent.
  */
-import { SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../sms/types.js';
+import { failAll, SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../sms/types.js';
 import { Circuit, type ChannelState } from './circuit.js';
 import type { DispatchContext, OutboxDeps } from './context.js';
 import { hasOpenWork } from './open-work.js';
@@ -190,13 +190,12 @@ export class OutboxSender {
 
   /** One outcome per message, whatever goes wrong: the service's own, or a classified failure. */
   private async callService(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<SendOutcome[]> {
-    const failAll = (error: SendError): SendOutcome[] => group.map((m) => ({ id: m.id, ok: false as const, error }));
     let settings: unknown;
     try {
       settings = service.parseSettings(this.deps.settings.get().sms);
     } catch (err) {
       // A settings problem (e.g. no username) refuses the whole channel, like a bad key.
-      return failAll(new SendError('account', 'configuration', err instanceof Error ? err.message : String(err)));
+      return failAll(group, new SendError('account', 'configuration', err instanceof Error ? err.message : String(err)));
     }
     try {
       return await (service.send as NonNullable<OutgoingService['send']>)(
@@ -214,7 +213,7 @@ export class OutboxSender {
     } catch (err) {
       // The service broke its promise not to throw: treat it as transient for these messages.
       this.deps.logger.error({ err, service: service.id }, 'outgoing service threw; messages will be retried');
-      return failAll(new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err)));
+      return failAll(group, new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err)));
     }
   }
 

@@ -4,7 +4,7 @@
  * database grows, instead of a view whose index must catch up with every write first. CHT's
  * `medic-sms/messages_by_gateway_ref` view is still installed, for CHT's own readers.
  */
-import type { Db } from '../../../shared-libs/couch/index.js';
+import { throwUnlessWrittenOrConflict, type Db } from '../../../shared-libs/couch/index.js';
 import { Batcher } from '../store/batcher.js';
 
 export interface GatewayRefTarget {
@@ -54,12 +54,7 @@ export class GatewayRefIndex {
   }
 
   private async writeMany(docs: IndexDoc[]): Promise<void[]> {
-    const results = await this.db.bulkDocs(docs);
-    for (const r of results) {
-      if ('error' in r && r.error && r.status !== 409) {
-        throw new Error(`Recording gateway reference failed: ${r.message ?? r.name}`);
-      }
-    }
+    throwUnlessWrittenOrConflict(await this.db.bulkDocs(docs), 'Recording gateway reference');
     return docs.map(() => undefined);
   }
 

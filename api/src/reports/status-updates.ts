@@ -6,9 +6,10 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
-import { getDoc, isConflict, isNotFound } from '../../../shared-libs/couch/index.js';
+import { getDoc, isConflict, isNotFound, prefixRange } from '../../../shared-libs/couch/index.js';
 import { applyReportedState, findTask, recordReport } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, Task } from '../../../shared-libs/task-utils/types.js';
+import { INCOMING_PREFIX } from '../messages/incoming.js';
 import type { StatusUpdateInput } from '../sms/types.js';
 import type { DocUpdater } from '../store/doc-updater.js';
 import { Batcher } from '../store/batcher.js';
@@ -39,7 +40,8 @@ interface ParkedDoc {
 /** How long a report may wait for its send result before it is dropped. */
 export const PARKED_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
-export const parkedDocId = (ref: string): string => `sms-parked-reports:${ref}`;
+export const PARKED_PREFIX = 'sms-parked-reports:';
+export const parkedDocId = (ref: string): string => `${PARKED_PREFIX}${ref}`;
 
 export class StatusUpdates {
   constructor(
@@ -115,7 +117,7 @@ export class StatusUpdates {
    */
   private async refFromView(ref: string): Promise<GatewayRefTarget | undefined> {
     const res = await this.db.query('medic-sms/messages_by_gateway_ref', { key: ref, limit: 5 });
-    const row = res.rows.find((r) => typeof r.value === 'string' && !r.id.startsWith('sms-in:'));
+    const row = res.rows.find((r) => typeof r.value === 'string' && !r.id.startsWith(INCOMING_PREFIX));
     return row ? { docId: row.id, uuid: row.value as string } : undefined;
   }
 
@@ -215,10 +217,10 @@ export class StatusUpdates {
 
   /** Sweep: every parked doc whose reference has arrived (e.g. recorded by another instance). */
   async sweepParked(maxAgeMs = PARKED_MAX_AGE_MS): Promise<{ applied: number; waiting: number; dropped: number }> {
-    const res = await this.db.allDocs({ startkey: 'sms-parked-reports:', endkey: 'sms-parked-reports:\ufff0' });
-    const refs = res.rows.map((r) => r.id.slice('sms-parked-reports:'.length));
+    const res = await this.db.allDocs(prefixRange(PARKED_PREFIX));
+    const refs = res.rows.map((r) => r.id.slice(PARKED_PREFIX.length));
     const applied = await this.resolveParked(refs);
-    const after = await this.db.allDocs({ startkey: 'sms-parked-reports:', endkey: 'sms-parked-reports:\ufff0', include_docs: true });
+    const after = await this.db.allDocs({ ...prefixRange(PARKED_PREFIX), include_docs: true });
     // Reports for references we never stored (e.g. another app on the same AT account) would
     // wait forever: after a week they are dropped, and the count is logged.
     const cutoff = this.now().getTime() - maxAgeMs;

@@ -1,12 +1,14 @@
 /**
- * PUT /api/v1/credentials/:key — the body is the secret as text/plain (CHT's contract). The
- * secret is encrypted before it is stored and never echoed or logged.
+ * PUT /api/v1/credentials/:key — the body is the secret as text/plain (CHT's contract,
+ * https://docs.communityhealthtoolkit.org/building/reference/api/). The secret is encrypted before
+ * it is stored and never echoed or logged.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
-import { AppError } from '../http/errors.js';
 import type { CredentialsService } from '../credentials/credentials.js';
+import { InvalidInputError } from '../errors.js';
+import { AppError } from '../http/errors.js';
 
 export async function credentialRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; credentials: CredentialsService }): Promise<void> {
   // In this scope every body is read as raw text: `curl -d secret` sends a form content type,
@@ -21,7 +23,7 @@ export async function credentialRoutes(app: FastifyInstance, deps: { auth: Admin
 
   app.put<{ Params: { key: string } }>('/api/v1/credentials/:key', { onRequest: requireAdmin(deps.auth) }, async (req) => {
     const body = typeof req.body === 'string' ? req.body.replace(/\r?\n$/, '') : '';
-    if (!body) throw new AppError(400, 'Missing required request body: the secret, as text/plain');
+    if (!body) throw new InvalidInputError('body', 'Missing required request body: the secret, as text/plain');
     await deps.credentials.set(req.params.key, body);
     req.log.info({ credential: req.params.key }, 'credential stored');
     return { ok: true };

@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { MESSAGE_STATES, type MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
-import { AppError } from '../http/errors.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
 import { buildOutgoingDocs, type OutgoingMessages } from '../messages/outgoing.js';
 import type { SettingsService } from '../settings/settings.js';
+import { firstIssue } from '../validation.js';
 
 export const MAX_MESSAGES_PER_REQUEST = 1000;
 
@@ -26,17 +27,22 @@ export const listQuerySchema = z.object({
 function parseItems(body: unknown): Array<z.infer<typeof newMessageSchema>> {
   const single = !Array.isArray(body);
   const items: unknown[] = Array.isArray(body) ? body : [body];
-  if (items.length === 0) throw new AppError(400, 'Request body is an empty array: send at least one message');
-  if (items.length > MAX_MESSAGES_PER_REQUEST) throw new AppError(400, `At most ${MAX_MESSAGES_PER_REQUEST} messages per request`);
+  if (items.length === 0) {
+    throw new InvalidInputError('body', 'Request body is an empty array: send at least one message');
+  }
+  if (items.length > MAX_MESSAGES_PER_REQUEST) {
+    throw new InvalidInputError('body', `At most ${MAX_MESSAGES_PER_REQUEST} messages per request`);
+  }
   return items.map((item, i) => {
+    const where = single ? 'body' : `messages[${i}]`;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      throw new AppError(400, `${single ? 'body' : `messages[${i}]`}: must be an object { "to": "+254…", "message": "…" }`);
+      throw new InvalidInputError(where, `${where}: must be an object { "to": "+254…", "message": "…" }`);
     }
     const parsed = newMessageSchema.safeParse(item);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || 'body';
-      throw new AppError(400, `${single ? '' : `messages[${i}].`}${field}: ${issue?.message ?? 'invalid'}`);
+      const { field, message } = firstIssue(parsed.error, 'body');
+      const prefix = single ? '' : `messages[${i}].`;
+      throw new InvalidInputError(`${prefix}${field}`, `${prefix}${message}`);
     }
     return parsed.data;
   });
@@ -64,15 +70,15 @@ export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): voi
 
   app.get<{ Params: { id: string } }>('/api/v1/messages/:id', { onRequest }, async (req) => {
     const view = await deps.outgoing.get(req.params.id);
-    if (!view) throw new AppError(404, `No outgoing message with id "${req.params.id}"`);
+    if (!view) throw new NotFoundError(`No outgoing message with id "${req.params.id}"`);
     return view;
   });
 
   app.get('/api/v1/messages', { onRequest }, async (req) => {
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AppError(400, `${issue?.path.join('.') ?? 'query'}: ${issue?.message ?? 'invalid'}`);
+      const { field, message } = firstIssue(parsed.error, 'query');
+      throw new InvalidInputError(field, message);
     }
     return { messages: await deps.outgoing.list(parsed.data) };
   });

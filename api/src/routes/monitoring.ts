@@ -1,8 +1,10 @@
 /**
- * GET /api/v2/monitoring, unauthenticated as in CHT ("No authentication is required", cht-sms.md
- * §1.13): monitoring tools poll it without credentials. Only counts and states are exposed,
- * never numbers or texts. CHT's other v2 sections (sentinel backlog, replication, users) have no
- * counterpart here; `messaging.outgoing` keeps CHT's shape with #9002 fixed (see the service).
+ * GET /api/v2/monitoring, unauthenticated as in CHT ("No authentication is required",
+ * https://docs.communityhealthtoolkit.org/building/reference/api/): monitoring tools poll it
+ * without credentials. Only counts and states are exposed, never numbers or texts. CHT's other v2
+ * sections (sentinel backlog, replication, users) have no counterpart here; `messaging.outgoing`
+ * keeps CHT's shape with https://github.com/medic/cht-core/issues/9002 fixed (see
+ * api/src/observability/monitoring.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ChannelState } from '../outbox/circuit.js';

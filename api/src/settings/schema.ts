@@ -57,11 +57,8 @@ export const appSettingsSchema = z.looseObject({
 
 export type AppSettings = z.infer<typeof appSettingsSchema>;
 
-export function describeZodError(err: z.ZodError): string {
-  return err.issues
-    .map((i) => {
-      const where = i.path.join('.');
-      return where ? `${where}: ${i.message}` : i.message;
-    })
-    .join('; ');
-}
+/**
+ * Kept for api/src/sms/registry.ts, which still imports it from here; the one copy lives in
+ * api/src/validation.ts, where new code should import it from.
+ */
+export { describeZodError } from '../validation.js';

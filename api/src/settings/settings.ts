@@ -8,8 +8,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
 import { follow, getDoc, isConflict, projectRoot, type Follower } from '../../../shared-libs/couch/index.js';
-import { AppError } from '../http/errors.js';
-import { appSettingsSchema, describeZodError, type AppSettings } from './schema.js';
+import { ConflictError, DomainError, InvalidInputError } from '../errors.js';
+import { describeZodError, firstIssue } from '../validation.js';
+import { appSettingsSchema, type AppSettings } from './schema.js';
 
 export const SETTINGS_DOC_ID = 'settings';
 
@@ -131,7 +132,7 @@ export class SettingsService {
   /** Validates and saves; nothing is saved when invalid. */
   async update(patch: unknown, mode: UpdateMode): Promise<{ updated: boolean }> {
     if (!isPlainObject(patch)) {
-      throw new AppError(400, 'Settings must be a JSON object');
+      throw new InvalidInputError('settings', 'Settings must be a JSON object');
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       const doc: SettingsDoc = (await getDoc<SettingsDoc>(this.db, SETTINGS_DOC_ID)) ?? { _id: SETTINGS_DOC_ID, settings: {} };
@@ -146,19 +147,21 @@ export class SettingsService {
         if (!isConflict(err)) throw err;
       }
     }
-    throw new AppError(409, 'Settings are being changed concurrently; try again');
+    throw new ConflictError('Settings are being changed concurrently; try again');
   }
 
   check(settings: unknown): AppSettings {
     const parsed = appSettingsSchema.safeParse(settings);
     if (!parsed.success) {
-      throw new AppError(400, `Invalid settings: ${describeZodError(parsed.error)}`);
+      const { field } = firstIssue(parsed.error, 'settings');
+      throw new InvalidInputError(field, `Invalid settings: ${describeZodError(parsed.error)}`);
     }
     try {
       this.validate(parsed.data);
     } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError(400, `Invalid settings: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof DomainError) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new InvalidInputError('settings', `Invalid settings: ${message}`, { cause: err });
     }
     return parsed.data;
   }

@@ -5,7 +5,7 @@
  * pure function of the document it is given: it may run more than once.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../../shared-libs/couch/index.js';
+import { bulkError, isConflict, type Db } from '../../../shared-libs/couch/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import { Batcher } from './batcher.js';
 
@@ -84,14 +84,15 @@ export class DocUpdater {
     saved.forEach((res, k) => {
       const id = toSave[k]?._id as string;
       const indexes = changedDocs.get(id) ?? [];
-      if ('error' in res && res.error) {
-        if (res.status === 409 || res.name === 'conflict') {
+      const err = bulkError(res);
+      if (err) {
+        if (isConflict(err)) {
           // Everything applied to this doc in this batch is retried against a fresh copy.
           for (const i of indexes) results[i] = { conflict: true };
         } else {
           // Only this doc's mutations fail; the others in the batch were written.
-          this.logger.error({ docId: id, error: res.name, reason: res.message }, 'document write failed');
-          const error = new Error(`Writing ${id} failed: ${res.message ?? res.name}`);
+          this.logger.error({ docId: id, error: err.name, reason: err.message }, 'document write failed');
+          const error = new Error(`Writing ${id} failed: ${err.message ?? err.name}`);
           for (const i of indexes) results[i] = { error };
         }
       }

@@ -113,11 +113,12 @@ describe('shared-libs/credentials', () => {
     });
   });
 
-  describe('CHT legacy format (cht-sms.md §1.11, cases 57, 63-66)', () => {
+  // Rows ported from https://github.com/medic/cht-core/blob/master/shared-libs/settings/test/index.spec.js.
+  describe('CHT legacy format (cht-core shared-libs/settings tests)', () => {
     const roundTrips = [
-      { name: 'case 63: secret longer than 32 chars', secret: 'a-very-long-couchdb-secret-that-exceeds-32-characters' },
-      { name: 'case 64: 6-char secret', secret: 'secret' },
-      { name: 'case 57: 8-char secret repeated 4 times', secret: 'mysecret' },
+      { name: 'secret longer than 32 chars', secret: 'a-very-long-couchdb-secret-that-exceeds-32-characters' },
+      { name: '6-char secret', secret: 'secret' },
+      { name: '8-char secret repeated 4 times', secret: 'mysecret' },
       { name: 'multi-byte secret', secret: 'sécrét✓' },
     ];
     for (const row of roundTrips) {
@@ -129,7 +130,7 @@ describe('shared-libs/credentials', () => {
       });
     }
 
-    it("case 57: key is the secret repeated to 32 bytes ('mysecret' x4)", async () => {
+    it("key is the secret repeated to 32 bytes ('mysecret' x4)", async () => {
       const { createDecipheriv } = await import('node:crypto');
       const stored = encryptLegacyCht('mypass', 'mysecret');
       const [iv, enc] = stored.split(':') as [string, string];
@@ -140,7 +141,7 @@ describe('shared-libs/credentials', () => {
       expect(plain).to.equal('mypass');
     });
 
-    it('case 66: encrypted with oldsecret, decrypted with newsecret → CHT message', () => {
+    it('encrypted with oldsecret, decrypted with newsecret → CHT message', () => {
       const stored = encryptLegacyCht('mypass', 'oldsecret');
       // CBC padding can accidentally validate under a wrong key (~1/256); the plaintext is then garbage.
       try {
@@ -152,7 +153,7 @@ describe('shared-libs/credentials', () => {
     });
 
     for (const [name, secret] of [['empty', ''], ['absent', undefined]] as const) {
-      it(`case 65: ${name} secret → "Invalid cypher"`, () => {
+      it(`${name} secret → "Invalid cypher"`, () => {
         const stored = encryptLegacyCht('mypass', 'mysecret');
         const err = thrown(() => decryptCredential('mykey', stored, { key: KEY, couchSecret: secret }));
         expect(err).to.be.instanceOf(CredentialKeyError);

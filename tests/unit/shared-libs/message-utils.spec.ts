@@ -5,7 +5,9 @@ const GSM_1000 = 'a'.repeat(1000);
 const UNICODE_1000 = 'ᚠ'.repeat(1000);
 
 describe('shared-libs/message-utils', () => {
-  describe('truncateToParts (case 78, cht-core message-utils generate)', () => {
+  // Rows ported from CHT's generate tests:
+  // https://github.com/medic/cht-core/blob/master/shared-libs/message-utils/test/index.js.
+  describe('truncateToParts (cht-core message-utils generate)', () => {
     const rows: Array<{ name: string; text: string; limit?: number; message: string; truncated: boolean }> = [
       // CHT test: multipart_sms_limit 1 + 1000 GSM chars → first 150 chars + '...'
       { name: 'GSM, limit 1: 150 chars + ...', text: GSM_1000, limit: 1, message: `${'a'.repeat(150)}...`, truncated: true },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { normalize, regionForCallingCode, same, validate, type PhoneSettings } from '../../../shared-libs/phone-number/index.js';
 
-// Rows ported from cht-core shared-libs/phone-number/test/libphonenumber.spec.js (case 80).
+// Rows ported from https://github.com/medic/cht-core/blob/master/shared-libs/phone-number/test/libphonenumber.spec.js.
 const NZ: PhoneSettings = { default_country_code: 64 };
 const NZ_NONE: PhoneSettings = { default_country_code: 64, phone_validation: 'none' };
 const KE: PhoneSettings = { default_country_code: 254 };

@@ -27,7 +27,8 @@ function withHistory(): Task {
 }
 
 describe('shared-libs/task-utils', () => {
-  describe('setTaskState (CHT cases 68-74, shared-libs/task-utils/test/set-task-state.js)', () => {
+  // Rows ported from https://github.com/medic/cht-core/blob/master/shared-libs/task-utils/test/set-task-state.js.
+  describe('setTaskState (cht-core shared-libs/task-utils/test/set-task-state.js)', () => {
     const rows: Array<{
       name: string;
       task: () => Task;

@@ -1,7 +1,9 @@
 /**
- * Table-driven: AT's 201 body → one outcome per message (contract "Sending"; AT reference §1.5–§1.7).
- * Every per-recipient statusCode of the contract has a named row, plus the request-level and
- * malformed bodies. The same codes go over real HTTP in send-group.spec.ts.
+ * Table-driven: AT's 201 body → one outcome per message
+ * (https://developers.africastalking.com/docs/sms/sending/bulk). Every per-recipient statusCode AT
+ * documents there has a named row, plus the request-level and malformed bodies. The same codes go
+ * over real HTTP in send-group.spec.ts. Rows marked "CHT service spec" port
+ * https://github.com/medic/cht-core/blob/master/api/tests/mocha/services/africas-talking.spec.js.
  */
 import { expect } from 'chai';
 import { SEND_STATUS_CODES, sendCodePolicy } from '../../../../api/src/sms/services/africas-talking/status-map.js';
@@ -65,9 +67,10 @@ interface Row {
 }
 
 const perRecipient: Row[] = [
-  // Accepted (reference §1.6): state per the contract, gateway_ref = messageId, cost and parts kept.
+  // Accepted: state per api/src/sms/services/africas-talking/status-map.ts, gateway_ref = messageId,
+  // cost and parts kept.
   { name: '100 Processed → forwarded-by-gateway', body: body([accepted(100)]), want: { ok: true, state: 'forwarded-by-gateway', gatewayRef: REF, details: 'Processed', cost: 'KES 0.8000', parts: 1 } },
-  { name: '101 Sent → sent (CHT case 2)', body: body([accepted(101)]), want: { ok: true, state: 'sent', gatewayRef: REF, details: 'Sent', cost: 'KES 0.8000', parts: 1 } },
+  { name: '101 Sent → sent (CHT service spec)', body: body([accepted(101)]), want: { ok: true, state: 'sent', gatewayRef: REF, details: 'Sent', cost: 'KES 0.8000', parts: 1 } },
   { name: '102 Queued → received-by-gateway', body: body([accepted(102)]), want: { ok: true, state: 'received-by-gateway', gatewayRef: REF, details: 'Queued', cost: 'KES 0.8000', parts: 1 } },
   {
     name: '101 with messageParts 3 and TZS cost → both kept',
@@ -86,7 +89,7 @@ const perRecipient: Row[] = [
   },
   // Final failures: the message fails now, details = AT's status name.
   { name: '401 RiskHold → failed', body: body([refused(401, 'RiskHold')]), want: { ok: false, kind: 'final', code: '401', state: 'failed', message: 'RiskHold' } },
-  { name: '403 InvalidPhoneNumber → failed (CHT case 4, message b)', body: body([refused(403, 'InvalidPhoneNumber')]), want: { ok: false, kind: 'final', code: '403', state: 'failed', message: 'InvalidPhoneNumber' } },
+  { name: '403 InvalidPhoneNumber → failed (CHT service spec, message b)', body: body([refused(403, 'InvalidPhoneNumber')]), want: { ok: false, kind: 'final', code: '403', state: 'failed', message: 'InvalidPhoneNumber' } },
   { name: '404 UnsupportedNumberType → failed', body: body([refused(404, 'UnsupportedNumberType')]), want: { ok: false, kind: 'final', code: '404', state: 'failed', message: 'UnsupportedNumberType' } },
   { name: '406 UserInBlacklist → denied', body: body([refused(406, 'UserInBlacklist')]), want: { ok: false, kind: 'final', code: '406', state: 'denied', message: 'UserInBlacklist' } },
   { name: '407 CouldNotRoute → failed', body: body([refused(407, 'CouldNotRoute')]), want: { ok: false, kind: 'final', code: '407', state: 'failed', message: 'CouldNotRoute' } },
@@ -94,7 +97,7 @@ const perRecipient: Row[] = [
   // Account-level: the channel pauses (CHT retried each message forever).
   { name: '402 InvalidSenderId → account', body: body([refused(402, 'InvalidSenderId')]), want: { ok: false, kind: 'account', code: '402', message: 'InvalidSenderId' } },
   { name: '405 InsufficientBalance → account', body: body([refused(405, 'InsufficientBalance')]), want: { ok: false, kind: 'account', code: '405', message: 'InsufficientBalance' } },
-  // Transient: retried with backoff (CHT case 4, message c: 500 left for retry).
+  // Transient: retried with backoff (CHT service spec, message c: 500 left for retry).
   { name: '500 InternalServerError → retryable', body: body([refused(500, 'InternalServerError')]), want: { ok: false, kind: 'retryable', code: '500', message: 'InternalServerError' } },
   { name: '501 GatewayError → retryable', body: body([refused(501, 'GatewayError')]), want: { ok: false, kind: 'retryable', code: '501', message: 'GatewayError' } },
   { name: '502 RejectedByGateway → retryable', body: body([refused(502, 'RejectedByGateway')]), want: { ok: false, kind: 'retryable', code: '502', message: 'RejectedByGateway' } },
@@ -104,7 +107,8 @@ const perRecipient: Row[] = [
     body: JSON.stringify({ SMSMessageData: { Message: 'x', Recipients: [{ number: '+254711000001', statusCode: 123 }] } }),
     want: { ok: false, kind: 'retryable', code: '123', message: 'UnknownStatusCode123' },
   },
-  // Request-level answers inside a 2xx (reference §1.7).
+  // Request-level answers inside a 2xx: an empty Recipients with the error in Message
+  // (https://github.com/medic/medic-docs/pull/112).
   { name: "empty Recipients with Message 'InvalidSenderId' → account", body: body([], 'InvalidSenderId'), want: { ok: false, kind: 'account', code: 'InvalidSenderId', message: /InvalidSenderId/ } },
   { name: "empty Recipients with Message 'InsufficientBalance' → account", body: body([], 'InsufficientBalance'), want: { ok: false, kind: 'account', code: 'InsufficientBalance' } },
   { name: 'empty Recipients with another Message → retryable', body: body([], 'Sent to 0/1 Total Cost: 0'), want: { ok: false, kind: 'retryable', code: 'no_recipients', message: /Sent to 0\/1/ } },
@@ -185,7 +189,7 @@ describe('africas-talking mapResponse (send response → outcome)', () => {
   });
 
   describe('status table', () => {
-    it('covers exactly the codes of the contract', () => {
+    it('covers exactly the codes AT documents', () => {
       expect(Object.keys(SEND_STATUS_CODES).map(Number).sort((x, y) => x - y)).to.deep.equal([100, 101, 102, 401, 402, 403, 404, 405, 406, 407, 409, 500, 501, 502]);
     });
     it('unknown codes default to retryable', () => {

@@ -1,5 +1,6 @@
 /**
- * Wire-format cross-check against the official SDK (`africastalking` 0.8.3, AT reference §4).
+ * Wire-format cross-check against the official SDK (`africastalking` 0.8.3,
+ * https://github.com/AfricasTalkingLtd/africastalking-node.js).
  *
  * The SDK posts with the global axios instance it requires itself (lib/sms.js `require('axios')`).
  * We load that same instance through the SDK's own module resolution and stub its adapter, so the
@@ -9,12 +10,14 @@
  *
  * `bulkSMSMode`: the SDK's send() adds `bulkSMSMode=1`. We do not send it: AT documents it as
  * "who pays on a mobile-terminated shortcode", default 1, ignored for alphanumeric senders and MO
- * shortcodes (reference §1.3), so omitting it asks AT for exactly the same thing; CHT never sent it
- * either, and sending fewer optional fields keeps us compatible with the older AT deployments and
- * the simulator. The comparison below therefore expects the SDK's fields minus `bulkSMSMode`.
+ * shortcodes (https://developers.africastalking.com/docs/sms/sending/bulk), so omitting it asks AT
+ * for exactly the same thing; CHT never sent it either, and sending fewer optional fields keeps us
+ * compatible with the older AT deployments and the simulator. The comparison below therefore
+ * expects the SDK's fields minus `bulkSMSMode`.
  *
- * The SDK's sandbox switch is a module-global side effect (§4.1): each test loads a fresh copy of
- * the SDK (its lib/ modules are dropped from the require cache) so the order of tests is irrelevant.
+ * The SDK's sandbox switch is a module-global side effect (its lib/index.js): each test loads a
+ * fresh copy of the SDK (its lib/ modules are dropped from the require cache) so the order of
+ * tests is irrelevant.
  */
 import { expect } from 'chai';
 import { createRequire } from 'node:module';

@@ -2,7 +2,8 @@
  * sendGroup and the service's send over real HTTP: a local fake AT (node:http) for HTTP-level
  * answers, the AT simulator for per-recipient codes and the hang mode, and undici's MockAgent
  * for the live/sandbox hosts (no request may reach the network). Every row checks the request
- * we put on the wire, the outcome, and that the API key reached no log line.
+ * we put on the wire, the outcome, and that the API key reached no log line. Rows marked "CHT
+ * service spec" port https://github.com/medic/cht-core/blob/master/api/tests/mocha/services/africas-talking.spec.js.
  */
 import { expect } from 'chai';
 import http from 'node:http';
@@ -135,7 +136,7 @@ describe('africas-talking sendGroup over HTTP', () => {
     expect(fake.requests[0]?.path).to.equal('/version1/messaging');
   });
 
-  it('CHT case 5 (deviation: one retryable outcome per message, not []): connection refused → retryable ECONNREFUSED, no throw', async () => {
+  it('CHT service spec (deviation: one retryable outcome per message, not []): connection refused → retryable ECONNREFUSED, no throw', async () => {
     const closed = await startFakeAt();
     await closed.close();
     const out = await sendGroup([msg('a', '+254711000001'), msg('b', '+254711000002')], ctx(agent, SETTINGS, closed.url), API_KEY);
@@ -195,7 +196,7 @@ describe('africas-talking sendGroup over HTTP', () => {
       expect(kinds(out)).to.deep.equal(['account:InvalidSenderId']);
     });
 
-    it('CHT case 4: three texts 101 / 403 / 500 → three POSTs; sent, failed InvalidPhoneNumber, retry', async () => {
+    it('CHT service spec: three texts 101 / 403 / 500 → three POSTs; sent, failed InvalidPhoneNumber, retry', async () => {
       const batch = [msg('a', '+254711000123', 'one'), msg('b', '+254711000403', 'two'), msg('c', '+254711000500', 'three')];
       const out = await africasTalking.send?.(batch, ctx(agent, { username: 'sandbox' }, sim.url));
       expect(sim.sent()).to.have.length(3);
@@ -227,8 +228,8 @@ describe('africas-talking hosts (MockAgent: nothing reaches the network)', () =>
   });
 
   const cases: Array<{ name: string; username: string; origin: string }> = [
-    { name: 'CHT case 2: live username → https://api.africastalking.com/version1/messaging', username: 'user', origin: LIVE_API_URL },
-    { name: 'CHT case 3: username "sandbox" → https://api.sandbox.africastalking.com/version1/messaging', username: 'sandbox', origin: SANDBOX_API_URL },
+    { name: 'CHT service spec: live username → https://api.africastalking.com/version1/messaging', username: 'user', origin: LIVE_API_URL },
+    { name: 'CHT service spec: username "sandbox" → https://api.sandbox.africastalking.com/version1/messaging', username: 'sandbox', origin: SANDBOX_API_URL },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -257,7 +258,7 @@ describe('africas-talking hosts (MockAgent: nothing reaches the network)', () =>
 
 describe('africas-talking parseSettings', () => {
   const rows: Array<{ name: string; sms: Parameters<typeof africasTalking.parseSettings>[0]; want: AtSettings | RegExp }> = [
-    { name: 'CHT case 1: no sms settings → error naming the username', sms: undefined, want: /sms\.africas_talking\.username is required/ },
+    { name: 'CHT service spec: no sms settings → error naming the username', sms: undefined, want: /sms\.africas_talking\.username is required/ },
     { name: 'empty username → error', sms: { africas_talking: { username: '  ' } }, want: /username is required/ },
     { name: 'no africas_talking block → error', sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC' }, want: /username is required/ },
     { name: 'username and reply_to → both (trimmed)', sms: { reply_to: ' MEDIC ', africas_talking: { username: ' sandbox ' } }, want: { username: 'sandbox', from: 'MEDIC' } },

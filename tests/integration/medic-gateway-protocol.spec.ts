@@ -1,12 +1,17 @@
 /**
- * medic-gateway pull protocol against a real server (cht-sms.md §1.5; CHT's controller cases
- * 40–46 and integration cases 81–86), on both storage modes. Rows are named after the CHT case
- * they port; each asserts the HTTP answer and what was stored.
+ * medic-gateway pull protocol against a real server
+ * (https://github.com/medic/cht-core/blob/master/api/src/controllers/sms-gateway.js; the gateway's side:
+ * https://github.com/medic/cht-gateway#api), on both storage modes. Rows are
+ * named after the CHT test they port: "controller" for
+ * https://github.com/medic/cht-core/blob/master/api/tests/mocha/controllers/sms-gateway.spec.js, "integration" for
+ * https://github.com/medic/cht-core/blob/master/tests/integration/api/controllers/sms-gateway.spec.js.
+ * Each asserts the HTTP answer and what was stored.
  */
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { incomingDocId } from '../../api/src/messages/incoming.js';
 import { putWebappMessage } from '../helpers/fixtures.js';
 import { onEachStore } from '../helpers/stores.js';
 import { api, type TestServer } from '../helpers/test-server.js';
@@ -26,7 +31,7 @@ async function stored(server: TestServer, uuid: string): Promise<Stored> {
 
 async function incoming(server: TestServer, gatewayId: string): Promise<{ from?: string; sms_message: { message: string; from: string; gateway_ref: string } } | undefined> {
   try {
-    return (await server.dbs.medic.get(`sms-in:${gatewayId}`)) as never;
+    return (await server.dbs.medic.get(incomingDocId(gatewayId))) as never;
   } catch {
     return undefined;
   }
@@ -41,7 +46,7 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       sinon.restore();
     });
 
-    it('40: GET and POST without or with wrong credentials → 401, nothing stored', async function () {
+    it('CHT controller: GET and POST without or with wrong credentials → 401, nothing stored', async function () {
       for (const auth of ['', `Basic ${Buffer.from('admin:wrong').toString('base64')}`]) {
         expect((await api(s.server, 'GET', '/api/sms', undefined, { authorization: auth })).status).to.equal(401);
         const res = await api(s.server, 'POST', '/api/sms', { messages: [{ id: 'unauth-1', from: '+254712000001', content: 'x' }] }, { authorization: auth });
@@ -50,18 +55,18 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       expect(await incoming(s.server, 'unauth-1')).to.equal(undefined);
     });
 
-    it('41/81: GET → {"medic-gateway": true}', async function () {
+    it('CHT controller + integration: GET → {"medic-gateway": true}', async function () {
       const res = await api(s.server, 'GET', '/api/sms');
       expect(res).to.include({ status: 200 });
       expect(res.body).to.deep.equal({ 'medic-gateway': true });
     });
 
-    it('82: POST {} with nothing queued → {messages: []}', async function () {
+    it('CHT integration: POST {} with nothing queued → {messages: []}', async function () {
       expect((await poll(s.server, {})).body).to.deep.equal({ messages: [] });
       expect((await poll(s.server, { messages: null, updates: null })).body).to.deep.equal({ messages: [] });
     });
 
-    it('42/83: three incoming messages → three records, as CHT builds them', async function () {
+    it('CHT controller + integration: three incoming messages → three records, as CHT builds them', async function () {
       const msgs = [1, 2, 3].map((i) => ({ id: `in-83-${i}`, from: `+25471200000${i}`, content: `hello ${i}`, sms_sent: 1, sms_received: 2 }));
       const res = await poll(s.server, { messages: msgs });
       expect(res.status).to.equal(200);
@@ -73,7 +78,7 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       }
     });
 
-    it('84: messages with missing fields are skipped, not rejected; the good one is stored', async function () {
+    it('CHT integration: messages with missing fields are skipped, not rejected; the good one is stored', async function () {
       const res = await poll(s.server, {
         messages: [
           { id: 'in-84-good', from: '+254712000004', content: 'good' },
@@ -89,7 +94,7 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       for (const id of ['in-84-nofrom', 'in-84-nocontent', 'in-84-empty']) expect(await incoming(s.server, id)).to.equal(undefined);
     });
 
-    it('85: the same gateway id twice (other text and sender) → only the first is stored', async function () {
+    it('CHT integration: the same gateway id twice (other text and sender) → only the first is stored', async function () {
       await poll(s.server, { messages: [{ id: 'in-85', from: '+254712000005', content: 'first' }] });
       await poll(s.server, { messages: [{ id: 'in-85', from: '+254712000006', content: 'second' }] });
       const both = await poll(s.server, { messages: [{ id: 'in-85b', from: '+254712000005', content: 'a' }, { id: 'in-85b', from: '+254712000005', content: 'b' }] });
@@ -105,7 +110,7 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       expect((await incoming(s.server, 'in-gzip'))?.sms_message.message).to.equal('zipped');
     });
 
-    // Case 43/44 rows: gateway status → stored state and details.
+    // CHT controller rows: gateway status → stored state and details.
     const STATUS_ROWS: Array<{ name: string; update: Record<string, unknown>; state: string; details?: unknown }> = [
       { name: 'UNSENT → received-by-gateway', update: { status: 'UNSENT' }, state: 'received-by-gateway' },
       { name: 'PENDING → forwarded-by-gateway', update: { status: 'PENDING' }, state: 'forwarded-by-gateway' },
@@ -117,7 +122,7 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       { name: 'missing status → unrecognised', update: {}, state: 'unrecognised', details: {} },
     ];
     for (const row of STATUS_ROWS) {
-      it(`43/44: ${row.name}`, async function () {
+      it(`CHT controller: ${row.name}`, async function () {
         const uuid = await webappMessage(s.server);
         const res = await poll(s.server, { updates: [{ id: uuid, ...row.update }] });
         expect(res.status).to.equal(200);
@@ -128,7 +133,7 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       });
     }
 
-    it('86: SENT then DELIVERED in one request → history [sent, delivered]; repeating SENT changes nothing', async function () {
+    it('CHT integration: SENT then DELIVERED in one request → history [sent, delivered]; repeating SENT changes nothing', async function () {
       const uuid = await webappMessage(s.server);
       await poll(s.server, { updates: [{ id: uuid, status: 'SENT' }, { id: uuid, status: 'DELIVERED' }] });
       expect(states(await stored(s.server, uuid))).to.deep.equal(['sent', 'delivered']);
@@ -138,14 +143,14 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       expect(states(await stored(s.server, again))).to.deep.equal(['sent']);
     });
 
-    it('86: an update for an unknown id alongside a known one → the known one is still updated', async function () {
+    it('CHT integration: an update for an unknown id alongside a known one → the known one is still updated', async function () {
       const uuid = await webappMessage(s.server);
       const res = await poll(s.server, { updates: [{ id: 'no-such-message', status: 'SENT' }, { id: uuid, status: 'SENT' }, { status: 'SENT' }] });
       expect(res.status).to.equal(200);
       expect(states(await stored(s.server, uuid))).to.deep.equal(['sent']);
     });
 
-    it('46: a failing state update → error answer {code, error}; the incoming message was stored first', async function () {
+    it('CHT controller: a failing state update → error answer {code, error}; the incoming message was stored first', async function () {
       sinon.stub(s.server.statusUpdates, 'apply').rejects(new Error('oh no!'));
       const res = await poll(s.server, { messages: [{ id: 'in-46', from: '+254712000046', content: 'kept' }], updates: [{ id: 'x', status: 'SENT' }] });
       expect(res.status).to.equal(500);

@@ -1,7 +1,9 @@
 /**
- * medic-gateway hand-out (case 45 and cht-gateway README "Idempotence"): waiting messages go out
- * oldest due first, at most 25 a poll, marked `forwarded-to-gateway`, re-offered until the
- * gateway reports a status, and only while medic-gateway is the selected service.
+ * medic-gateway hand-out, as
+ * https://github.com/medic/cht-core/blob/master/api/tests/mocha/controllers/sms-gateway.spec.js
+ * expects and https://github.com/medic/cht-gateway#idempotence describes: waiting messages go out
+ * oldest due first, at most 25 a poll, marked `forwarded-to-gateway`, re-offered until the gateway
+ * reports a status, and only while medic-gateway is the selected service.
  */
 import { expect } from 'chai';
 import { putWebappMessage } from '../helpers/fixtures.js';
