@@ -1,8 +1,7 @@
 /**
- * Africa's Talking send costs. Each recipient in a send response carries `cost` as
- * "<ISO 4217 code> <decimal>" ("KES 0.8000"; the docs show "KES 1.00"), or a bare "0" when the
- * message was refused and nothing was charged
- * (https://developers.africastalking.com/docs/sms/sending/bulk).
+ * SMS costs as providers report them and tasks keep them (`task.cost`): "<ISO 4217 code>
+ * <decimal>" ("KES 0.8000", "KES 1.00"), or a bare "0" when the message was refused and nothing
+ * was charged (the format of the AT service, whose folder under api/src/sms/services/ cites its docs).
  *
  * Amounts are handled as integer ten-thousandths of the currency unit (the 4 decimals AT
  * reports), so sums and averages never pick up binary floating-point drift (0.1 + 0.2).

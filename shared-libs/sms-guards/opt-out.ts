@@ -1,7 +1,7 @@
 /**
- * Opt-out keys. A subscriber opts out of one sender id (AT's bulk SMS opt-out notification carries
- * `senderId` and `phoneNumber`: https://developers.africastalking.com/docs/sms/notifications), or an
- * operator can block a number for every sender. Both are stored as one string key per entry.
+ * Opt-out keys. A subscriber opts out of one sender id (a provider's opt-out notification names
+ * the sender id and the phone number), or an operator can block a number for every sender. Both
+ * are stored as one string key per entry.
  */
 
 /** The sender part of a key that covers every sender. */

@@ -1,11 +1,13 @@
 /**
  * The wire side of sending through Africa's Talking: one form POST to /version1/messaging per
- * distinct text, recipients comma-joined (AT reference §1.3, §1.8), with a whole-request
- * timeout (the official SDK has none and AT's sandbox is known to hang: reference §1.11).
- * Recipients are matched back by number, never by position (reference §1.5).
+ * distinct text, recipients comma-joined (https://developers.africastalking.com/docs/sms/sending/bulk),
+ * with a whole-request timeout: the official SDK has none, and AT's sandbox sometimes accepts a
+ * request and never answers (cht-core tests/e2e/default/sms/africas-talking.wdio-spec.js probes
+ * it with a 20 s timeout for that reason). Recipients are matched back by number, never by
+ * position.
  */
 import { request } from 'undici';
-import { SendError, type OutboundMessage, type SendOutcome, type ServiceContext } from '../../types.js';
+import { failAll, SendError, type OutboundMessage, type SendOutcome, type ServiceContext } from '../../types.js';
 import { AT_ENV_API_URL, type AtSettings } from './settings.js';
 export type { AtSettings } from './settings.js';
 import { sendCodePolicy } from './status-map.js';
@@ -37,10 +39,6 @@ interface AtRecipient {
 }
 
 const digits = (n: string): string => n.replace(/\D/g, '');
-
-function failAll(batch: OutboundMessage[], error: SendError): SendOutcome[] {
-  return batch.map((m) => ({ id: m.id, ok: false as const, error }));
-}
 
 function classifyHttp(status: number, text: string): SendError {
   const snippet = text.slice(0, 200).trim();
@@ -102,7 +100,7 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
     : [];
   if (recipients.length === 0) {
     const message = typeof data?.Message === 'string' ? data.Message : 'no recipients in the response';
-    // Seen in the wild: `{Message: 'InvalidSenderId', Recipients: []}` (reference §1.7).
+    // Seen in the wild: `{Message: 'InvalidSenderId', Recipients: []}` for an unregistered sender id.
     if (/InvalidSenderId|InsufficientBalance/i.test(message)) {
       return failAll(batch, new SendError('account', message, `AT refused the request: ${message}`));
     }
@@ -173,8 +171,9 @@ export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<At
     );
   }
   if (status < 200 || status >= 300) {
-    // AT answers HTTP 409 with the usual JSON body in Nigeria's promotional window (reference
-    // §1.4): when a non-2xx answer still carries per-recipient results, those decide.
+    // AT answers HTTP 409 with the usual JSON body in Nigeria's promotional window (the
+    // DoNotDisturbRejection status in AT's docs): when a non-2xx answer still carries
+    // per-recipient results, those decide.
     return hasRecipients(text) ? mapResponse(batch, text) : failAll(batch, classifyHttp(status, text));
   }
   return mapResponse(batch, text);
