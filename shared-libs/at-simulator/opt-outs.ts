@@ -5,7 +5,7 @@
  * (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/160).
  */
 import { answerOf, type CallbackResult, type CallbackPoster } from './callbacks.js';
-import { InputError, optionalString, requestObject } from './checks.js';
+import { optionalString, requestObject, requiredString } from './checks.js';
 import type { OptOutRequest } from './record-types.js';
 import type { SimulatorState } from './state.js';
 
@@ -31,8 +31,7 @@ const key = (senderId: string | undefined, number: string): string => `${senderI
 
 export function parseOptOut(input: unknown): OptOutRequest {
   const o = requestObject(input, 'opt-out');
-  const phoneNumber = optionalString(o.phoneNumber, 'phoneNumber');
-  if (!phoneNumber) throw new InputError("'phoneNumber' is required");
+  const phoneNumber = requiredString(o, 'phoneNumber');
   const senderId = optionalString(o.senderId, 'senderId');
   return senderId ? { phoneNumber, senderId } : { phoneNumber };
 }
