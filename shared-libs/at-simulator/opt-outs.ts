@@ -9,26 +9,6 @@ import { optionalString, requestObject, requiredString } from './checks.js';
 import type { OptOutRequest } from './record-types.js';
 import type { SimulatorState } from './state.js';
 
-/** The numbers that opted out, per sender id; an opt-out without a sender id covers every sender. */
-export class OptOutList {
-  private readonly keys = new Set<string>();
-
-  add(senderId: string | undefined, number: string): void {
-    this.keys.add(key(senderId, number));
-  }
-
-  /** Whether a send from `from` (null: none given) to `number` is refused. */
-  blocks(from: string | null, number: string): boolean {
-    return this.keys.has(key(undefined, number)) || (from !== null && this.keys.has(key(from, number)));
-  }
-
-  clear(): void {
-    this.keys.clear();
-  }
-}
-
-const key = (senderId: string | undefined, number: string): string => `${senderId ?? ''}\n${number}`;
-
 export function parseOptOut(input: unknown): OptOutRequest {
   const o = requestObject(input, 'opt-out');
   const phoneNumber = requiredString(o, 'phoneNumber');
