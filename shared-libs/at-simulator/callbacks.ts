@@ -37,7 +37,7 @@ export class CallbackPoster {
     return this.send(url, JSON.stringify(value), { ...headers, 'content-type': 'application/json' }, signal);
   }
 
-  destroy(): void {
+  close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }

@@ -83,10 +83,27 @@ export function parsePatch<T extends object>(input: unknown, checks: Record<keyo
   return out as Partial<T>;
 }
 
+/**
+ * A start-up id option: an integer >= 1, or by default the clock in milliseconds, so a restarted
+ * simulator never hands out an id a server stored from an earlier run.
+ */
+export function firstIdOption(value: number | undefined, name: string): number {
+  if (value === undefined) return Date.now();
+  if (!Number.isSafeInteger(value) || value < 1) throw new InputError(`${name} must be an integer >= 1`);
+  return value;
+}
+
 /** A string field of a control request: absent or null → undefined; anything else must be a string. */
 export function optionalString(v: unknown, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new InputError(`'${field}' must be a string`);
+  return v;
+}
+
+/** A string field a control request must carry (`allowEmpty`: '' is fine). */
+export function requiredString(o: Record<string, unknown>, field: string, allowEmpty = false): string {
+  const v = optionalString(o[field], field);
+  if (v === undefined || (v === '' && !allowEmpty)) throw new InputError(`'${field}' is required`);
   return v;
 }
 

@@ -3,7 +3,7 @@
  * is always `AT simulator listening on <url>` (tests and scripts parse it). Secrets are never
  * printed: api keys are not echoed and callback URLs show `key=***`.
  */
-import { parseArgs } from 'node:util';
+import { closeOnSignals, lineLogger, num, oneOf, parseFlags, parseOrExit, UsageError } from './cli-support.js';
 import { CONTROL_USAGE } from './control.js';
 import { redactUrl } from './http-io.js';
 import { startSimulator } from './simulator.js';
@@ -29,22 +29,6 @@ const HELP = `Usage: npm run simulator -- [options]
   --report-delay <ms>           gap between delivery reports (default 20)
   --quiet                       no per-request log lines`;
 
-class UsageError extends Error {}
-
-function num(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number >= 0, got '${value}'`);
-  return n;
-}
-
-function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  const found = allowed.find((a) => a === value);
-  if (!found) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
-  return found;
-}
-
 function account(spec: string): Account {
   const i = spec.indexOf(':');
   if (i <= 0 || i === spec.length - 1) throw new UsageError('--account must look like <username>:<apiKey>');
@@ -52,13 +36,9 @@ function account(spec: string): Account {
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: SimulatorOptions; quiet: boolean } {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      latency: { type: 'string' },
+  const values = parseFlags(
+    argv,
+    {
       account: { type: 'string', multiple: true },
       'dlr-url': { type: 'string' },
       'incoming-url': { type: 'string' },
@@ -72,14 +52,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: Simula
       'accept-code': { type: 'string' },
       senders: { type: 'string' },
       'report-delay': { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  if (values.help) {
-    console.log(HELP);
-    process.exit(0);
-  }
+    HELP,
+  );
   const accountSpecs = values.account ?? (env.SIMULATOR_ACCOUNTS ? env.SIMULATOR_ACCOUNTS.split(',') : []);
   const acceptCode = num(values['accept-code'], '--accept-code');
   if (acceptCode !== undefined && acceptCode !== 100 && acceptCode !== 101 && acceptCode !== 102)
@@ -106,18 +81,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: Simula
 }
 
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(process.argv.slice(2), process.env);
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
-    process.exit(2);
-  }
-  const { options, quiet } = parsed;
-  const sim = await startSimulator({
-    ...options,
-    onLog: quiet ? undefined : (line) => console.log(`${new Date().toISOString()} ${line}`),
-  });
+  const { options, quiet } = parseOrExit(() => parseOptions(process.argv.slice(2), process.env), HELP);
+  const sim = await startSimulator({ ...options, onLog: lineLogger(quiet) });
   const cfg = sim.config();
   console.log(`AT simulator listening on ${sim.url}`);
   console.log(`  AT API:     POST ${sim.url}/version1/messaging (set AT_API_URL=${sim.url})`);
@@ -131,17 +96,7 @@ async function main(): Promise<void> {
   for (const line of CONTROL_USAGE) console.log(`    ${line}`);
   console.log('  magic numbers: see shared-libs/at-simulator/README.md');
 
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    sim.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  closeOnSignals(() => sim.close());
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,7 @@
  * Config answers never carry api keys (masked); bad input answers 400 `{ error }` naming the field.
  */
 import type { ControlRoutes } from './control-routes.js';
-import type { InboxSeed, IncomingMessage, OptOutRequest, Simulator, SimulatorConfigPatch } from './types.js';
+import type { InboxSeed, IncomingMessage, OptOutRequest, SimulatorConfigPatch, SimulatorControls } from './types.js';
 
 export const CONTROL_USAGE = [
   'GET  /simulator/health     -> { ok: true }',
@@ -24,7 +24,7 @@ export const CONTROL_USAGE = [
 ];
 
 /** The bodies are validated by the simulator methods they are handed to. */
-export function controlRoutes(sim: Simulator): ControlRoutes {
+export function controlRoutes(sim: SimulatorControls): ControlRoutes {
   const configure = (body: unknown): unknown => sim.configure(body as SimulatorConfigPatch);
   return {
     'GET /simulator/health': () => ({ ok: true }),

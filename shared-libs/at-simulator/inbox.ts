@@ -56,9 +56,6 @@ export class Inbox {
   }
 }
 
-/** The first id of a simulator started without one: the clock, above any id of an earlier run. */
-export const clockFirstId = (): number => Date.now();
-
 function seedMessage(o: unknown, index: number): InboxSeedMessage {
   if (!isObject(o)) throw new InputError(`'messages[${index}]' must be an object`);
   const field = (name: keyof InboxSeedMessage): string | undefined =>

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { answerOf, type CallbackResult, type CallbackPoster } from './callbacks.js';
-import { InputError, optionalString, requestObject } from './checks.js';
+import { InputError, optionalString, requestObject, requiredString } from './checks.js';
 import { parseCopies, postCopies } from './copies.js';
 import { DEFAULT_TO } from './inbox.js';
 import type { IncomingMessage, IncomingResult } from './record-types.js';
@@ -23,14 +23,10 @@ const NOT_DELIVERED: CallbackResult = { httpStatus: 0, body: '', error: 'not del
 /** Validates an untrusted message (a POST /simulator/incoming body or a typed call). */
 export function parseIncoming(input: unknown): IncomingMessage {
   const o = requestObject(input, 'incoming message');
-  const from = optionalString(o.from, 'from');
-  const text = optionalString(o.text, 'text');
-  if (!from) throw new InputError("'from' is required");
-  if (text === undefined) throw new InputError("'text' is required");
   const { copies, concurrent } = parseCopies(o);
   return {
-    from,
-    text,
+    from: requiredString(o, 'from'),
+    text: requiredString(o, 'text', true),
     to: optionalString(o.to, 'to'),
     id: optionalString(o.id, 'id'),
     linkId: optionalString(o.linkId, 'linkId'),
@@ -41,12 +37,14 @@ export function parseIncoming(input: unknown): IncomingMessage {
   };
 }
 
-export async function injectIncoming(
-  state: SimulatorState,
-  poster: CallbackPoster,
-  input: IncomingMessage,
-  log: (line: string) => void,
-): Promise<IncomingResult[]> {
+export interface IncomingContext {
+  state: SimulatorState;
+  poster: CallbackPoster;
+  log: (line: string) => void;
+}
+
+export async function injectIncoming(input: IncomingMessage, ctx: IncomingContext): Promise<IncomingResult[]> {
+  const { state, poster, log } = ctx;
   const msg = parseIncoming(input);
   const { incomingUrl: url, incomingCallbacks, incomingCallbackIds } = state.cfg;
   const deliver = incomingCallbacks === 'deliver';

@@ -25,6 +25,7 @@ export type {
   ReportStatus,
   SentRecord,
   Simulator,
+  SimulatorControls,
   SimulatorConfig,
   SimulatorConfigPatch,
   SimulatorOptions,

@@ -5,34 +5,13 @@
  * (https://github.com/AfricasTalkingLtd/africastalking-node.js/issues/160).
  */
 import { answerOf, type CallbackResult, type CallbackPoster } from './callbacks.js';
-import { InputError, optionalString, requestObject } from './checks.js';
+import { optionalString, requestObject, requiredString } from './checks.js';
 import type { OptOutRequest } from './record-types.js';
 import type { SimulatorState } from './state.js';
 
-/** The numbers that opted out, per sender id; an opt-out without a sender id covers every sender. */
-export class OptOutList {
-  private readonly keys = new Set<string>();
-
-  add(senderId: string | undefined, number: string): void {
-    this.keys.add(key(senderId, number));
-  }
-
-  /** Whether a send from `from` (null: none given) to `number` is refused. */
-  blocks(from: string | null, number: string): boolean {
-    return this.keys.has(key(undefined, number)) || (from !== null && this.keys.has(key(from, number)));
-  }
-
-  clear(): void {
-    this.keys.clear();
-  }
-}
-
-const key = (senderId: string | undefined, number: string): string => `${senderId ?? ''}\n${number}`;
-
 export function parseOptOut(input: unknown): OptOutRequest {
   const o = requestObject(input, 'opt-out');
-  const phoneNumber = optionalString(o.phoneNumber, 'phoneNumber');
-  if (!phoneNumber) throw new InputError("'phoneNumber' is required");
+  const phoneNumber = requiredString(o, 'phoneNumber');
   const senderId = optionalString(o.senderId, 'senderId');
   return senderId ? { phoneNumber, senderId } : { phoneNumber };
 }

@@ -5,14 +5,28 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleControlRoutes, type ControlRoutes } from './control-routes.js';
 import { BodyTooLarge, readBody, redactUrl, sendText } from './http-io.js';
 
-export interface HttpServerOptions {
+/** Answers a request whose body has been read (`path`: the URL without its query), or returns false. */
+export type RequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  body: string,
+) => boolean | Promise<boolean>;
+
+export interface Listen {
   port: number;
   host: string;
   log: (line: string) => void;
-  /** Answers one request whose body has been read; `path` is the URL without its query. */
-  handle: (req: IncomingMessage, res: ServerResponse, path: string, body: string) => Promise<void>;
+}
+
+export interface ServerParts {
+  /** The `/simulator/*` control endpoints, tried after the handlers. */
+  routes: ControlRoutes;
+  /** Closed before the server: cancels waits and callbacks, drops agents. */
+  closeFirst: Array<{ close(): void }>;
 }
 
 export interface RunningServer {
@@ -23,8 +37,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
-  const { log } = opts;
+/**
+ * Serves `handlers` (tried in order), then the control routes; a request none of them answers
+ * gets 404 `Not Found`.
+ */
+export async function startHttpServer(
+  { port: wantedPort, host, log }: Listen,
+  handlers: RequestHandler[],
+  { routes, closeFirst }: ServerParts,
+): Promise<RunningServer> {
+  const all: RequestHandler[] = [
+    ...handlers,
+    (req, res, path, body) => handleControlRoutes(req, res, path, body, routes),
+  ];
   const server = http.createServer((req, res) => {
     const receivedAt = Date.now();
     const path = (req.url ?? '/').split('?')[0];
@@ -33,7 +58,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     );
     void (async () => {
       try {
-        await opts.handle(req, res, path, await readBody(req));
+        const body = await readBody(req);
+        for (const handle of all) if (await handle(req, res, path, body)) return;
+        sendText(res, 404, 'Not Found');
       } catch (err) {
         if (err instanceof BodyTooLarge) return sendText(res, 413, 'Payload Too Large');
         sendText(res, 500, 'Internal Server Error');
@@ -46,13 +73,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
+    server.listen(wantedPort, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
 
   let closing: Promise<void> | null = null;
   return {
@@ -60,6 +87,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        for (const c of closeFirst) c.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });

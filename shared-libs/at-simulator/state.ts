@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { BoundedLog } from './bounded-log.js';
 import { applyPatch, cloneConfig, parseConfigPatch } from './config.js';
 import { Inbox } from './inbox.js';
-import { OptOutList } from './opt-outs.js';
+import { OptOutList } from './opt-out-list.js';
 import { makeRandom, type Random } from './random.js';
 import type {
   FetchRecord,

@@ -113,12 +113,16 @@ export interface SimulatorOptions extends SimulatorConfigPatch {
   onLog?: (line: string) => void;
 }
 
-export interface Simulator {
+export interface Simulator extends SimulatorControls {
   /** e.g. http://127.0.0.1:43123 */
   readonly url: string;
   readonly port: number;
   /** Stops the server, drops keep-alive and held sockets, cancels pending reports. */
   close(): Promise<void>;
+}
+
+/** What the control endpoints call: everything but the server itself. */
+export interface SimulatorControls {
   /** Validates and applies a change; throws an Error naming the bad field. Returns config(). */
   configure(patch: SimulatorConfigPatch): SimulatorConfig;
   /** A copy of the current config, api keys masked. */
