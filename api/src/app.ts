@@ -20,14 +20,19 @@ import type { MonitoringService } from './observability/monitoring.js';
 import { ActivityCounter } from './observability/activity.js';
 import type { ChannelState } from './outbox/circuit.js';
 import { activityRoutes } from './routes/activity.js';
+import type { OptOutList } from './consent/opt-outs.js';
+import type { CostSamples } from './estimates/cost-samples.js';
 import { credentialRoutes } from './routes/credentials.js';
+import { estimateRoutes } from './routes/estimate.js';
 import { infoRoutes } from './routes/info.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { optOutRoutes } from './routes/opt-outs.js';
 import { settingsRoutes } from './routes/settings.js';
 import { smsRoutes, type SmsRouteDeps } from './routes/sms.js';
+import type { AppSettings } from './settings/schema.js';
 import type { SettingsService } from './settings/settings.js';
 
 export interface AppDeps extends SmsRouteDeps {
@@ -42,6 +47,12 @@ export interface AppDeps extends SmsRouteDeps {
   channelState: () => ChannelState;
   guard?: WebhookGuard;
   onMessagesCreated?: (docs: MessageDoc[]) => void;
+  /** Deny rules, duplicates and the per-recipient cap for new messages. */
+  guards?: { screenNew(docs: readonly MessageDoc[], settings: AppSettings, now: Date): Promise<void> };
+  optOuts: OptOutList;
+  costSamples: CostSamples;
+  /** More `sms` figures for /api/v2/monitoring (balance, guards). */
+  smsFigures?: () => Promise<Record<string, unknown>>;
   bodyLimit?: number;
   trustProxy?: boolean | string;
   /** Send outcomes per minute for the console's chart (GET /api/v1/sms/activity). */
@@ -79,6 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => credentialRoutes(scope, deps));
   settingsRoutes(app, deps);
   messageRoutes(app, { ...deps, onCreated: deps.onMessagesCreated });
+  estimateRoutes(app, deps);
+  optOutRoutes(app, deps);
   smsRoutes(app, deps);
   monitoringRoutes(app, deps);
   metricsRoutes(app, deps.metrics);

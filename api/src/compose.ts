@@ -11,6 +11,8 @@ import pino, { type Logger } from 'pino';
 import { Agent } from 'undici';
 import { installDesignDocs, openDatabases, projectRoot, type Databases } from '../../shared-libs/couch/index.js';
 import { buildApp } from './app.js';
+import { Consent } from './consent/consent.js';
+import { CostSamples, costSampleObserver } from './estimates/cost-samples.js';
 import type { Env } from './env.js';
 import { couchAdminAuth, staticAdminAuth, type AdminAuthenticator } from './http/auth.js';
 import { LogPrivacy, privateLogger } from './http/log-privacy.js';
@@ -25,6 +27,7 @@ import { IncomingMessages } from './messages/incoming.js';
 import { OpenWorkIndex } from './outbox/open-work.js';
 import { OutgoingMessages } from './messages/outgoing.js';
 import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updates.js';
+import { BalanceWatch } from './observability/balance.js';
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
 import { MonitoringService } from './observability/monitoring.js';
 import { ActivityCounter } from './observability/activity.js';
@@ -169,6 +172,9 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
   const openWork = new OpenWorkIndex(dbs.medic, logger);
   const { owner, deadLease } = claimOwner(instanceId(env), dbs.mode);
+  const balance = new BalanceWatch(logger, now);
+  const consent = new Consent(dbs.medic, () => settings.get(), logger, now, { onGuarded: (g) => metrics.guarded(g) });
+  const costSamples = new CostSamples(dbs.medic, logger, now);
   const outbox = new Outbox({
     owner,
     deadLease,
@@ -184,11 +190,25 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     logger,
     serviceEnv: (service) => serviceEnvOf(service, env),
     now,
-    observer: fanOutDispatch(metrics.dispatchObserver, activity.dispatchObserver, opts.dispatchObserver),
+    observer: fanOutDispatch(
+      metrics.dispatchObserver,
+      activity.dispatchObserver,
+      consent.dispatchObserver,
+      costSampleObserver(costSamples),
+      opts.dispatchObserver,
+    ),
+    screen: consent.screen,
+    reopenGate: (s) => jobs.mayResume({ code: s.code, reason: s.reason }),
   });
 
   const monitoring = new MonitoringService(dbs.medic, logger, now);
-  metrics.attach({ monitoring, channelState: () => outbox.channelState(), outbox: () => outbox.stats() });
+  metrics.attach({
+    monitoring,
+    channelState: () => outbox.channelState(),
+    outbox: () => outbox.stats(),
+    optOuts: () => consent.optOuts.count(),
+    balance: () => balance.figure(),
+  });
   const guard = new FailureThrottle({
     onFailure: (route) => metrics.authFailure(route),
     onThrottled: () => metrics.throttledRequest(),
@@ -198,6 +218,8 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     applyStatusUpdates: async (list) => ({ saved: (await statusUpdates.apply(list)).saved }),
     handOut: (limit) => handOut({ db: dbs.medic, updater, settings: () => settings.get(), now }, limit),
     isSelected: () => registry.selectedId(settings.get()) === service.id,
+    optOut: (list) => consent.optOuts.add(list),
+    reportBalance: (report) => balance.report(service.id, report),
   });
   const jobs = new ServiceJobRunner({
     registry,
@@ -230,6 +252,10 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     trustProxy: env.trustProxy,
     onMessagesCreated: (docs) => outbox.notify(docs),
     activity,
+    guards: consent.guards,
+    optOuts: consent.optOuts,
+    costSamples,
+    smsFigures: async () => ({ balance: balance.figure(), guards: await consent.figures(() => monitoring.byState()) }),
   });
 
   let closed = false;
@@ -253,6 +279,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       settings.start();
       outbox.start();
       jobs.start();
+      consent.start();
     },
     async close() {
       if (closed) return;
@@ -260,6 +287,8 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       await app.close();
       await outbox.stop();
       await jobs.stop();
+      await consent.stop();
+      await costSamples.stop();
       settings.stop();
       await http.close().catch(() => undefined);
       await dbs.close();

@@ -5,3 +5,4 @@
 export { normalize, validate, same } from './phone-number.js';
 export type { PhoneSettings, PhoneValidation } from './phone-number.js';
 export { regionForCallingCode } from './region.js';
+export { callingCode } from './calling-code.js';

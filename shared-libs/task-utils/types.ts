@@ -77,6 +77,8 @@ export interface Task {
   cost?: string;
   message_parts?: number;
   delivery_reports?: DeliveryReportRecord[];
+  /** Outbox lane: 'high' | 'normal' | 'bulk'; absent (CHT's own messages) is normal. */
+  priority?: string;
   [extra: string]: unknown;
 }
 

@@ -22,7 +22,7 @@ export interface AtRig {
   sim: Simulator;
   server: TestServer;
   stop(): Promise<void>;
-  send(items: Array<{ to: string; message: string }>): Promise<string[]>;
+  send(items: Array<{ to: string; message: string; priority?: string }>): Promise<string[]>;
   message(id: string): Promise<MessageView>;
 }
 
@@ -41,6 +41,7 @@ export async function configureAt(server: Pick<TestServer, 'url' | 'adminAuth'>,
     accounts: [{ username: 'sandbox', apiKey: AT_KEY }],
     dlrUrl: `${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`,
     incomingUrl: `${server.url}/api/v1/sms/africastalking/incoming-messages?key=${INCOMING_KEY}`,
+    optOutUrl: `${server.url}/api/v1/sms/africastalking/opt-outs?key=${INCOMING_KEY}`,
   });
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY);
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY);

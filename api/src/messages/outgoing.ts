@@ -11,19 +11,23 @@ import { normalize } from '../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../shared-libs/task-utils/types.js';
 import { InvalidInputError } from '../errors.js';
-import { openWorkEntry } from '../outbox/open-work.js';
+import type { Priority } from '../outbox/lanes.js';
+import { hasOpenWork, openWorkEntry } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 
 export interface NewMessage {
   to: string;
   message: string;
+  priority?: Priority;
 }
 
 export interface CreatedMessage {
   id: string;
   doc_id: string;
   to: string;
-  state: 'pending';
+  /** `pending`, or `denied` / `duplicate` when a guard stopped it (with the reason in state_details). */
+  state: MessageState;
+  state_details?: Task['state_details'];
 }
 
 export interface OutgoingView {
@@ -31,6 +35,9 @@ export interface OutgoingView {
   doc_id: string;
   to: string;
   message: string;
+  /** The text that went out, when smart encoding changed it (`message` keeps the text as written). */
+  sent_message?: string;
+  priority?: string;
   state: MessageState | undefined;
   state_details: Task['state_details'];
   gateway_ref: string | null;
@@ -59,6 +66,7 @@ export function buildOutgoingDocs(
   settings: AppSettings,
   now: Date,
   sentBy: string,
+  defaultPriority: Priority = 'normal',
 ): { docs: MessageDoc[]; created: CreatedMessage[] } {
   const limit = settings.multipart_sms_limit ?? 10;
   const docs: MessageDoc[] = [];
@@ -89,6 +97,7 @@ export function buildOutgoingDocs(
           messages: [{ uuid, to, message: text.message, ...(text.original_message ? { original_message: text.original_message } : {}) }],
           state: 'pending',
           state_history: [{ state: 'pending', timestamp }],
+          priority: item.priority ?? defaultPriority,
         },
       ],
     };
@@ -96,6 +105,20 @@ export function buildOutgoingDocs(
     created.push({ id: uuid, doc_id: doc._id, to, state: 'pending' });
   });
   return { docs, created };
+}
+
+/** What POST /api/v1/messages answers for a stored doc: its state now, and why when it will not go. */
+export function createdView(doc: MessageDoc): CreatedMessage {
+  const task = doc.tasks?.[0];
+  const msg = task?.messages?.[0];
+  const state = task?.state ?? 'pending';
+  return {
+    id: msg?.uuid ?? doc._id,
+    doc_id: doc._id,
+    to: msg?.to ?? '',
+    state,
+    ...(state !== 'pending' && task?.state_details !== undefined ? { state_details: task.state_details } : {}),
+  };
 }
 
 export function toOutgoingView(doc: MessageDoc, uuid: string): OutgoingView | undefined {
@@ -107,6 +130,8 @@ export function toOutgoingView(doc: MessageDoc, uuid: string): OutgoingView | un
     doc_id: doc._id,
     to: msg.to,
     message: msg.message,
+    ...(typeof msg.sent_message === 'string' ? { sent_message: msg.sent_message } : {}),
+    ...(typeof task.priority === 'string' ? { priority: task.priority } : {}),
     state: task.state,
     state_details: task.state_details,
     gateway_ref: task.gateway_ref ?? null,
@@ -136,9 +161,9 @@ export function toIncomingView(doc: MessageDoc): IncomingView | undefined {
 export class OutgoingMessages {
   constructor(private readonly db: Db) {}
 
-  /** Stores the messages with their outbox index entries, in one write. */
+  /** Stores the messages with their outbox index entries (for those that will go out), in one write. */
   async create(docs: MessageDoc[]): Promise<void> {
-    const entries = docs.map((d) => openWorkEntry(d._id));
+    const entries = docs.filter(hasOpenWork).map((d) => openWorkEntry(d._id));
     const results = await this.db.bulkDocs([...docs, ...entries] as unknown as PouchDB.Core.PutDocument<object>[]);
     const failed = results.filter((r) => bulkError(r));
     if (failed.length > 0) {

@@ -13,12 +13,17 @@ import type { SendOutcome } from '../sms/types.js';
 import type { ChannelState } from '../outbox/circuit.js';
 import type { OutboxObserver } from '../outbox/context.js';
 import type { StatusUpdateObserver } from '../reports/status-updates.js';
+import type { BalanceFigure } from './balance.js';
 import type { MonitoringService } from './monitoring.js';
 
 export interface MetricsSources {
   monitoring: MonitoringService;
   channelState(): ChannelState;
   outbox(): { known: number; ready: number; claimedWaiting: number; inFlight: number };
+  /** Active opt-out entries. */
+  optOuts?(): Promise<number>;
+  /** The provider account's last balance read. */
+  balance?(): BalanceFigure | null;
 }
 
 /** 0 closed (sending), 1 open (paused), 0.5 half-open (probing with one message). */
@@ -46,6 +51,7 @@ export class SmsMetrics {
   private readonly authFailures: Counter<'route'>;
   private readonly throttled: Counter;
   private readonly scrapeErrors: Counter<'figure'>;
+  private readonly guardDecisions: Counter<'guard'>;
 
   constructor() {
     const registers = [this.registry];
@@ -71,6 +77,39 @@ export class SmsMetrics {
     this.authFailures = new Counter({ name: 'sms_webhook_auth_failures_total', help: 'Webhook calls refused for a missing or wrong key', labelNames: ['route'], registers });
     this.scrapeErrors = new Counter({ name: 'sms_metrics_scrape_errors_total', help: 'Database figures that could not be read during a scrape (the gauge keeps its last value)', labelNames: ['figure'], registers });
     this.throttled = new Counter({ name: 'sms_webhook_throttled_total', help: 'Webhook calls answered 429 after repeated key failures from one address', registers });
+    this.guardDecisions = new Counter({
+      name: 'sms_guarded_messages_total',
+      help:
+        'Messages stopped before sending, by guard: deny_rule, duplicate, recipient_limit (at creation), ' +
+        'opt_out (before the request)',
+      labelNames: ['guard'],
+      registers,
+    });
+    const optOuts = new Gauge({
+      name: 'sms_opt_outs',
+      help: 'Active opt-out entries (numbers that must not get messages from a sender id, or from any sender)',
+      registers,
+      collect: async () => {
+        const get = this.sources?.optOuts;
+        if (!get) return;
+        try {
+          optOuts.set(await get());
+        } catch {
+          this.scrapeErrors.inc({ figure: 'opt_outs' });
+        }
+      },
+    });
+    const balance = new Gauge({
+      name: 'sms_account_balance',
+      help: "The provider account's balance at its last check, by currency",
+      labelNames: ['currency'],
+      registers,
+      collect: () => {
+        const figure = this.sources?.balance?.();
+        balance.reset();
+        if (figure) balance.set({ currency: figure.currency }, figure.amount);
+      },
+    });
 
     const byState = new Gauge({
       name: 'sms_messages',
@@ -174,6 +213,11 @@ export class SmsMetrics {
       if (s !== undefined) this.deliveredSeconds.observe(s);
     },
   };
+
+  /** A message a guard stopped (denied, duplicate). */
+  guarded(guard: string): void {
+    this.guardDecisions.inc({ guard });
+  }
 
   authFailure(route: string): void {
     this.authFailures.inc({ route });

@@ -1,10 +1,15 @@
 /**
  * The channel's circuit breaker. An account-level refusal (bad API key, no credit, sender id
  * not allowed) opens it: nothing is sent until the pause ends, then one message probes. Success
- * closes it; another refusal reopens it for twice as long, up to a cap.
+ * closes it; another refusal reopens it for twice as long, up to a cap. With a reopen gate, the
+ * end of a pause first asks the service whether probing makes sense (no credit yet: stay paused
+ * for another pause, without spending a message on a refusal known in advance).
  */
 import type { Logger } from 'pino';
+import type { ResumeDecision } from '../sms/types.js';
 import type { DispatchPolicy } from './policy.js';
+
+export type ReopenGate = (state: ChannelState) => Promise<ResumeDecision>;
 
 export interface ChannelState {
   state: 'closed' | 'open' | 'half-open';
@@ -14,17 +19,21 @@ export interface ChannelState {
   until?: string;
   /** Times the channel was paused since the last success. */
   pauses: number;
+  /** Why the pause was extended past its end (the reopen gate's answer). */
+  held?: string;
 }
 
 export class Circuit {
   private s: ChannelState = { state: 'closed', pauses: 0 };
   private pauseMs = 0;
   private timer?: NodeJS.Timeout;
+  private asking = false;
 
   constructor(
     private readonly now: () => Date,
     private readonly logger: Logger,
     private readonly onChange: (s: ChannelState) => void,
+    private readonly gate?: ReopenGate,
   ) {}
 
   state(): ChannelState {
@@ -35,6 +44,10 @@ export class Circuit {
   allow(): 'go' | 'probe' | 'blocked' {
     if (this.s.state === 'closed') return 'go';
     if (this.s.state === 'open' && this.s.until && Date.parse(this.s.until) <= this.now().getTime()) {
+      if (this.gate) {
+        this.askGate(this.gate);
+        return 'blocked';
+      }
       this.s = { ...this.s, state: 'half-open' };
       this.onChange(this.state());
     }
@@ -58,14 +71,49 @@ export class Circuit {
       pauses: this.s.pauses + 1,
     };
     this.logger.warn({ code, reason, until: this.s.until }, 'SMS channel paused after an account-level refusal');
+    this.wakeAfter(this.pauseMs);
+    this.onChange(this.state());
+    return until;
+  }
+
+  private wakeAfter(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.allow();
-    }, this.pauseMs + 5);
+    }, ms + 5);
     this.timer.unref();
-    this.onChange(this.state());
-    return until;
+  }
+
+  /** The pause is over: probe only if the gate agrees (a gate that fails says yes: the probe decides). */
+  private askGate(gate: ReopenGate): void {
+    if (this.asking) return;
+    this.asking = true;
+    const asked = this.state();
+    void gate(asked)
+      .catch((err: unknown): ResumeDecision => {
+        this.logger.warn({ err, code: asked.code }, 'could not ask whether the SMS channel may resume; probing');
+        return { resume: true };
+      })
+      .then((decision) => {
+        this.asking = false;
+        // Reopened or closed meanwhile: this answer is about a pause that is gone.
+        if (this.s.state !== 'open' || this.s.until !== asked.until) return;
+        if (decision.resume) {
+          const { held: _done, ...rest } = this.s;
+          this.s = { ...rest, state: 'half-open' };
+        } else {
+          this.hold(decision.reason ?? 'the service says the account cannot send yet');
+        }
+        this.onChange(this.state());
+      });
+  }
+
+  private hold(reason: string): void {
+    if (this.s.held !== reason) this.logger.warn({ code: this.s.code, held: reason }, 'SMS channel stays paused');
+    const until = this.now().getTime() + Math.max(this.pauseMs, 1);
+    this.s = { ...this.s, until: new Date(until).toISOString(), held: reason };
+    this.wakeAfter(until - this.now().getTime());
   }
 
   /** A request succeeded. Only the probe closes the circuit: a success from a request that

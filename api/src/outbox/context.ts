@@ -11,14 +11,14 @@ import type { SettingsService } from '../settings/settings.js';
 import type { DocUpdater } from '../store/doc-updater.js';
 import type { GatewayRefIndex } from '../reports/gateway-refs.js';
 import type { StatusUpdates } from '../reports/status-updates.js';
-import type { ChannelState } from './circuit.js';
+import type { ChannelState, ReopenGate } from './circuit.js';
 import type { OpenWorkIndex } from './open-work.js';
 import type { RecordKind } from './mutations.js';
 import type { DispatchPolicy } from './policy.js';
 
 export interface OutboxObserver {
   onClaimed?(uuid: string, docId: string): void;
-  onSendResult?(serviceId: string, outcome: SendOutcome, ms: number): void;
+  onSendResult?(serviceId: string, outcome: SendOutcome, ms: number, message?: { id: string; to: string }): void;
   onRecorded?(uuid: string, kind: RecordKind): void;
   onChannel?(state: ChannelState): void;
 }
@@ -43,6 +43,10 @@ export interface OutboxDeps {
   now?: () => Date;
   random?: () => number;
   observer?: OutboxObserver;
+  /** The last check before a request: the ids returned end `denied` with those details, unsent. */
+  screen?: (messages: ReadonlyArray<{ id: string; to: string }>) => Promise<ReadonlyMap<string, string>>;
+  /** Asked before a paused channel probes again (e.g. is there credit now?). */
+  reopenGate?: ReopenGate;
 }
 
 /** What the queue and the sender share: the deps, the clock, and the current settings. */

@@ -7,12 +7,14 @@ import { follow, type Follower } from '../../../shared-libs/couch/index.js';
 import { isSendable } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { DispatchContext, OutboxDeps } from './context.js';
+import { Lanes, priorityOf, type Priority } from './lanes.js';
 import { hasOpenWork, isIndexable } from './open-work.js';
 import { promoteDueScheduled } from './schedules.js';
 
 export interface Entry {
   docId: string;
   uuid: string;
+  priority: Priority;
   timer?: NodeJS.Timeout;
 }
 
@@ -20,7 +22,7 @@ export class OutboxIntake {
   private readonly deps: OutboxDeps;
   private readonly now: () => Date;
   private readonly known = new Map<string, Entry>();
-  private ready: string[] = [];
+  private readonly ready = new Lanes<string>();
   private feed?: Follower;
   /** Last changes-feed sequence handled; saved at each sweep so a restart resumes from it. */
   private lastSeq?: string | number;
@@ -39,16 +41,16 @@ export class OutboxIntake {
   }
 
   stats(): { known: number; ready: number } {
-    return { known: this.known.size, ready: this.ready.length };
+    return { known: this.known.size, ready: this.ready.size };
   }
 
   get readyCount(): number {
-    return this.ready.length;
+    return this.ready.size;
   }
 
-  /** Takes up to `n` messages ready to claim, oldest first. */
+  /** Takes up to `n` messages ready to claim: oldest first within a priority lane, lanes by weighted turns. */
   takeReady(n: number): string[] {
-    return this.ready.splice(0, n);
+    return this.ready.take(n);
   }
 
   entry(uuid: string): Entry | undefined {
@@ -167,19 +169,19 @@ export class OutboxIntake {
         const leaseUntil = task.lease && !dead ? Date.parse(task.lease.until) : 0;
         const nextAt = task.next_attempt_at ? Date.parse(task.next_attempt_at) : 0;
         const at = Math.max(leaseUntil, nextAt);
-        this.enqueue(doc._id, m.uuid, at > t ? at : undefined);
+        this.enqueue(doc._id, m.uuid, priorityOf(task), at > t ? at : undefined);
       }
     }
   }
 
-  private enqueue(docId: string, uuid: string, notBefore?: number): void {
+  private enqueue(docId: string, uuid: string, priority: Priority, notBefore?: number): void {
     if (this.known.has(uuid)) return;
-    const entry: Entry = { docId, uuid };
+    const entry: Entry = { docId, uuid, priority };
     this.known.set(uuid, entry);
     if (notBefore !== undefined) {
       this.delay(entry, notBefore);
     } else {
-      this.ready.push(uuid);
+      this.ready.push(uuid, priority);
       this.wake();
     }
   }
@@ -193,7 +195,7 @@ export class OutboxIntake {
     const wait = Math.max(0, at - this.now().getTime()) + 5;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
-      this.ready.push(entry.uuid);
+      this.ready.push(entry.uuid, entry.priority);
       this.wake();
     }, Math.min(wait, 2 ** 31 - 1));
     entry.timer.unref();

@@ -3,9 +3,12 @@
  * bounded concurrency and rate (one request per text, many recipients), and records each result
  * right after. Account-level refusals open the circuit and give back what was claimed but unsent.
  */
+import type { TextDescription } from '../../../shared-libs/message-utils/index.js';
 import { failAll, SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../sms/types.js';
 import { Circuit, type ChannelState } from './circuit.js';
 import type { DispatchContext, OutboxDeps } from './context.js';
+import { describeForSending, noteSentMutation } from './encoding.js';
+import { Lanes, type Priority } from './lanes.js';
 import { hasOpenWork } from './open-work.js';
 import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from './mutations.js';
 import type { OutboxIntake } from './intake.js';
@@ -14,12 +17,15 @@ import { TokenBucket, type DispatchPolicy } from './policy.js';
 interface Claimed extends OutboundMessage {
   docId: string;
   attempt: number;
+  priority: Priority;
+  /** What goes to the provider (smart encoding applied), set just before sending. */
+  sent?: TextDescription;
 }
 
 export class OutboxSender {
   private readonly deps: OutboxDeps;
   private readonly now: () => Date;
-  private sendQueue: Claimed[] = [];
+  private readonly sendQueue = new Lanes<Claimed>();
   private claiming = 0;
   /** Messages in claims not yet answered by the store. */
   private claimingMessages = 0;
@@ -35,10 +41,15 @@ export class OutboxSender {
   ) {
     this.deps = ctx.deps;
     this.now = ctx.now;
-    this.circuit = new Circuit(this.now, this.deps.logger, (s) => {
-      this.deps.observer?.onChannel?.(s);
-      if (s.state !== 'open') this.pump();
-    });
+    this.circuit = new Circuit(
+      this.now,
+      this.deps.logger,
+      (s) => {
+        this.deps.observer?.onChannel?.(s);
+        if (s.state !== 'open') this.pump();
+      },
+      this.deps.reopenGate,
+    );
   }
 
   channelState(): ChannelState {
@@ -46,7 +57,7 @@ export class OutboxSender {
   }
 
   stats(): { claimedWaiting: number; inFlight: number } {
-    return { claimedWaiting: this.sendQueue.length, inFlight: this.inFlight };
+    return { claimedWaiting: this.sendQueue.size, inFlight: this.inFlight };
   }
 
   /** Stops the timers that would move work along. */
@@ -57,7 +68,7 @@ export class OutboxSender {
 
   /** Claimed but never sent: give them back now rather than after the lease. */
   releaseClaimed(): Promise<unknown> {
-    const waiting = this.sendQueue.splice(0);
+    const waiting = this.sendQueue.drain();
     return Promise.all(waiting.map((m) => this.deps.updater.update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, this.now().getTime()) }).catch(() => undefined)));
   }
 
@@ -80,14 +91,20 @@ export class OutboxSender {
     const perRequest = Math.max(1, Math.min(policy.groupRecipients, service.maxBatch ?? 1));
     // Claims overlap (a slot freed while another claim is in the store starts its own), so slow
     // stores do not serialise sending.
-    const claimRoom = (policy.concurrency - this.inFlight) * perRequest - this.sendQueue.length - this.claimingMessages;
+    const claimRoom = (policy.concurrency - this.inFlight) * perRequest - this.sendQueue.size - this.claimingMessages;
     if (gate === 'go' && this.queue.readyCount > 0 && claimRoom > 0) {
       const uuids = this.queue.takeReady(Math.min(claimRoom, 256));
       void this.claim(uuids, policy);
-    } else if (gate === 'probe' && this.claiming === 0 && this.inFlight === 0 && this.sendQueue.length === 0 && this.queue.readyCount > 0) {
+    } else if (
+      gate === 'probe' &&
+      this.claiming === 0 &&
+      this.inFlight === 0 &&
+      this.sendQueue.size === 0 &&
+      this.queue.readyCount > 0
+    ) {
       void this.claim(this.queue.takeReady(1), policy);
     }
-    while (this.inFlight < (gate === 'probe' ? 1 : policy.concurrency) && this.sendQueue.length > 0) {
+    while (this.inFlight < (gate === 'probe' ? 1 : policy.concurrency) && this.sendQueue.size > 0) {
       const wait = this.rateWait(policy, 1);
       if (wait > 0) {
         if (!this.rateTimer) {
@@ -110,23 +127,19 @@ export class OutboxSender {
     return this.bucket.take(n);
   }
 
-  /** The head of the queue plus queued messages with the same text for other numbers. */
+  /** The next message by priority plus queued messages with the same text for other numbers. */
   private takeGroup(max: number, policy: DispatchPolicy): Claimed[] {
     const head = this.sendQueue.shift() as Claimed;
     const group = [head];
     if (max > 1) {
       const numbers = new Set([head.to]);
       const limit = policy.ratePerSecond ? Math.max(1, Math.floor(policy.ratePerSecond)) : max;
-      for (let i = 0; i < this.sendQueue.length && group.length < Math.min(max, limit); ) {
-        const m = this.sendQueue[i] as Claimed;
-        if (m.content === head.content && !numbers.has(m.to)) {
-          group.push(m);
-          numbers.add(m.to);
-          this.sendQueue.splice(i, 1);
-        } else {
-          i++;
-        }
-      }
+      const mates = this.sendQueue.extract((m) => {
+        if (m.content !== head.content || numbers.has(m.to)) return false;
+        numbers.add(m.to);
+        return true;
+      }, Math.min(max, limit) - 1);
+      group.push(...mates);
       if (group.length > 1) this.rateWait(policy, group.length - 1);
     }
     return group;
@@ -152,7 +165,9 @@ export class OutboxSender {
           const r = out.result;
           if (r.kind === 'claimed') {
             this.deps.observer?.onClaimed?.(uuid, entry.docId);
-            this.sendQueue.push({ id: uuid, docId: entry.docId, to: r.to, content: r.content, attempt: r.attempt });
+            const { to, content, attempt } = r;
+            const { docId, priority } = entry;
+            this.sendQueue.push({ id: uuid, docId, to, content, attempt, priority }, priority);
           } else if (r.kind === 'held') {
             this.queue.delay(entry, r.until);
           } else if (r.kind === 'not-due') {
@@ -175,10 +190,15 @@ export class OutboxSender {
   private async send(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<void> {
     this.inFlight++;
     const started = Date.now();
-    const outcomes = await this.callService(service, group, policy);
+    const screened = await this.screen(group);
+    const refused = new Set(screened.map((o) => o.id));
+    const allowed = group.filter((m) => !refused.has(m.id));
+    const sent = describeForSending(group[0]?.content ?? '', this.deps.settings.get());
+    for (const m of allowed) m.sent = sent;
+    const outcomes = allowed.length > 0 ? await this.callService(service, allowed, policy) : [];
     const ms = Date.now() - started;
     try {
-      await this.record(service, group, outcomes, policy, ms);
+      await this.record(service, group, outcomes, policy, ms, screened);
     } catch (err) {
       this.deps.logger.error({ err }, 'recording send results failed; leases will expire and the sweep retries');
     } finally {
@@ -199,7 +219,7 @@ export class OutboxSender {
     }
     try {
       return await (service.send as NonNullable<OutgoingService['send']>)(
-        group.map(({ id, to, content }) => ({ id, to, content })),
+        group.map(({ id, to, content, sent }) => ({ id, to, content: sent?.sent_text ?? content })),
         {
           settings,
           credentials: this.deps.credentials,
@@ -217,8 +237,36 @@ export class OutboxSender {
     }
   }
 
-  private async record(service: OutgoingService, group: Claimed[], outcomes: SendOutcome[], policy: DispatchPolicy, ms: number): Promise<void> {
-    const byId = new Map(outcomes.map((o) => [o.id, o]));
+  /**
+   * Messages the core's last check refuses (the recipient opted out): final outcomes, no request.
+   * A failing check holds the group back (retried) rather than risk sending to an opted-out number.
+   */
+  private async screen(group: Claimed[]): Promise<SendOutcome[]> {
+    if (!this.deps.screen) return [];
+    try {
+      const refused = await this.deps.screen(group);
+      return group.flatMap((m) => {
+        const details = refused.get(m.id);
+        if (!details) return [];
+        return [{ id: m.id, ok: false as const, error: new SendError('final', 'opted_out', details, 'denied') }];
+      });
+    } catch (err) {
+      this.deps.logger.error({ err }, 'checking recipients before sending failed; the messages will be retried');
+      const error = new SendError('retryable', 'screen_failed', 'Could not check the opt-out list before sending');
+      return group.map((m) => ({ id: m.id, ok: false as const, error }));
+    }
+  }
+
+  private async record(
+    service: OutgoingService,
+    group: Claimed[],
+    outcomes: SendOutcome[],
+    policy: DispatchPolicy,
+    ms: number,
+    screened: SendOutcome[] = [],
+  ): Promise<void> {
+    // Screened messages never reached the provider: they say nothing about the channel.
+    const byId = new Map([...screened, ...outcomes].map((o) => [o.id, o]));
     const account = outcomes.find((o) => !o.ok && o.error.kind === 'account');
     const anyOk = outcomes.some((o) => o.ok);
     let pausedUntil: number | undefined;
@@ -239,7 +287,7 @@ export class OutboxSender {
       group.map(async (m) => {
         const outcome = byId.get(m.id);
         if (!outcome) return;
-        this.deps.observer?.onSendResult?.(service.id, outcome, ms);
+        this.deps.observer?.onSendResult?.(service.id, outcome, ms, m);
         const out: { kind: RecordKind; nextAt?: number } = { kind: 'stale' };
         const mutate = recordMutation(m.id, this.deps.owner, m.attempt, outcome, policy, now, this.ctx.random, out, pausedUntil);
         let open = true;
@@ -247,8 +295,9 @@ export class OutboxSender {
           docId: m.docId,
           apply: (doc) => {
             const changed = mutate(doc);
+            const noted = out.kind === 'accepted' && !!m.sent && noteSentMutation(m.id, m.sent, outcome)(doc);
             open = hasOpenWork(doc);
-            return changed;
+            return changed || noted;
           },
         });
         if (!open) void this.deps.openWork.remove(m.docId).catch(() => undefined);
@@ -266,7 +315,7 @@ export class OutboxSender {
 
   /** Channel paused: messages claimed but not yet sent go back without spending an attempt. */
   private async releaseWaiting(until: number): Promise<void> {
-    const waiting = this.sendQueue.splice(0);
+    const waiting = this.sendQueue.drain();
     await Promise.all(
       waiting.map(async (m) => {
         await this.deps.updater.update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, until) }).catch(() => undefined);

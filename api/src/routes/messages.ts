@@ -7,16 +7,30 @@ import { MESSAGE_STATES, type MessageDoc } from '../../../shared-libs/task-utils
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { buildOutgoingDocs, type OutgoingMessages } from '../messages/outgoing.js';
+import { buildOutgoingDocs, createdView, type OutgoingMessages } from '../messages/outgoing.js';
+import { PRIORITIES, type Priority } from '../outbox/lanes.js';
+import type { AppSettings } from '../settings/schema.js';
 import type { SettingsService } from '../settings/settings.js';
 import { firstIssue } from '../validation.js';
 
 export const MAX_MESSAGES_PER_REQUEST = 1000;
+/** A request with at least this many messages is a bulk send; a single message is high priority. */
+export const BULK_FROM = 10;
 
 export const newMessageSchema = z.object({
   to: z.string({ error: 'is required (a phone number)' }).trim().min(1, 'is required (a phone number)'),
   message: z.string({ error: 'is required (the text)' }).refine((s) => s.trim().length > 0, 'must not be empty'),
+  priority: z
+    .enum(PRIORITIES, { error: 'must be "high", "normal" or "bulk"' })
+    .optional()
+    .describe(`Outbox lane; default high for a single message, bulk for ${BULK_FROM} or more, else normal`),
 });
+
+/** The lane of messages that do not name one: replies and alerts come one at a time, campaigns many at once. */
+export function defaultPriority(count: number): Priority {
+  if (count <= 1) return 'high';
+  return count >= BULK_FROM ? 'bulk' : 'normal';
+}
 
 export const listQuerySchema = z.object({
   direction: z.enum(['incoming', 'outgoing']).default('outgoing'),
@@ -24,7 +38,12 @@ export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-function parseItems(body: unknown): Array<z.infer<typeof newMessageSchema>> {
+/** `messages[i].` for an array body, '' for a single object: how errors name an item's field. */
+export function itemField(body: unknown): (i: number) => string {
+  return Array.isArray(body) ? (i) => `messages[${i}].` : () => '';
+}
+
+export function parseItems(body: unknown): Array<z.infer<typeof newMessageSchema>> {
   const single = !Array.isArray(body);
   const items: unknown[] = Array.isArray(body) ? body : [body];
   if (items.length === 0) {
@@ -55,6 +74,8 @@ export interface MessageRouteDeps {
   now: () => Date;
   /** Hands new messages to the outbox at once (the changes feed would also find them, later). */
   onCreated?: (docs: MessageDoc[]) => void;
+  /** Marks new messages that must not go out (deny rules, duplicates, per-recipient cap). */
+  guards?: { screenNew(docs: readonly MessageDoc[], settings: AppSettings, now: Date): Promise<void> };
 }
 
 export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): void {
@@ -62,10 +83,14 @@ export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): voi
 
   app.post('/api/v1/messages', { onRequest }, async (req) => {
     const items = parseItems(req.body);
-    const { docs, created } = buildOutgoingDocs(items, deps.settings.get(), deps.now(), req.admin?.name ?? 'unknown');
+    const settings = deps.settings.get();
+    const now = deps.now();
+    const sentBy = req.admin?.name ?? 'unknown';
+    const { docs } = buildOutgoingDocs(items, settings, now, sentBy, defaultPriority(items.length));
+    await deps.guards?.screenNew(docs, settings, now);
     await deps.outgoing.create(docs);
     deps.onCreated?.(docs);
-    return { ok: true, messages: created };
+    return { ok: true, messages: docs.map(createdView) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/messages/:id', { onRequest }, async (req) => {

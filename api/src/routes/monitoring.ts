@@ -15,18 +15,26 @@ export interface MonitoringRouteDeps {
   monitoring: MonitoringService;
   channelState: () => ChannelState;
   now: () => Date;
+  /** More `sms` figures (balance, guards), merged into the section. */
+  smsFigures?: () => Promise<Record<string, unknown>>;
 }
 
 export function monitoringRoutes(app: FastifyInstance, deps: MonitoringRouteDeps): void {
   app.get('/api/v2/monitoring', async () => {
     const m = deps.monitoring;
-    const [total, sevenDays, lastHundred, sms] = await Promise.all([m.total(), m.sevenDays(), m.lastHundred(), m.smsFigures()]);
+    const [total, sevenDays, lastHundred, sms, more] = await Promise.all([
+      m.total(),
+      m.sevenDays(),
+      m.lastHundred(),
+      m.smsFigures(),
+      deps.smsFigures?.() ?? {},
+    ]);
     return {
       // CHT's shapes: version {app, node, couchdb}, date {current, uptime} (no CouchDB version here).
       version: { app: deps.version, node: process.version },
       date: { current: deps.now().getTime(), uptime: process.uptime() },
       messaging: { outgoing: { total, seven_days: sevenDays, last_hundred: lastHundred } },
-      sms: { channel: deps.channelState(), ...sms },
+      sms: { channel: deps.channelState(), ...sms, ...more },
     };
   });
 }

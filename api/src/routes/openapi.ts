@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { consoleRouteDocs } from '../console/route-docs.js';
 import type { ServiceRegistry } from '../sms/registry.js';
 import { listQuerySchema, newMessageSchema } from './messages.js';
+import { optOutBodySchema, optOutDeleteQuerySchema } from './opt-outs.js';
 
 type Json = Record<string, unknown>;
 type Auth = 'admin' | 'none' | 'webhook-key' | 'header-token';
@@ -48,6 +49,34 @@ export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
   { method: 'POST', path: '/api/v1/messages', summary: 'Queue outgoing SMS: one message or an array', auth: 'admin', body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true } },
   { method: 'GET', path: '/api/v1/messages', summary: 'List messages, newest first', auth: 'admin', query: listQuerySchema },
   { method: 'GET', path: '/api/v1/messages/:id', summary: 'One outgoing message by uuid, with its state history', auth: 'admin' },
+  {
+    method: 'POST',
+    path: '/api/v1/messages/estimate',
+    summary: 'Encoding, parts and cost (from recent charges) of messages as for POST /api/v1/messages; stores nothing',
+    auth: 'admin',
+    body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/sms/opt-outs',
+    summary: 'Numbers that opted out, per sender id',
+    auth: 'admin',
+    response: '{"opt_outs": [{"number", "sender_id", "source", "at"}]}',
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/sms/opt-outs',
+    summary: 'Opt a number out (of one sender id, or of every sender)',
+    auth: 'admin',
+    body: { contentTypes: ['application/json'], schema: optOutBodySchema },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/sms/opt-outs/:number',
+    summary: 'Opt a number back in (kept in the entry\'s history)',
+    auth: 'admin',
+    query: optOutDeleteQuerySchema,
+  },
   { method: 'GET', path: '/api/v2/monitoring', summary: 'CHT-style monitoring figures (outgoing counts, channel, cost)', auth: 'none' },
   { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', auth: 'none' },
   { method: 'GET', path: '/api/v1/openapi.json', summary: 'This document', auth: 'none' },

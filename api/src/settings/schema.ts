@@ -3,6 +3,7 @@
  * forms, schedules, permissions… there); unknown keys pass through untouched.
  */
 import { z } from 'zod';
+import { recipientLimitSchema } from '../../../shared-libs/sms-guards/index.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -32,6 +33,8 @@ export const dispatchSchema = z
 
 export type DispatchSettings = z.infer<typeof dispatchSchema>;
 
+const DUPLICATE_LIMIT_ERROR = 'sms.duplicate_limit must be a number or a numeric string such as "5"';
+
 export const smsSchema = z.looseObject({
   outgoing_service: z.string().min(1, 'sms.outgoing_service must not be empty').optional(),
   reply_to: z.string().optional(),
@@ -40,7 +43,19 @@ export const smsSchema = z.looseObject({
   message_ttl_hours: z.number().positive().optional(),
   /** Log phone numbers and message text in full (debugging only). */
   log_full_content: z.boolean().optional(),
-  duplicate_limit: z.number().optional(),
+  /**
+   * CHT's limit on identical messages to one number within 30 minutes. A number or a numeric
+   * string: CHT's docs show "2" (https://docs.communityhealthtoolkit.org/building/reference/app-settings/sms/).
+   */
+  duplicate_limit: z
+    .union([z.number(), z.string().regex(/^\s*\d+(\.\d+)?\s*$/, DUPLICATE_LIMIT_ERROR)], {
+      error: DUPLICATE_LIMIT_ERROR,
+    })
+    .optional(),
+  /** Replace typographic look-alikes (curly quotes, dashes…) so a text is billed as GSM-7. Default true. */
+  smart_encoding: z.boolean().optional(),
+  /** At most `max` messages to one recipient within `window_minutes`; off when unset. */
+  recipient_limit: recipientLimitSchema.nullable().optional(),
 });
 
 export const appSettingsSchema = z.looseObject({
@@ -53,6 +68,12 @@ export const appSettingsSchema = z.looseObject({
   schedule_morning_minutes: z.number().int().min(0).max(59).optional(),
   schedule_evening_hours: z.number().int().min(0).max(23).optional(),
   schedule_evening_minutes: z.number().int().min(0).max(59).optional(),
+  // CHT's outgoing deny rules (https://docs.communityhealthtoolkit.org/building/reference/app-settings/),
+  // as loose as CHT reads them.
+  outgoing_deny_list: z.string().nullable().optional(),
+  outgoing_deny_with_alphas: z.union([z.boolean(), z.string()]).nullable().optional(),
+  outgoing_deny_shorter_than: z.union([z.number(), z.string()]).nullable().optional(),
+  gateway_number: z.string().nullable().optional(),
 });
 
 export type AppSettings = z.infer<typeof appSettingsSchema>;

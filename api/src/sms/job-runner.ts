@@ -10,7 +10,16 @@ import type { Dispatcher } from 'undici';
 import { dispatchPolicy } from '../outbox/policy.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { ServiceRegistry } from './registry.js';
-import type { CredentialReader, OutgoingService, ServiceEnv, ServiceJob, SmsCore } from './types.js';
+import type {
+  ChannelPause,
+  CredentialReader,
+  JobContext,
+  OutgoingService,
+  ResumeDecision,
+  ServiceEnv,
+  ServiceJob,
+  SmsCore,
+} from './types.js';
 
 export interface JobRunnerDeps {
   registry: ServiceRegistry;
@@ -61,6 +70,39 @@ export class ServiceJobRunner {
     const job = service.jobs?.find((j) => j.name === jobName);
     if (!job) return Promise.reject(new Error(`${service.id} has no job "${jobName}"`));
     return this.run(service, job, true);
+  }
+
+  /**
+   * Asks the selected service whether a paused channel may probe again (its `mayResume`); yes
+   * when it has no opinion or its settings are unusable (the probe then decides).
+   */
+  async mayResume(pause: ChannelPause): Promise<ResumeDecision> {
+    const appSettings = this.deps.settings.get();
+    const service = this.deps.registry.selected(appSettings);
+    if (!service?.mayResume) return { resume: true };
+    const settings = this.serviceSettings(service, appSettings);
+    if (settings === undefined) return { resume: true };
+    const logger = this.deps.logger.child({ service: service.id });
+    return service.mayResume(pause, this.context(service, settings, appSettings, logger));
+  }
+
+  private context(
+    service: OutgoingService,
+    settings: unknown,
+    appSettings: AppSettings,
+    logger: Logger,
+  ): JobContext<unknown> {
+    return {
+      settings,
+      appSettings,
+      core: this.deps.core(service),
+      credentials: this.deps.credentials,
+      http: this.deps.http,
+      logger,
+      now: this.deps.now,
+      timeoutMs: dispatchPolicy(appSettings.sms?.dispatch).requestTimeoutMs,
+      env: this.deps.serviceEnv(service),
+    };
   }
 
   private reschedule(): void {
@@ -115,17 +157,7 @@ export class ServiceJobRunner {
     }
     const logger = this.deps.logger.child({ service: service.id, job: job.name });
     const run = job
-      .run({
-        settings,
-        appSettings,
-        core: this.deps.core(service),
-        credentials: this.deps.credentials,
-        http: this.deps.http,
-        logger,
-        now: this.deps.now,
-        timeoutMs: dispatchPolicy(appSettings.sms?.dispatch).requestTimeoutMs,
-        env: this.deps.serviceEnv(service),
-      })
+      .run(this.context(service, settings, appSettings, logger))
       .then(
         (result) => {
           this.deps.onRun?.(service.id, job.name, true);

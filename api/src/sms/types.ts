@@ -31,7 +31,16 @@ export type SendOutcome =
       /** The provider's per-recipient status code, for metrics. */
       providerCode?: string;
     }
-  | { id: string; ok: false; error: SendError };
+  | {
+      id: string;
+      ok: false;
+      error: SendError;
+      /**
+       * The provider refused because the recipient blocked this sender (AT: 406
+       * UserInBlacklist): the core adds the number to the opt-out list for the sender id.
+       */
+      recipientOptedOut?: boolean;
+    };
 
 /**
  * Why a send failed, classified so the core knows what to do:
@@ -97,6 +106,37 @@ export interface StatusUpdateInput {
   details?: string | Record<string, unknown>;
 }
 
+/** A subscriber who no longer wants messages from a sender id (or from any sender). */
+export interface OptOutInput {
+  number: string;
+  /** Absent: every sender. */
+  senderId?: string;
+  /** What reported it, shown in the opt-out list (e.g. "opt-out callback"). */
+  source: string;
+}
+
+/** The account balance a service read from its provider. */
+export interface BalanceReport {
+  amount: number;
+  /** ISO 4217, as the provider reports it. */
+  currency: string;
+  /** At or below the service's low-balance threshold. */
+  low: boolean;
+  threshold?: number;
+}
+
+/** A channel paused by an account-level refusal (the SendError's code and message). */
+export interface ChannelPause {
+  code?: string;
+  reason?: string;
+}
+
+export interface ResumeDecision {
+  resume: boolean;
+  /** Why not, for the monitoring figures and the log. */
+  reason?: string;
+}
+
 /** A message handed to a pull gateway (medic-gateway's poll answer). */
 export interface HandedOutMessage {
   id: string;
@@ -114,6 +154,10 @@ export interface SmsCore {
   handOut(limit: number): Promise<HandedOutMessage[]>;
   /** Whether this service is the selected `sms.outgoing_service`. */
   isSelected(): boolean;
+  /** Adds numbers to the opt-out list; `saved` counts the ones not already there. */
+  optOut(list: OptOutInput[]): Promise<{ saved: number }>;
+  /** The account balance now (monitoring, metrics, a log line when it crosses the threshold). */
+  reportBalance(balance: BalanceReport): void;
 }
 
 /** Masks phone numbers and hides texts in logs unless `sms.log_full_content` is set. */
@@ -202,6 +246,11 @@ export interface OutgoingService<S = unknown> {
   maxBatch?: number;
   routes: readonly ServiceRoute<never, S>[];
   jobs?: readonly ServiceJob<S>[];
+  /**
+   * Asked when a pause after an account-level refusal ends, before a message probes the channel:
+   * `resume: false` keeps it paused for another pause (AT: the balance is still too low).
+   */
+  mayResume?(pause: ChannelPause, ctx: JobContext<S>): Promise<ResumeDecision>;
 }
 
 /** CHT's callback URL for a service: `/api/v1/sms/<routePrefix>/<path>`. */

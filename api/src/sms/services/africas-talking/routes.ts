@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { defineRoute, webhookPath, type ServiceRoute } from '../../types.js';
+import { optOutFromReport } from './blacklist.js';
 import type { AtSettings } from './settings.js';
 import { deliveryState } from './status-map.js';
 
@@ -68,9 +69,11 @@ export const atRoutes: readonly ServiceRoute<never, AtSettings>[] = [
     async handle({ body }, ctx) {
       const status = String(body.status);
       const failureReason = text(body.failureReason);
-      return ctx.core.applyStatusUpdates([
+      const saved = await ctx.core.applyStatusUpdates([
         { gatewayRef: String(body.id), status, state: deliveryState(status), ...(failureReason ? { details: failureReason } : {}) },
       ]);
+      await optOutFromReport(text(body.phoneNumber), failureReason, ctx);
+      return saved;
     },
   }),
 ];

@@ -131,7 +131,12 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
         };
       }
       case 'final':
-        return { id: m.id, ok: false, error: new SendError('final', String(code), name, policy.state) };
+        return {
+          id: m.id,
+          ok: false,
+          error: new SendError('final', String(code), name, policy.state),
+          ...('recipientOptedOut' in policy ? { recipientOptedOut: true } : {}),
+        };
       case 'account':
         return { id: m.id, ok: false, error: new SendError('account', String(code), name) };
       case 'retryable':

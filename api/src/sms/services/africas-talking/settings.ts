@@ -8,18 +8,36 @@ import type { AppSettings } from '../../../settings/schema.js';
 
 export const AT_ENV_API_URL = 'AT_API_URL';
 
+/** Default minutes between balance checks. */
+export const DEFAULT_BALANCE_CHECK_MINUTES = 15;
+
 export const atSettingsSlice = z.looseObject({
   username: z.string().optional().describe('Your AT application username, or "sandbox"'),
+  balance_check_minutes: z
+    .number({ error: 'sms.africas_talking.balance_check_minutes must be a number of minutes (0 = off)' })
+    .min(0, 'sms.africas_talking.balance_check_minutes must be 0 (off) or more')
+    .optional()
+    .describe('Minutes between balance checks (default 15; 0 = off)'),
+  low_balance_threshold: z
+    .number({ error: 'sms.africas_talking.low_balance_threshold must be an amount in the account currency' })
+    .min(0, 'sms.africas_talking.low_balance_threshold must be 0 or more')
+    .optional()
+    .describe('At or below this balance the account is low; a channel paused for lack of credit stays paused'),
 });
 
 export interface AtSettings {
   username: string;
   /** `sms.reply_to`: AT `from`, omitted when unset (CHT sent the string "undefined"). */
   from?: string;
+  /** Minutes between balance checks; 0 = off; default 15. */
+  balanceCheckMinutes?: number;
+  /** In the account currency; default 0 (a zero balance is low). */
+  lowBalanceThreshold?: number;
 }
 
 export function parseAtSettings(sms: AppSettings['sms']): AtSettings {
-  const slice = (sms as Record<string, unknown> | undefined)?.africas_talking as { username?: unknown } | undefined;
+  type Slice = z.infer<typeof atSettingsSlice>;
+  const slice = (sms as Record<string, unknown> | undefined)?.africas_talking as Slice | undefined;
   const username = slice?.username;
   if (typeof username !== 'string' || username.trim() === '') {
     throw new Error(
@@ -28,5 +46,13 @@ export function parseAtSettings(sms: AppSettings['sms']): AtSettings {
     );
   }
   const from = typeof sms?.reply_to === 'string' && sms.reply_to.trim() !== '' ? sms.reply_to.trim() : undefined;
-  return { username: username.trim(), ...(from ? { from } : {}) };
+  const minutes = slice?.balance_check_minutes;
+  const threshold = slice?.low_balance_threshold;
+  // Defaults apply where these are read (balance.ts): unset stays absent.
+  return {
+    username: username.trim(),
+    ...(from ? { from } : {}),
+    ...(typeof minutes === 'number' && minutes >= 0 ? { balanceCheckMinutes: minutes } : {}),
+    ...(typeof threshold === 'number' && threshold >= 0 ? { lowBalanceThreshold: threshold } : {}),
+  };
 }

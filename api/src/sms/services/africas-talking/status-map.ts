@@ -9,7 +9,7 @@ import type { MessageState } from '../../../../../shared-libs/task-utils/types.j
 
 export type SendCodePolicy =
   | { kind: 'accepted'; state: MessageState; name: string }
-  | { kind: 'final'; state: MessageState; name: string }
+  | { kind: 'final'; state: MessageState; name: string; recipientOptedOut?: true }
   | { kind: 'retryable'; name: string }
   | { kind: 'account'; name: string };
 
@@ -28,7 +28,8 @@ export const SEND_STATUS_CODES = {
   403: { kind: 'final', state: 'failed', name: 'InvalidPhoneNumber' },
   404: { kind: 'final', state: 'failed', name: 'UnsupportedNumberType' },
   405: { kind: 'account', name: 'InsufficientBalance' },
-  406: { kind: 'final', state: 'denied', name: 'UserInBlacklist' },
+  // The recipient blocked this sender: an opt-out, so later messages are not even tried.
+  406: { kind: 'final', state: 'denied', name: 'UserInBlacklist', recipientOptedOut: true },
   407: { kind: 'final', state: 'failed', name: 'CouldNotRoute' },
   409: { kind: 'final', state: 'failed', name: 'DoNotDisturbRejection' },
   500: { kind: 'retryable', name: 'InternalServerError' },
