@@ -16,6 +16,7 @@ import { redactUrl } from './http/redact.js';
 import { FailureThrottle, retryAfterHeader, type WebhookGuard } from './http/webhook-guard.js';
 import type { OutgoingMessages } from './messages/outgoing.js';
 import type { SmsMetrics } from './observability/metrics.js';
+import type { ExchangeLog } from './observability/exchanges.js';
 import type { MonitoringService } from './observability/monitoring.js';
 import { ActivityCounter } from './observability/activity.js';
 import type { ChannelState } from './outbox/circuit.js';
@@ -24,6 +25,7 @@ import type { OptOutList } from './consent/opt-outs.js';
 import type { CostSamples } from './estimates/cost-samples.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { estimateRoutes } from './routes/estimate.js';
+import { exchangeRoutes } from './routes/exchanges.js';
 import { infoRoutes } from './routes/info.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -46,6 +48,7 @@ export interface AppDeps extends SmsRouteDeps {
   metrics: SmsMetrics;
   channelState: () => ChannelState;
   guard?: WebhookGuard;
+  exchanges?: ExchangeLog;
   onMessagesCreated?: (docs: MessageDoc[]) => void;
   /** Deny rules, duplicates and the per-recipient cap for new messages. */
   guards?: { screenNew(docs: readonly MessageDoc[], settings: AppSettings, now: Date): Promise<void> };
@@ -93,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   estimateRoutes(app, deps);
   optOutRoutes(app, deps);
   smsRoutes(app, deps);
+  exchangeRoutes(app, deps);
   monitoringRoutes(app, deps);
   metricsRoutes(app, deps.metrics);
   openapiRoutes(app, deps);

@@ -31,6 +31,10 @@ import { BalanceWatch } from './observability/balance.js';
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
 import { MonitoringService } from './observability/monitoring.js';
 import { ActivityCounter } from './observability/activity.js';
+import { recordingInterceptor } from './observability/exchange-recorder.js';
+import { DEFAULT_EXCHANGE_LOG_DAYS, ExchangeLog } from './observability/exchanges.js';
+import { LeasedCursors } from './store/leased-cursors.js';
+import { concernMessages } from './sms/exchange-scope.js';
 import { loadDefaultSettings, SettingsService } from './settings/settings.js';
 import { ServiceJobRunner } from './sms/job-runner.js';
 import { defaultRegistry, type ServiceRegistry } from './sms/registry.js';
@@ -51,6 +55,8 @@ export interface Server {
   metrics: SmsMetrics;
   monitoring: MonitoringService;
   guard: FailureThrottle;
+  exchanges: ExchangeLog;
+  cursors: LeasedCursors;
   /** Set when the embedded admin password was generated on this start (to print once). */
   generatedAdminPassword?: string;
   /** Starts the background work (changes feeds, outbox). */
@@ -167,14 +173,31 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const updater = new DocUpdater(dbs.medic, logger);
   const refs = new GatewayRefIndex(dbs.medic);
   const outgoing = new OutgoingMessages(dbs.medic);
-  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, fanOutStatus(metrics.statusObserver, activity.statusObserver, opts.statusObserver), (uuid) => outgoing.docIdFor(uuid));
+  // A callback's exchange is listed with the messages its status updates touched.
+  const exchangeConcerns: StatusUpdateObserver = {
+    onOutcome: (_update, _outcome, task) => concernMessages((task?.messages ?? []).map((m) => m.uuid)),
+  };
+  const statusObserver = fanOutStatus(metrics.statusObserver, activity.statusObserver, opts.statusObserver, exchangeConcerns);
+  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, statusObserver, (uuid) => outgoing.docIdFor(uuid));
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
-  const http = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
+  const agent = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
+  const exchanges = new ExchangeLog(dbs.medic, {
+    now,
+    days: () => settings.get().sms?.exchange_log_days ?? DEFAULT_EXCHANGE_LOG_DAYS,
+    secrets: async () => {
+      const values = await Promise.all(registry.all().flatMap((s) => s.credentialKeys).map((k) => credentials.get(k)));
+      return values.filter((v): v is string => typeof v === 'string');
+    },
+    logger,
+  });
+  // Every provider call made through ctx.http lands in the exchange log.
+  const http = agent.compose(recordingInterceptor(exchanges, now));
   const openWork = new OpenWorkIndex(dbs.medic, logger);
   const { owner, deadLease } = claimOwner(instanceId(env), dbs.mode);
   const balance = new BalanceWatch(logger, now);
   const consent = new Consent(dbs.medic, () => settings.get(), logger, now, { onGuarded: (g) => metrics.guarded(g) });
   const costSamples = new CostSamples(dbs.medic, logger, now);
+  const cursors = new LeasedCursors(dbs.medic, owner, now, deadLease);
   const outbox = new Outbox({
     owner,
     deadLease,
@@ -214,12 +237,17 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     onThrottled: () => metrics.throttledRequest(),
   });
   const core = (service: OutgoingService): SmsCore => ({
-    saveIncoming: async (list) => ({ saved: (await incoming.save(list)).saved }),
+    saveIncoming: async (list) => {
+      const result = await incoming.save(list);
+      concernMessages(result.records);
+      return { saved: result.saved };
+    },
     applyStatusUpdates: async (list) => ({ saved: (await statusUpdates.apply(list)).saved }),
     handOut: (limit) => handOut({ db: dbs.medic, updater, settings: () => settings.get(), now }, limit),
     isSelected: () => registry.selectedId(settings.get()) === service.id,
     optOut: (list) => consent.optOuts.add(list),
     reportBalance: (report) => balance.report(service.id, report),
+    withCursor: (name, leaseMs, fn) => cursors.run(service.id, name, leaseMs, fn),
   });
   const jobs = new ServiceJobRunner({
     registry,
@@ -230,6 +258,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     now,
     core,
     serviceEnv: (service) => serviceEnvOf(service, env),
+    onRun: (service, job, ok, result) => metrics.jobRun(service, job, ok, result),
   });
   const app = await buildApp({
     version: packageVersion(),
@@ -249,6 +278,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     runJob: (service, name) => jobs.runNow(service, name),
     now,
     guard,
+    exchanges,
     trustProxy: env.trustProxy,
     onMessagesCreated: (docs) => outbox.notify(docs),
     activity,
@@ -274,12 +304,15 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     metrics,
     monitoring,
     guard,
+    exchanges,
+    cursors,
     generatedAdminPassword,
     start() {
       settings.start();
       outbox.start();
       jobs.start();
       consent.start();
+      exchanges.start();
     },
     async close() {
       if (closed) return;
@@ -289,8 +322,9 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       await jobs.stop();
       await consent.stop();
       await costSamples.stop();
+      await exchanges.stop();
       settings.stop();
-      await http.close().catch(() => undefined);
+      await agent.close().catch(() => undefined);
       await dbs.close();
     },
   };

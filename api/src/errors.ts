@@ -4,7 +4,13 @@
  * place that turns them into status codes.
  */
 
-export type DomainErrorCode = 'not_found' | 'invalid_input' | 'conflict' | 'unavailable' | 'misconfigured';
+export type DomainErrorCode =
+  | 'not_found'
+  | 'invalid_input'
+  | 'conflict'
+  | 'unavailable'
+  | 'misconfigured'
+  | 'upstream_failed';
 
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;
@@ -41,6 +47,11 @@ export class ConflictError extends DomainError {
 /** Something this depends on (CouchDB, its `_session`) cannot answer now. */
 export class UnavailableError extends DomainError {
   override readonly code = 'unavailable';
+}
+
+/** A provider we called (an SMS API) failed us: no answer, a refusal, or an answer we cannot read. */
+export class UpstreamError extends DomainError {
+  override readonly code = 'upstream_failed';
 }
 
 /**

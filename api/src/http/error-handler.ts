@@ -26,6 +26,7 @@ const DOMAIN_STATUS: Readonly<Record<DomainErrorCode, number>> = {
   conflict: 409,
   unavailable: 503,
   misconfigured: 500,
+  upstream_failed: 502,
 };
 
 export function toErrorBody(err: unknown): ErrorBody {

@@ -9,7 +9,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Task } from '../../../shared-libs/task-utils/types.js';
-import type { SendOutcome } from '../sms/types.js';
+import { INBOX_SYNC_JOB, type InboxSyncResult, type SendOutcome } from '../sms/types.js';
 import type { ChannelState } from '../outbox/circuit.js';
 import type { OutboxObserver } from '../outbox/context.js';
 import type { StatusUpdateObserver } from '../reports/status-updates.js';
@@ -52,6 +52,7 @@ export class SmsMetrics {
   private readonly throttled: Counter;
   private readonly scrapeErrors: Counter<'figure'>;
   private readonly guardDecisions: Counter<'guard'>;
+  private readonly inboxSyncs: Counter<'result'>;
 
   constructor() {
     const registers = [this.registry];
@@ -76,6 +77,13 @@ export class SmsMetrics {
     });
     this.authFailures = new Counter({ name: 'sms_webhook_auth_failures_total', help: 'Webhook calls refused for a missing or wrong key', labelNames: ['route'], registers });
     this.scrapeErrors = new Counter({ name: 'sms_metrics_scrape_errors_total', help: 'Database figures that could not be read during a scrape (the gauge keeps its last value)', labelNames: ['figure'], registers });
+    this.inboxSyncs = new Counter({
+      name: 'sms_inbox_sync_total',
+      help: 'Runs of the provider inbox sync (fetching messages whose callback was missed): ok, failed, '
+        + 'or skipped (another instance syncing)',
+      labelNames: ['result'],
+      registers,
+    });
     this.throttled = new Counter({ name: 'sms_webhook_throttled_total', help: 'Webhook calls answered 429 after repeated key failures from one address', registers });
     this.guardDecisions = new Counter({
       name: 'sms_guarded_messages_total',
@@ -217,6 +225,13 @@ export class SmsMetrics {
   /** A message a guard stopped (denied, duplicate). */
   guarded(guard: string): void {
     this.guardDecisions.inc({ guard });
+  }
+
+  /** A service job ran (the job runner's `onRun`). */
+  jobRun(_service: string, job: string, ok: boolean, result?: unknown): void {
+    if (job !== INBOX_SYNC_JOB) return;
+    const skipped = ok && typeof (result as InboxSyncResult | undefined)?.skipped === 'string';
+    this.inboxSyncs.inc({ result: !ok ? 'failed' : skipped ? 'skipped' : 'ok' });
   }
 
   authFailure(route: string): void {

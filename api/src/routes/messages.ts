@@ -10,6 +10,7 @@ import { InvalidInputError, NotFoundError } from '../errors.js';
 import { buildOutgoingDocs, createdView, type OutgoingMessages } from '../messages/outgoing.js';
 import { PRIORITIES, type Priority } from '../outbox/lanes.js';
 import type { AppSettings } from '../settings/schema.js';
+import type { ExchangeView } from '../observability/exchanges.js';
 import type { SettingsService } from '../settings/settings.js';
 import { firstIssue } from '../validation.js';
 
@@ -76,6 +77,8 @@ export interface MessageRouteDeps {
   onCreated?: (docs: MessageDoc[]) => void;
   /** Marks new messages that must not go out (deny rules, duplicates, per-recipient cap). */
   guards?: { screenNew(docs: readonly MessageDoc[], settings: AppSettings, now: Date): Promise<void> };
+  /** The provider exchanges a message took part in (answered as `exchanges`). */
+  exchanges?: { forMessage(id: string): Promise<ExchangeView[]> };
 }
 
 export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): void {
@@ -96,7 +99,7 @@ export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): voi
   app.get<{ Params: { id: string } }>('/api/v1/messages/:id', { onRequest }, async (req) => {
     const view = await deps.outgoing.get(req.params.id);
     if (!view) throw new NotFoundError(`No outgoing message with id "${req.params.id}"`);
-    return view;
+    return deps.exchanges ? { ...view, exchanges: await deps.exchanges.forMessage(req.params.id) } : view;
   });
 
   app.get('/api/v1/messages', { onRequest }, async (req) => {

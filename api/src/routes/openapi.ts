@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { consoleRouteDocs } from '../console/route-docs.js';
 import type { ServiceRegistry } from '../sms/registry.js';
+import { exchangeListQuerySchema } from './exchanges.js';
 import { listQuerySchema, newMessageSchema } from './messages.js';
 import { optOutBodySchema, optOutDeleteQuerySchema } from './opt-outs.js';
 
@@ -48,7 +49,7 @@ export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
   },
   { method: 'POST', path: '/api/v1/messages', summary: 'Queue outgoing SMS: one message or an array', auth: 'admin', body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true } },
   { method: 'GET', path: '/api/v1/messages', summary: 'List messages, newest first', auth: 'admin', query: listQuerySchema },
-  { method: 'GET', path: '/api/v1/messages/:id', summary: 'One outgoing message by uuid, with its state history', auth: 'admin' },
+  { method: 'GET', path: '/api/v1/messages/:id', summary: 'One outgoing message by uuid, with its state history and its provider exchanges (`exchanges`)', auth: 'admin' },
   {
     method: 'POST',
     path: '/api/v1/messages/estimate',
@@ -76,6 +77,13 @@ export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
     summary: 'Opt a number back in (kept in the entry\'s history)',
     auth: 'admin',
     query: optOutDeleteQuerySchema,
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/sms/exchanges',
+    summary: 'Provider exchange log (requests to and callbacks from providers, redacted), newest first',
+    auth: 'admin',
+    query: exchangeListQuerySchema,
   },
   { method: 'GET', path: '/api/v2/monitoring', summary: 'CHT-style monitoring figures (outgoing counts, channel, cost)', auth: 'none' },
   { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', auth: 'none' },

@@ -2,7 +2,9 @@
  * Mounts every registered service's routes. The core does everything around a route's `handle`:
  * the secret check (constant time, before the body is read, never logged, failures throttled),
  * administrator auth, gzip bodies, validation with the route's schema (400 naming the field),
- * and the context `handle` works through (the core operations, credentials, settings).
+ * and the context `handle` works through (the core operations, credentials, settings). Every
+ * request admitted past the secret or admin check is recorded in the exchange log with the
+ * messages its handling touched.
  */
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -14,6 +16,8 @@ import { requireAdmin } from '../http/admin.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
 import type { LogPrivacy } from '../http/log-privacy.js';
+import type { ExchangeSink } from '../observability/exchange-recorder.js';
+import { runInExchangeScope, type ExchangeScope } from '../sms/exchange-scope.js';
 import type { WebhookGuard } from '../http/webhook-guard.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { ServiceRegistry } from '../sms/registry.js';
@@ -41,6 +45,8 @@ export interface SmsRouteDeps {
   /** Runs a service's job on demand (routes such as a manual sync). */
   runJob: (service: OutgoingService, name: string) => Promise<unknown>;
   guard?: WebhookGuard;
+  /** The exchange log: provider callbacks are recorded there. */
+  exchanges?: ExchangeSink;
 }
 
 type SecretAuth = Exclude<RouteAuth, { kind: 'admin' }>;
@@ -125,8 +131,22 @@ function serviceSettings(service: OutgoingService, settings: AppSettings): unkno
   }
 }
 
+interface Tracked {
+  scope: ExchangeScope;
+  at: Date;
+  requestBody?: string;
+  responseBody?: string;
+}
+
+function bodyText(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
 export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
   const admin = requireAdmin(deps.auth);
+  // Requests that reached their handler (a refused secret is counted in metrics, not logged here).
+  const tracked = new WeakMap<FastifyRequest, Tracked>();
   for (const service of deps.registry.all()) {
     const core = deps.core(service);
     const env = deps.serviceEnv(service);
@@ -140,7 +160,31 @@ export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
         ...(route.body?.compressed
           ? { preParsing: async (req: FastifyRequest, _reply: unknown, payload: NodeJS.ReadableStream) => inflate(req.headers['content-encoding'], payload) }
           : {}),
+        onSend: async (req, _reply, payload) => {
+          const t = tracked.get(req);
+          if (t) t.responseBody = bodyText(Buffer.isBuffer(payload) ? payload.toString('utf8') : payload);
+          return payload;
+        },
+        onResponse: async (req, reply) => {
+          const t = tracked.get(req);
+          if (!t || !deps.exchanges) return;
+          deps.exchanges.record({
+            direction: 'incoming',
+            service: service.id,
+            at: t.at,
+            method: req.method,
+            url: req.url,
+            status: reply.statusCode,
+            elapsedMs: reply.elapsedTime,
+            ...(t.requestBody !== undefined ? { requestBody: t.requestBody } : {}),
+            ...(t.responseBody !== undefined ? { responseBody: t.responseBody } : {}),
+            messageIds: t.scope.messageIds,
+          });
+        },
         handler: async (req) => {
+          const scope: ExchangeScope = { service: service.id, messageIds: new Set() };
+          const requestBody = bodyText(req.body);
+          tracked.set(req, { scope, at: deps.now(), ...(requestBody !== undefined ? { requestBody } : {}) });
           const body = parseBody(route, req.body) as never;
           const appSettings = deps.settings.get();
           const ctx: RouteContext<unknown> = {
@@ -155,7 +199,8 @@ export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
             privacy: deps.privacy,
             runJob: (name) => deps.runJob(service, name),
           };
-          return route.handle({ body, query: req.query as Record<string, unknown> }, ctx);
+          const query = req.query as Record<string, unknown>;
+          return runInExchangeScope(scope, () => route.handle({ body, query }, ctx));
         },
       });
     }

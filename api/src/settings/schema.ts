@@ -56,6 +56,12 @@ export const smsSchema = z.looseObject({
   smart_encoding: z.boolean().optional(),
   /** At most `max` messages to one recipient within `window_minutes`; off when unset. */
   recipient_limit: recipientLimitSchema.nullable().optional(),
+  /** Days provider exchanges are kept in the exchange log (0 = record none). */
+  exchange_log_days: z
+    .number({ error: 'must be a number of days' })
+    .min(0, 'must be 0 (off) or more')
+    .max(365, 'must be at most 365')
+    .optional(),
 });
 
 export const appSettingsSchema = z.looseObject({

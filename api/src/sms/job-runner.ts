@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { dispatchPolicy } from '../outbox/policy.js';
 import type { AppSettings } from '../settings/schema.js';
+import { withExchangeScope } from './exchange-scope.js';
 import type { ServiceRegistry } from './registry.js';
 import type {
   ChannelPause,
@@ -30,8 +31,8 @@ export interface JobRunnerDeps {
   now: () => Date;
   core: (service: OutgoingService) => SmsCore;
   serviceEnv: (service: OutgoingService) => ServiceEnv;
-  /** Called after each run (metrics). */
-  onRun?: (service: string, job: string, ok: boolean) => void;
+  /** Called after each run (metrics), with what the run returned. */
+  onRun?: (service: string, job: string, ok: boolean, result?: unknown) => void;
 }
 
 interface Scheduled {
@@ -156,11 +157,11 @@ export class ServiceJobRunner {
       return rethrow ? Promise.reject(err instanceof Error ? err : new Error(String(err))) : Promise.resolve();
     }
     const logger = this.deps.logger.child({ service: service.id, job: job.name });
-    const run = job
-      .run(this.context(service, settings, appSettings, logger))
+    // Provider calls of the run are listed under the service in the exchange log.
+    const run = withExchangeScope({ service: service.id }, () => job.run(this.context(service, settings, appSettings, logger)))
       .then(
         (result) => {
-          this.deps.onRun?.(service.id, job.name, true);
+          this.deps.onRun?.(service.id, job.name, true, result);
           return result;
         },
         (err: unknown) => {

@@ -77,6 +77,11 @@ export type ServiceEnv = Readonly<Record<string, string | undefined>>;
 export interface ServiceContext<S> {
   settings: S;
   credentials: CredentialReader;
+  /**
+   * The HTTP dispatcher for provider calls. It records every exchange in the exchange log
+   * (redacted); wrap a call in `aboutMessages(ids, fn)` (sms/exchange-scope.ts) to tie it to
+   * the messages it concerns.
+   */
   http: Dispatcher;
   logger: Logger;
   now(): Date;
@@ -93,6 +98,14 @@ export interface IncomingInput {
   content: string;
   /** Provider extras kept on sms_message (AT: to, date, linkId, networkCode). */
   extra?: Record<string, string>;
+  /**
+   * A second identity, for providers that deliver one message by two ways in (a callback and
+   * an inbox fetch) under ids of different forms. `key` names the message's content (such as
+   * from|to|text|date), `source` the way in. A message whose key matches one stored from
+   * another source, and not yet matched from this source, is that message; messages with equal
+   * keys from one source are told apart by `gatewayId`.
+   */
+  secondaryKey?: { key: string; source: string };
 }
 
 export interface StatusUpdateInput {
@@ -144,6 +157,26 @@ export interface HandedOutMessage {
   content: string;
 }
 
+/** A position a service keeps in the store (an inbox cursor), held under a lease. */
+export interface LeasedCursor {
+  /** What the service saved last; undefined before the first save. */
+  readonly data: Readonly<Record<string, unknown>> | undefined;
+  /** Stores a new position and renews the lease; throws when another holder took the lease. */
+  save(data: Record<string, unknown>): Promise<void>;
+}
+
+export type CursorRun<R> = { ran: true; result: R } | { ran: false; heldUntil: string };
+
+/** The name of a service job that fetches incoming messages the provider kept (its runs are counted). */
+export const INBOX_SYNC_JOB = 'inbox-sync';
+
+/** What an inbox sync job returns; `skipped` says why it did not run (another instance syncing). */
+export interface InboxSyncResult {
+  fetched: number;
+  saved: number;
+  skipped?: string;
+}
+
 /** The core operations a service's routes and jobs may ask for. */
 export interface SmsCore {
   /** Stores incoming messages, deduped by `gatewayId` (race-free). */
@@ -158,6 +191,12 @@ export interface SmsCore {
   optOut(list: OptOutInput[]): Promise<{ saved: number }>;
   /** The account balance now (monitoring, metrics, a log line when it crosses the threshold). */
   reportBalance(balance: BalanceReport): void;
+  /**
+   * Runs `fn` holding the lease on this service's cursor `name` (one stored doc, shared by every
+   * instance on one database; the lease is taken and renewed by compare-and-swap). When another
+   * instance holds an unexpired lease, `fn` does not run.
+   */
+  withCursor<R>(name: string, leaseMs: number, fn: (cursor: LeasedCursor) => Promise<R>): Promise<CursorRun<R>>;
 }
 
 /** Masks phone numbers and hides texts in logs unless `sms.log_full_content` is set. */

@@ -4,6 +4,8 @@
 import { failAll, SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../../types.js';
 import { balanceJob, mayResume } from './balance.js';
 import { atOptOutRoutes } from './opt-outs.js';
+import { inboxSyncRoute } from './inbox-route.js';
+import { inboxSyncJob } from './inbox-sync.js';
 import { atRoutes, INCOMING_KEY, ROUTE_PREFIX } from './routes.js';
 import { OUTGOING_KEY, sendGroup } from './sender.js';
 import { AT_ENV_API_URL, atSettingsSlice, parseAtSettings, type AtSettings } from './settings.js';
@@ -55,7 +57,7 @@ export const africasTalking: OutgoingService<AtSettings> = {
     const byId = new Map(results.flat().map((o) => [o.id, o]));
     return batch.map((m) => byId.get(m.id) ?? { id: m.id, ok: false as const, error: new SendError('retryable', 'no_outcome', 'No outcome recorded') });
   },
-  routes: [...atRoutes, ...atOptOutRoutes],
-  jobs: [balanceJob],
+  routes: [...atRoutes, ...atOptOutRoutes, inboxSyncRoute],
+  jobs: [balanceJob, inboxSyncJob],
   mayResume,
 };

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { defineRoute, webhookPath, type ServiceRoute } from '../../types.js';
 import { optOutFromReport } from './blacklist.js';
+import { contentKey } from './content-key.js';
 import type { AtSettings } from './settings.js';
 import { deliveryState } from './status-map.js';
 
@@ -57,7 +58,19 @@ export const atRoutes: readonly ServiceRoute<never, AtSettings>[] = [
         const v = text(body[k]);
         if (v !== undefined) extra[k] = v;
       }
-      return ctx.core.saveIncoming([{ gatewayId: String(body.id), from: String(body.from), content: String(body.text), extra }]);
+      const from = String(body.from);
+      const content = String(body.text);
+      // Ties this callback to the message's copy in AT's inbox (inbox-sync.ts) when their ids differ in form.
+      const key = contentKey({ from, text: content, to: extra.to, date: extra.date });
+      return ctx.core.saveIncoming([
+        {
+          gatewayId: String(body.id),
+          from,
+          content,
+          extra,
+          ...(key ? { secondaryKey: { key, source: 'callback' } } : {}),
+        },
+      ]);
     },
   }),
   defineRoute<z.infer<typeof atDeliveryReportBody>, AtSettings>({

@@ -7,6 +7,7 @@
  * position.
  */
 import { request } from 'undici';
+import { aboutMessages } from '../../exchange-scope.js';
 import { failAll, SendError, type OutboundMessage, type SendOutcome, type ServiceContext } from '../../types.js';
 import { AT_ENV_API_URL, type AtSettings } from './settings.js';
 export type { AtSettings } from './settings.js';
@@ -152,7 +153,8 @@ export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<At
   let status: number;
   let text: string;
   try {
-    const res = await request(url, {
+    // The exchange log lists this request with each message it carries.
+    const res = await aboutMessages(batch.map((m) => m.id), () => request(url, {
       method: 'POST',
       dispatcher: ctx.http,
       headers: {
@@ -164,7 +166,7 @@ export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<At
       signal: AbortSignal.timeout(ctx.timeoutMs),
       headersTimeout: ctx.timeoutMs,
       bodyTimeout: ctx.timeoutMs,
-    });
+    }));
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
