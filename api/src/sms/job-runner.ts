@@ -158,7 +158,8 @@ export class ServiceJobRunner {
     }
     const logger = this.deps.logger.child({ service: service.id, job: job.name });
     // Provider calls of the run are listed under the service in the exchange log.
-    const run = withExchangeScope({ service: service.id }, () => job.run(this.context(service, settings, appSettings, logger)))
+    const context = this.context(service, settings, appSettings, logger);
+    const run = withExchangeScope({ service: service.id }, () => job.run(context))
       .then(
         (result) => {
           this.deps.onRun?.(service.id, job.name, true, result);
