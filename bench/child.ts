@@ -14,8 +14,10 @@ export interface ServerStats {
   heapUsed: number;
   cpuMs: number;
   outbox: { known: number; ready: number; claimedWaiting: number; inFlight: number };
-  /** Only with BENCH_TRACE_DB=1: medic db calls by method. */
-  dbCalls?: Record<string, { calls: number; docs: number }>;
+  /** Medic db calls by method (put/post/remove are also counted under bulkDocs, which they call). */
+  dbCalls: Record<string, { calls: number; docs: number }>;
+  /** HTTP requests made with node:http: PouchDB's round trips to CouchDB. */
+  httpRequests: number;
 }
 
 export interface ServerProcess {

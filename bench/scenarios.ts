@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startSimulator, type Simulator } from '../shared-libs/at-simulator/index.js';
-import { procCpuMs, startServer, type ServerProcess } from './child.js';
+import { procCpuMs, startServer, type ServerProcess, type ServerStats } from './child.js';
+import { storeCost, type StoreCost } from './costs.js';
 import { api, closedLoop, sleep, summarize, waitUntil, type Summary } from './load.js';
 import type { CouchServer as BenchCouch } from '../tests/helpers/pouchdb-server.js';
 import { loadDefaultSettings } from '../api/src/settings/settings.js';
@@ -33,17 +34,21 @@ export interface ScenarioBase {
   loadPeakRssBytes?: number;
   vmHwmBytes?: number;
   serverCpuMs: number;
+  /** CPU, document writes and store round trips over the measured load. */
+  cost: StoreCost;
   startupSweepMs?: number;
   wallMs: number;
   logFile: string;
 }
 
 /** The figures every scenario reports about the server process. */
-function processFigures(server: ServerProcess, serverCpuMs: number, wall0: number, startupSweepMs?: number): Omit<ScenarioBase, 'store' | 'loadPeakRssBytes'> {
+export function processFigures(server: ServerProcess, s0: ServerStats, s1: ServerStats, wall0: number, startupSweepMs?: number): Omit<ScenarioBase, 'store' | 'loadPeakRssBytes'> {
+  const cost = storeCost(s0, s1);
   return {
     peakRssBytes: server.peakRss(),
     vmHwmBytes: server.vmHwm(),
-    serverCpuMs,
+    serverCpuMs: cost.cpuMs,
+    cost,
     ...(startupSweepMs !== undefined ? { startupSweepMs } : {}),
     wallMs: performance.now() - wall0,
     logFile: server.logFile,
@@ -59,11 +64,11 @@ export function tempDir(label: string): string {
   return dir;
 }
 
-const storeLabel = (s: Storage): string => (s.kind === 'embedded' ? 'embedded (LevelDB)' : 'pouchdb-server (HTTP)');
+export const storeLabel = (s: Storage): string => (s.kind === 'embedded' ? 'embedded (LevelDB)' : 'pouchdb-server (HTTP)');
 
 let dbCounter = 0;
 
-async function launch(storage: Storage, label: string, sim: Simulator, cpuProf: boolean): Promise<{ server: ServerProcess; dataDir: string; couchUrl?: string }> {
+export async function launch(storage: Storage, label: string, sim: Simulator, cpuProf: boolean): Promise<{ server: ServerProcess; dataDir: string; couchUrl?: string }> {
   const dataDir = tempDir(label);
   const couchUrl = storage.kind === 'couchdb' && storage.couch ? `${storage.couch.adminUrl}/bench${++dbCounter}x${process.pid}` : undefined;
   const server = await startServer({
@@ -76,12 +81,12 @@ async function launch(storage: Storage, label: string, sim: Simulator, cpuProf: 
   return { server, dataDir, couchUrl };
 }
 
-async function configure(server: ServerProcess, opts: { outgoing: boolean; concurrency: number }): Promise<void> {
+export async function configure(server: ServerProcess, opts: { outgoing: boolean; concurrency: number; dispatch?: Record<string, unknown> }): Promise<void> {
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY);
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY);
   if (opts.outgoing) {
     await api(server, 'PUT', '/api/v1/settings', {
-      sms: { outgoing_service: 'africas-talking', africas_talking: { username: 'sandbox' }, dispatch: { concurrency: opts.concurrency } },
+      sms: { outgoing_service: 'africas-talking', africas_talking: { username: 'sandbox' }, dispatch: { concurrency: opts.concurrency, ...opts.dispatch } },
     });
   }
 }
@@ -127,7 +132,7 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
   try {
     await configure(server, { outgoing: true, concurrency: opts.concurrency });
     const startupSweepMs = await server.sweep();
-    const cpu0 = (await server.stats()).cpuMs;
+    const s0 = await server.stats();
     const couchCpu0 = storage.couch ? procCpuMs(storage.couch.pid) : undefined;
     const okSent = (): number => sim.sent().reduce((n, r) => n + (r.httpStatus === 201 ? 1 : 0), 0);
     // Nothing being sent or waiting to be sent. (`known` is not used: entries re-queued from
@@ -165,7 +170,7 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
     const lastPost = Date.now();
     const pacedDone = await waitUntil(async () => okSent() >= opts.n + opts.pacedN && (await idle()), 60_000, 50);
     if (!pacedDone) throw new Error(`outgoing (paced): only ${okSent() - opts.n} of ${opts.pacedN} sent within 60 s`);
-    const cpu1 = (await server.stats()).cpuMs;
+    const s1 = await server.stats();
     const couchCpu1 = storage.couch ? procCpuMs(storage.couch.pid) : undefined;
     await server.stop();
 
@@ -223,7 +228,7 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
       finalSent,
       finalTotal: docs.length,
       notSent,
-      ...processFigures(server, cpu1 - cpu0, wall0, startupSweepMs),
+      ...processFigures(server, s0, s1, wall0, startupSweepMs),
     };
   } finally {
     await server.stop();
@@ -246,6 +251,8 @@ export interface DlrResult extends ScenarioBase {
   non200: number;
   savedOne: number;
   delivered: number;
+  /** CouchDB mode: CPU used by pouchdb-server during the reports. */
+  couchCpuMs?: number;
 }
 
 /** A reproducible shuffle, so the reports hit the store in no particular key order. */
@@ -262,13 +269,15 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 
-export async function dlrScenario(opts: { storeSize: number; reports: number; concurrency: number; cpuProf: boolean }): Promise<DlrResult> {
+export async function dlrScenario(opts: { storage: Storage; storeSize: number; reports: number; concurrency: number; cpuProf: boolean }): Promise<DlrResult> {
   const wall0 = performance.now();
-  const label = `dlr-${opts.storeSize}`;
+  const couch = opts.storage.kind === 'couchdb' ? opts.storage.couch : undefined;
+  const label = `dlr-${opts.storeSize}${couch ? '-couch' : ''}`;
   const dataDir = tempDir(label);
+  const couchUrl = couch ? `${couch.adminUrl}/benchdlr${++dbCounter}x${process.pid}` : undefined;
   // Preload while no server holds the LevelDB lock.
   const p0 = performance.now();
-  const preStore = await openStore({ dataDir });
+  const preStore = await openStore({ dataDir, couchUrl });
   const messages = await preloadSent(preStore.medic, opts.storeSize);
   // This run measures the delivery-report path alone. The outbox sweep's view build over a
   // preloaded store (minutes, and memory in proportion to the store) is measured separately
@@ -284,6 +293,8 @@ export async function dlrScenario(opts: { storeSize: number; reports: number; co
   const sim = await startSimulator({ reports: { enabled: false } });
   const server = await startServer({
     dataDir,
+    couchUrl,
+    adminAuth: couch?.adminAuth,
     atApiUrl: sim.url,
     execArgv: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`] : [],
   });
@@ -299,21 +310,24 @@ export async function dlrScenario(opts: { storeSize: number; reports: number; co
     const bodies = targets.map((m) =>
       new URLSearchParams({ id: m.ref, status: 'Success', phoneNumber: m.to, networkCode: '63902', retryCount: '0' }).toString(),
     );
-    const cpu0 = (await server.stats()).cpuMs;
+    const s0 = await server.stats();
+    const couchCpu0 = couch ? procCpuMs(couch.pid) : undefined;
     const res = await closedLoop(`${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`, bodies, opts.concurrency);
-    const cpu1 = (await server.stats()).cpuMs;
+    const s1 = await server.stats();
+    const couchCpu1 = couch ? procCpuMs(couch.pid) : undefined;
     const windowPeak = server.windowPeak();
     await server.stop();
 
-    const store = await openStore({ dataDir });
+    const store = await openStore({ dataDir, couchUrl });
     const docs = await readDocs(store.medic, targets.map((t) => t.docId));
     await store.close();
     const delivered = docs.filter((d) => d.tasks?.[0]?.state === 'delivered').length;
     const savedOne = res.bodies.filter((b) => (b as { saved?: number } | null)?.saved === 1).length;
     const non200 = [...res.statuses.entries()].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0) + res.errors;
     return {
-      store: 'embedded (LevelDB)',
+      store: storeLabel(opts.storage),
       storeSize: opts.storeSize,
+      couchCpuMs: couchCpu0 !== undefined && couchCpu1 !== undefined ? couchCpu1 - couchCpu0 : undefined,
       reports: bodies.length,
       concurrency: opts.concurrency,
       preloadMs,
@@ -323,7 +337,7 @@ export async function dlrScenario(opts: { storeSize: number; reports: number; co
       non200,
       savedOne,
       delivered,
-      ...processFigures(server, cpu1 - cpu0, wall0, startupSweepMs),
+      ...processFigures(server, s0, s1, wall0, startupSweepMs),
       loadPeakRssBytes: windowPeak,
     };
   } finally {
@@ -377,9 +391,9 @@ export async function incomingScenario(opts: { unique: number; duplicateEvery: n
         duplicates++;
       }
     }
-    const cpu0 = (await server.stats()).cpuMs;
+    const s0 = await server.stats();
     const res = await closedLoop(`${server.url}/api/v1/sms/africastalking/incoming-messages?key=${INCOMING_KEY}`, bodies, opts.concurrency);
-    const cpu1 = (await server.stats()).cpuMs;
+    const s1 = await server.stats();
     await server.stop();
     const store = await openStore({ dataDir });
     const stored = await countPrefix(store.medic, INCOMING_PREFIX);
@@ -400,7 +414,7 @@ export async function incomingScenario(opts: { unique: number; duplicateEvery: n
       saved1: saved(1),
       saved0: saved(0),
       stored,
-      ...processFigures(server, cpu1 - cpu0, wall0, startupSweepMs),
+      ...processFigures(server, s0, s1, wall0, startupSweepMs),
     };
   } finally {
     await server.stop();
@@ -440,7 +454,7 @@ export async function sweepScenario(opts: { storeSize: number; cpuProf: boolean 
     execArgv: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`] : [],
   });
   try {
-    const cpu0 = (await server.stats()).cpuMs;
+    const s0 = await server.stats();
     const t0 = performance.now();
     await configure(server, { outgoing: true, concurrency: 32 });
     // The first call joins the sweep already running (start-up or settings change); the second
@@ -448,7 +462,7 @@ export async function sweepScenario(opts: { storeSize: number; cpuProf: boolean 
     await server.sweep();
     await server.sweep();
     const sweepMs = performance.now() - t0;
-    const cpu1 = (await server.stats()).cpuMs;
+    const s1 = await server.stats();
     await server.stop();
     return {
       store: 'embedded (LevelDB)',
@@ -456,7 +470,7 @@ export async function sweepScenario(opts: { storeSize: number; cpuProf: boolean 
       docs: opts.storeSize * 2,
       preloadMs,
       sweepMs,
-      ...processFigures(server, cpu1 - cpu0, wall0),
+      ...processFigures(server, s0, s1, wall0),
     };
   } finally {
     await server.stop();

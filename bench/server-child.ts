@@ -8,6 +8,7 @@
  * child → parent: {type:'ready', port}, {type:'rss', rss, t} every 100 ms, {type:'reply', id, ...}
  * parent → child: {cmd:'stats'|'sweep'|'close', id}
  */
+import http from 'node:http';
 import { compose } from '../api/src/compose.js';
 import { readEnv } from '../api/src/env.js';
 
@@ -21,18 +22,21 @@ function send(msg: unknown): void {
 }
 
 /**
- * Opt-in (BENCH_TRACE_DB=1) diagnostics: counts the medic database calls by method (and, for
- * bulkDocs / allDocs keys, the number of docs), to see how many store round trips a message costs.
+ * Counts the medic database calls by method (and, for bulkDocs / allDocs keys, the number of
+ * docs): how many store round trips and document writes a message costs. Always on: a counter
+ * per call costs nothing next to the call. Live changes feeds are counted once, when opened.
  */
 function traceDb(db: Record<string, unknown>): Map<string, { calls: number; docs: number }> {
   const counts = new Map<string, { calls: number; docs: number }>();
-  for (const method of ['get', 'put', 'bulkDocs', 'allDocs', 'query', 'remove', 'changes']) {
+  for (const method of ['get', 'put', 'post', 'bulkDocs', 'allDocs', 'query', 'remove', 'changes']) {
     const original = db[method] as (...args: unknown[]) => unknown;
     if (typeof original !== 'function') continue;
     db[method] = function (this: unknown, ...args: unknown[]) {
-      const a = args[0] as { keys?: unknown[]; live?: boolean } | unknown[] | undefined;
-      const n = Array.isArray(a) ? a.length : Array.isArray((a as { keys?: unknown[] })?.keys) ? ((a as { keys: unknown[] }).keys.length) : 1;
-      const name = method === 'allDocs' && !Array.isArray((a as { keys?: unknown[] })?.keys) ? 'allDocs(range)' : method;
+      // put/post/remove go through bulkDocs({docs: [doc]}): count their writes there.
+      const a = args[0] as { keys?: unknown[]; docs?: unknown[] } | unknown[] | undefined;
+      const keys = Array.isArray(a) ? a : (a?.keys ?? a?.docs);
+      const n = Array.isArray(keys) ? keys.length : 1;
+      const name = method === 'allDocs' && !Array.isArray(keys) ? 'allDocs(range)' : method;
       const c = counts.get(name) ?? { calls: 0, docs: 0 };
       c.calls++;
       c.docs += n;
@@ -43,10 +47,22 @@ function traceDb(db: Record<string, unknown>): Map<string, { calls: number; docs
   return counts;
 }
 
+/** HTTP requests this process made with node:http (PouchDB's http adapter; AT goes through undici). */
+function countHttpRequests(): { count: number } {
+  const counter = { count: 0 };
+  const original = http.request.bind(http) as (...args: unknown[]) => http.ClientRequest;
+  (http as { request: unknown }).request = (...args: unknown[]): http.ClientRequest => {
+    counter.count++;
+    return original(...args);
+  };
+  return counter;
+}
+
 async function main(): Promise<void> {
   const env = readEnv();
+  const httpRequests = countHttpRequests();
   const server = await compose({ env });
-  const dbCalls = process.env.BENCH_TRACE_DB === '1' ? traceDb(server.dbs.medic as unknown as Record<string, unknown>) : undefined;
+  const dbCalls = traceDb(server.dbs.medic as unknown as Record<string, unknown>);
   await server.app.listen({ port: env.port, host: env.host });
   server.start();
   const addr = server.app.server.address();
@@ -74,7 +90,8 @@ async function main(): Promise<void> {
               heapUsed: mem.heapUsed,
               cpuMs: (cpu.user + cpu.system) / 1000,
               outbox: server.outbox.stats(),
-              ...(dbCalls ? { dbCalls: Object.fromEntries(dbCalls) } : {}),
+              dbCalls: Object.fromEntries([...dbCalls].map(([k, v]) => [k, { ...v }])),
+              httpRequests: httpRequests.count,
             });
             break;
           }
