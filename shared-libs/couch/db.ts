@@ -3,6 +3,8 @@
  * (COUCH_URL). The rest of the code sees the same PouchDB API either way.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
 
@@ -24,14 +26,25 @@ export interface OpenOptions {
   name?: string;
 }
 
+/**
+ * PouchDB's http adapter fetches with node-fetch 2, which sends `Connection: close` when no agent
+ * is given (https://github.com/node-fetch/node-fetch/blob/2.x/src/index.js), so every store call
+ * would open a new TCP connection. Keep-alive agents reuse them; idle sockets do not hold the
+ * process open (Node unrefs a kept-alive socket while it waits).
+ */
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+const keepAliveFetch: typeof PouchDB.fetch = (url, opts) =>
+  PouchDB.fetch(url, { ...opts, agent: (u: URL) => (u.protocol === 'https:' ? agents.https : agents.http) } as RequestInit);
+
 export async function openDatabases(opts: OpenOptions): Promise<Databases> {
   if (opts.couchUrl) {
     const url = new URL(opts.couchUrl);
     const dbName = url.pathname.replace(/^\/+|\/+$/g, '') || 'medic';
     const server = new URL(url.toString());
     server.pathname = '/';
-    const medic = new PouchDB(`${server.toString()}${dbName}`, { skip_setup: false });
-    const vault = new PouchDB(`${server.toString()}${dbName}-vault`, { skip_setup: false });
+    const medic = new PouchDB(`${server.toString()}${dbName}`, { skip_setup: false, fetch: keepAliveFetch });
+    const vault = new PouchDB(`${server.toString()}${dbName}-vault`, { skip_setup: false, fetch: keepAliveFetch });
     // info() creates the databases when missing (as CHT's api does at start).
     await Promise.all([medic.info(), vault.info()]);
     return {

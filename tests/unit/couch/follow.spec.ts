@@ -1,0 +1,94 @@
+/**
+ * follow(): every follower of one database shares a single live changes feed, yet each sees the
+ * changes it asked for (its doc_ids, with or without docs) from its own starting point, in order,
+ * each revision once; cancelling the last follower closes the feed.
+ */
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import PouchDB from 'pouchdb';
+import { follow } from '../../../shared-libs/couch/index.js';
+import { eventually } from '../../helpers/test-server.js';
+
+type Change = PouchDB.Core.ChangesResponseChange<object>;
+
+describe('shared-libs/couch follow: one shared live feed per database', function () {
+  let dir: string;
+  let db: PouchDB.Database;
+  let liveFeeds: number;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'couch-follow-'));
+    db = new PouchDB(path.join(dir, 'medic'));
+    liveFeeds = 0;
+    const changes = db.changes.bind(db) as (opts: PouchDB.Core.ChangesOptions) => PouchDB.Core.Changes<object>;
+    (db as { changes: unknown }).changes = (opts: PouchDB.Core.ChangesOptions) => {
+      if (opts.live) liveFeeds++;
+      return changes(opts);
+    };
+  });
+  afterEach(async function () {
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fans one feed out to followers with their own filters and docs', async function () {
+    const all: Change[] = [];
+    const settings: Change[] = [];
+    const a = follow(db, { since: 'now', include_docs: true, onChange: (c) => all.push(c) });
+    const b = follow(db, { since: 'now', doc_ids: ['settings'], onChange: (c) => settings.push(c) });
+    await db.bulkDocs([{ _id: 'm1' }, { _id: 'settings', v: 1 }, { _id: 'm2' }]);
+    await eventually(async () => all.length === 3 && settings.length === 1);
+    expect(all.map((c) => c.id)).to.deep.equal(['m1', 'settings', 'm2']);
+    expect(all.every((c) => !!c.doc)).to.equal(true);
+    expect(settings.map((c) => c.id)).to.deep.equal(['settings']);
+    expect(settings[0]?.doc).to.equal(undefined);
+    expect(liveFeeds).to.equal(1);
+    a.cancel();
+    b.cancel();
+  });
+
+  it('a follower starting behind catches up, then follows live, each revision once and in order', async function () {
+    const first: Change[] = [];
+    const a = follow(db, { since: 'now', onChange: (c) => first.push(c) });
+    const info = await db.info();
+    await db.put({ _id: 'x', n: 1 });
+    await db.put({ _id: 'y', n: 1 });
+    await eventually(async () => first.length === 2);
+    const seen: Change[] = [];
+    const b = follow(db, { since: info.update_seq, include_docs: true, onChange: (c) => seen.push(c) });
+    // Written while b may still be catching up.
+    const x = await db.get('x');
+    await db.put({ ...x, n: 2 });
+    await db.put({ _id: 'z', n: 1 });
+    await eventually(async () => seen.some((c) => c.id === 'z'));
+    await new Promise((r) => setTimeout(r, 100));
+    const revs = seen.map((c) => `${c.id}@${c.changes[0]?.rev.split('-')[0]}`);
+    expect(new Set(revs).size).to.equal(revs.length);
+    expect(revs).to.include.members(['y@1', 'x@2', 'z@1']);
+    // Never an older revision of a doc after a newer one.
+    const gen = new Map<string, number>();
+    for (const c of seen) {
+      const g = Number.parseInt(c.changes[0]?.rev ?? '0', 10);
+      expect(g).to.be.greaterThan(gen.get(c.id) ?? 0);
+      gen.set(c.id, g);
+    }
+    expect(seen.every((c) => !!c.doc)).to.equal(true);
+    expect(b.seq()).to.equal(seen[seen.length - 1]?.seq);
+    a.cancel();
+    b.cancel();
+  });
+
+  it('closes the feed when the last follower cancels, and opens a fresh one for the next', async function () {
+    const got: string[] = [];
+    const a = follow(db, { since: 'now', onChange: (c) => got.push(c.id) });
+    a.cancel();
+    await db.put({ _id: 'ignored' });
+    const b = follow(db, { since: 'now', onChange: (c) => got.push(c.id) });
+    await db.put({ _id: 'seen' });
+    await eventually(async () => got.includes('seen'));
+    expect(got).to.deep.equal(['seen']);
+    expect(liveFeeds).to.equal(2);
+    b.cancel();
+  });
+});
