@@ -46,6 +46,8 @@ export function matchEntry(doc: KeyDoc, gatewayId: string, source: string): { ga
 
 const MAX_ATTEMPTS = 8;
 
+const emptyKeyDoc = (id: string): KeyDoc => ({ _id: id, type: 'sms_incoming_key', entries: [] });
+
 export class SecondaryKeys {
   constructor(private readonly db: Db) {}
 
@@ -58,7 +60,10 @@ export class SecondaryKeys {
         throw new Error(`Secondary dedupe keys still conflicting after ${MAX_ATTEMPTS} attempts`);
       }
       const keyOf = (i: number): string => secondaryKeyDocId((inputs[i] as IncomingInput).secondaryKey?.key ?? '');
-      const docs = await this.read([...new Set(pending.map(keyOf))]);
+      // Most keys are new (a message's first way in): the first attempt creates their docs without
+      // reading them, and a key that exists already meets a conflict and is read on the next one.
+      const ids = [...new Set(pending.map(keyOf))];
+      const docs = attempt === 1 ? new Map(ids.map((id) => [id, emptyKeyDoc(id)])) : await this.read(ids);
       const changed = new Set<string>();
       for (const i of pending) {
         const input = inputs[i] as IncomingInput;
@@ -78,7 +83,7 @@ export class SecondaryKeys {
     const docs = new Map<string, KeyDoc>();
     for (const row of res.rows) {
       const doc = 'doc' in row && row.doc ? (row.doc as unknown as KeyDoc) : undefined;
-      docs.set(row.key, doc ?? { _id: row.key, type: 'sms_incoming_key', entries: [] });
+      docs.set(row.key, doc ?? emptyKeyDoc(row.key));
     }
     return docs;
   }
