@@ -20,7 +20,7 @@ import {
   type LeasedCursor,
   type ServiceJob,
 } from '../../types.js';
-import { contentKey } from './content-key.js';
+import { contentKey, secondOf } from './content-key.js';
 import { fetchInboxPage, InboxSyncError, type AtInboxMessage } from './inbox-fetch.js';
 import { OUTGOING_KEY } from './sender.js';
 import { DEFAULT_INBOX_SYNC_MINUTES, type AtSettings } from './settings.js';
@@ -53,10 +53,10 @@ export function toIncomingInput(m: AtInboxMessage): IncomingInput {
   };
 }
 
-/** Old history during the first sync: dated before it began (or undated). */
+/** Old history during the first sync: dated before the second it began (or undated). */
 function arrivedBefore(m: AtInboxMessage, since: string): boolean {
-  const at = m.date === undefined ? NaN : Date.parse(m.date);
-  return !Number.isFinite(at) || at < Date.parse(since);
+  const second = m.date === undefined ? undefined : secondOf(m.date);
+  return second === undefined || second < (secondOf(since) as string);
 }
 
 async function pageThrough(
