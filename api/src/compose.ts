@@ -10,13 +10,16 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { Agent } from 'undici';
 import { installDesignDocs, openDatabases, projectRoot, type Databases } from '../../shared-libs/couch/index.js';
-import { buildApp } from './app.js';
+import { buildApp, type HttpTimeouts } from './app.js';
+import { AuditLog, DEFAULT_AUDIT_DAYS } from './audit/audit-log.js';
 import { Consent } from './consent/consent.js';
 import { CostSamples, costSampleObserver } from './estimates/cost-samples.js';
 import type { Env } from './env.js';
+import { throttledAdminAuth } from './http/admin-gate.js';
+import { embeddedAdminPassword } from './http/admin-password.js';
 import { couchAdminAuth, staticAdminAuth, type AdminAuthenticator } from './http/auth.js';
 import { LogPrivacy, privateLogger } from './http/log-privacy.js';
-import { FailureThrottle } from './http/webhook-guard.js';
+import { FailureThrottle } from './http/failure-throttle.js';
 import { handOut } from './outbox/hand-out.js';
 import { CredentialsService, resolveCredentialKeys } from './credentials/credentials.js';
 import type { OutboxObserver } from './outbox/context.js';
@@ -57,6 +60,11 @@ export interface Server {
   guard: FailureThrottle;
   exchanges: ExchangeLog;
   cursors: LeasedCursors;
+  /** Failed administrator checks per address (API basic auth, and any sign-in built on `auth`). */
+  adminThrottle: FailureThrottle;
+  /** Administrator checks, throttled per address: what every admin route and sign-in uses. */
+  auth: AdminAuthenticator;
+  audit: AuditLog;
   /** Set when the embedded admin password was generated on this start (to print once). */
   generatedAdminPassword?: string;
   /** Starts the background work (changes feeds, outbox). */
@@ -74,30 +82,13 @@ export interface ComposeOptions {
   /** Observers beside the metrics (benchmarks and tests count events through them). */
   dispatchObserver?: OutboxObserver;
   statusObserver?: StatusUpdateObserver;
+  /** HTTP server timeouts (tests shorten them). */
+  timeouts?: HttpTimeouts;
 }
 
 export function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** Embedded mode's administrator: ADMIN_PASSWORD, else a generated one kept 0600 under DATA_DIR. */
-function embeddedAdmin(env: Env): { password: string; generated?: string } {
-  if (env.adminPassword) return { password: env.adminPassword };
-  const file = path.join(env.dataDir, 'admin-password');
-  let stored: string;
-  try {
-    stored = fs.readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    // Only a missing file means "first start"; any other read error must not replace the password.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const password = crypto.randomBytes(18).toString('base64url');
-    fs.mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
-    return { password, generated: password };
-  }
-  if (!stored) throw new Error(`${file} is empty: delete it to generate a new administrator password, or set ADMIN_PASSWORD`);
-  return { password: stored };
 }
 
 /**
@@ -151,15 +142,23 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const written = await installDesignDocs(dbs.medic);
   if (written.length) logger.info({ ddocs: written }, 'design docs installed');
 
-  let auth: AdminAuthenticator;
+  let checkAdmin: AdminAuthenticator;
   let generatedAdminPassword: string | undefined;
   if (dbs.mode === 'couchdb' && dbs.serverUrl) {
-    auth = couchAdminAuth(dbs.serverUrl);
+    checkAdmin = couchAdminAuth(dbs.serverUrl);
   } else {
-    const admin = embeddedAdmin(env);
+    const admin = await embeddedAdminPassword(env.dataDir, env.adminPassword);
+    if (admin.converted) logger.warn('admin-password held the plain password: replaced by its scrypt hash');
     generatedAdminPassword = admin.generated;
-    auth = staticAdminAuth(env.adminUser, admin.password);
+    checkAdmin = staticAdminAuth(env.adminUser, admin.verifier);
   }
+  const adminThrottle = new FailureThrottle({
+    noun: 'sign-in attempts',
+    onFailure: () => metrics.adminAuthFailure(),
+    onThrottled: () => metrics.adminAuthThrottle(),
+  });
+  const auth = throttledAdminAuth(checkAdmin, { throttle: adminThrottle });
+  const audit = new AuditLog(dbs.medic, logger, now);
 
   const registry = opts.registry ?? defaultRegistry();
   const settings = await SettingsService.open(dbs.medic, {
@@ -286,6 +285,10 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     optOuts: consent.optOuts,
     costSamples,
     smsFigures: async () => ({ balance: balance.figure(), guards: await consent.figures(() => monitoring.byState()) }),
+    audit,
+    timeouts: opts.timeouts,
+    // The console's sign-in counts against the same per-address limit as basic auth.
+    signInThrottle: adminThrottle,
   });
 
   let closed = false;
@@ -306,6 +309,9 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     guard,
     exchanges,
     cursors,
+    adminThrottle,
+    auth,
+    audit,
     generatedAdminPassword,
     start() {
       settings.start();
@@ -313,6 +319,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       jobs.start();
       consent.start();
       exchanges.start();
+      audit.startPruning(() => settings.get().audit_log_days ?? DEFAULT_AUDIT_DAYS);
     },
     async close() {
       if (closed) return;
@@ -323,6 +330,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       await consent.stop();
       await costSamples.stop();
       await exchanges.stop();
+      await audit.stop();
       settings.stop();
       await agent.close().catch(() => undefined);
       await dbs.close();

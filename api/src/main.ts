@@ -16,8 +16,11 @@ async function main(): Promise<void> {
   const server = await compose({ env });
   const { logger } = server;
   if (server.generatedAdminPassword) {
-    // Printed once, on the start that generated it; kept 0600 under DATA_DIR.
-    console.log(`\nAdministrator: ${env.adminUser} / ${server.generatedAdminPassword}\n(stored in ${env.dataDir}/admin-password; set ADMIN_PASSWORD to choose your own)\n`);
+    // Printed once, on the start that generated it; only its scrypt hash is stored (0600).
+    console.log(
+      `\nAdministrator: ${env.adminUser} / ${server.generatedAdminPassword}\n(shown once: only its hash is kept, in ${env.dataDir}/admin-password; ` +
+        'delete that file for a new password, or set ADMIN_PASSWORD to choose your own)\n',
+    );
   }
   await server.app.listen({ port: env.port, host: env.host });
   server.start();

@@ -68,16 +68,20 @@ describe('administrator authentication', function () {
       }
     });
 
-    it('generates the admin password once, 0600, and keeps it across restarts', async function () {
+    it('generates the admin password once, stores only its scrypt hash (0600), and keeps it across restarts', async function () {
       const first = await startTestServer({ env: { ADMIN_PASSWORD: '' } });
       const file = path.join(first.dataDir, 'admin-password');
-      const password = fs.readFileSync(file, 'utf8').trim();
-      expect(first.generatedAdminPassword).to.equal(password);
+      const password = first.generatedAdminPassword ?? '';
+      expect(password).to.have.length.greaterThan(20);
+      const stored = fs.readFileSync(file, 'utf8').trim();
+      expect(stored).to.match(/^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+      expect(stored).to.not.include(password);
       expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
       await first.stop();
       const second = await startTestServer({ dataDir: first.dataDir, env: { ADMIN_PASSWORD: '' } });
       try {
         expect(second.generatedAdminPassword).to.equal(undefined);
+        expect(fs.readFileSync(file, 'utf8').trim()).to.equal(stored);
         const res = await fetch(`${second.url}/api/v1/settings`, { headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
         expect(res.status).to.equal(200);
       } finally {

@@ -13,7 +13,8 @@ declare module 'fastify' {
 }
 
 /**
- * preHandler for administrator routes: 401 without valid credentials, 403 for non-admins.
+ * preHandler for administrator routes: 401 without valid credentials, 403 for non-admins, 429
+ * when the client address has failed too often (counted per `req.ip`, see http/admin-gate.ts).
  * Basic auth wins when present; otherwise a console session (cookie + CSRF token) is accepted.
  */
 export function requireAdmin(auth: AdminAuthenticator) {
@@ -25,6 +26,6 @@ export function requireAdmin(auth: AdminAuthenticator) {
       }
       if (req.consoleRefusal) throw new AppError(403, req.consoleRefusal);
     }
-    req.admin = await auth.authenticate(req.headers.authorization);
+    req.admin = await auth.authenticate(req.headers.authorization, { ip: req.ip });
   };
 }

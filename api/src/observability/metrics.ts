@@ -50,6 +50,8 @@ export class SmsMetrics {
   private readonly deliveredSeconds: Histogram;
   private readonly authFailures: Counter<'route'>;
   private readonly throttled: Counter;
+  private readonly adminAuthFailures: Counter;
+  private readonly adminAuthThrottled: Counter;
   private readonly scrapeErrors: Counter<'figure'>;
   private readonly guardDecisions: Counter<'guard'>;
   private readonly inboxSyncs: Counter<'result'>;
@@ -118,6 +120,8 @@ export class SmsMetrics {
         if (figure) balance.set({ currency: figure.currency }, figure.amount);
       },
     });
+    this.adminAuthFailures = new Counter({ name: 'sms_auth_failures_total', help: 'Administrator checks refused for wrong credentials', registers });
+    this.adminAuthThrottled = new Counter({ name: 'sms_auth_throttled_total', help: 'Administrator checks answered 429 after repeated failures from one address', registers });
 
     const byState = new Gauge({
       name: 'sms_messages',
@@ -240,6 +244,14 @@ export class SmsMetrics {
 
   throttledRequest(): void {
     this.throttled.inc();
+  }
+
+  adminAuthFailure(): void {
+    this.adminAuthFailures.inc();
+  }
+
+  adminAuthThrottle(): void {
+    this.adminAuthThrottled.inc();
   }
 
   text(): Promise<string> {
