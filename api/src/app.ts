@@ -9,10 +9,13 @@ import type { MessageDoc } from '../../shared-libs/task-utils/types.js';
 import { consoleRoutes } from './console/routes.js';
 import { consoleSessionAuth } from './console/session-auth.js';
 import { ConsoleSessions } from './console/sessions.js';
+import type { AuditLog } from './audit/audit-log.js';
 import type { CredentialsService } from './credentials/credentials.js';
 import type { AdminAuthenticator } from './http/auth.js';
 import { registerErrorHandler } from './http/error-handler.js';
+import { registerJsonParser } from './http/json-body.js';
 import { redactUrl } from './http/redact.js';
+import { securityHeaders } from './http/security-headers.js';
 import { FailureThrottle, retryAfterHeader, type WebhookGuard } from './http/webhook-guard.js';
 import type { OutgoingMessages } from './messages/outgoing.js';
 import type { SmsMetrics } from './observability/metrics.js';
@@ -23,6 +26,7 @@ import type { ChannelState } from './outbox/circuit.js';
 import { activityRoutes } from './routes/activity.js';
 import type { OptOutList } from './consent/opt-outs.js';
 import type { CostSamples } from './estimates/cost-samples.js';
+import { auditRoutes } from './routes/audit.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { estimateRoutes } from './routes/estimate.js';
 import { exchangeRoutes } from './routes/exchanges.js';
@@ -63,10 +67,26 @@ export interface AppDeps extends SmsRouteDeps {
   /** The operator console's sessions (in memory) and its failed sign-in throttle. */
   consoleSessions?: ConsoleSessions;
   signInThrottle?: WebhookGuard;
+  audit?: AuditLog;
+  timeouts?: HttpTimeouts;
 }
 
+/** Slow clients are cut off: headers within `headersMs`, the whole request within `requestMs`. */
+export interface HttpTimeouts {
+  headersMs?: number;
+  requestMs?: number;
+  /** How often Node checks those two (its default is 30 s). */
+  checkEveryMs?: number;
+}
+
+export const DEFAULT_TIMEOUTS = { headersMs: 20_000, requestMs: 120_000, checkEveryMs: 5_000 } as const;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({
+    // A client sending its headers or body byte by byte must not hold a connection for ever.
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs },
+    requestTimeout: timeouts.requestMs,
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our own access log below redacts `?key=`; fastify's request lines would not.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
@@ -76,6 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandler(app);
   retryAfterHeader(app);
+  securityHeaders(app);
+  registerJsonParser(app);
   await app.register(formbody);
 
   app.addHook('onResponse', async (req, reply) => {
@@ -103,5 +125,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   activityRoutes(app, { auth: deps.auth, activity: deps.activity ?? new ActivityCounter(deps.now) });
   const signInThrottle = deps.signInThrottle ?? new FailureThrottle();
   await app.register(async (scope) => consoleRoutes(scope, { auth: deps.auth, sessions: consoleSessions, signInThrottle }));
+  auditRoutes(app, deps);
   return app;
 }

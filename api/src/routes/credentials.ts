@@ -4,13 +4,14 @@
  * it is stored and never echoed or logged.
  */
 import type { FastifyInstance } from 'fastify';
+import { actorOf, type AuditLog } from '../audit/audit-log.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import type { CredentialsService } from '../credentials/credentials.js';
 import { InvalidInputError } from '../errors.js';
 import { AppError } from '../http/errors.js';
 
-export async function credentialRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; credentials: CredentialsService }): Promise<void> {
+export async function credentialRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; credentials: CredentialsService; audit?: AuditLog }): Promise<void> {
   // In this scope every body is read as raw text: `curl -d secret` sends a form content type,
   // and the form parser would turn the secret into a field name.
   app.removeAllContentTypeParsers();
@@ -26,6 +27,8 @@ export async function credentialRoutes(app: FastifyInstance, deps: { auth: Admin
     if (!body) throw new InvalidInputError('body', 'Missing required request body: the secret, as text/plain');
     await deps.credentials.set(req.params.key, body);
     req.log.info({ credential: req.params.key }, 'credential stored');
+    // The key names the credential; its value never reaches the audit log.
+    await deps.audit?.record(actorOf(req), 'credential.set', req.params.key);
     return { ok: true };
   });
 }

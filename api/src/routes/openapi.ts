@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { consoleRouteDocs } from '../console/route-docs.js';
 import type { ServiceRegistry } from '../sms/registry.js';
+import { auditQuerySchema } from './audit.js';
 import { exchangeListQuerySchema } from './exchanges.js';
 import { listQuerySchema, newMessageSchema } from './messages.js';
 import { optOutBodySchema, optOutDeleteQuerySchema } from './opt-outs.js';
@@ -88,6 +89,14 @@ export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
   { method: 'GET', path: '/api/v2/monitoring', summary: 'CHT-style monitoring figures (outgoing counts, channel, cost)', auth: 'none' },
   { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', auth: 'none' },
   { method: 'GET', path: '/api/v1/openapi.json', summary: 'This document', auth: 'none' },
+  {
+    method: 'GET',
+    path: '/api/v1/audit',
+    summary: 'Audit trail, newest first: settings changes, credential writes (never values), queue and channel actions',
+    auth: 'admin',
+    query: auditQuerySchema,
+    response: '{"entries": [{"at", "user", "address", "action", "target", "changes"}]}',
+  },
   ];
 }
 
@@ -145,6 +154,7 @@ function operation(doc: RouteDoc): Json {
   if (doc.auth === 'admin') {
     responses['401'] = { description: 'No or wrong credentials', content: { 'application/json': { schema: ERROR } } };
     responses['403'] = { description: 'Not an administrator', content: { 'application/json': { schema: ERROR } } };
+    responses['429'] = { description: 'Too many failed sign-in attempts from this address (Retry-After)', content: { 'application/json': { schema: ERROR } } };
   }
   if (doc.auth === 'webhook-key' || doc.auth === 'header-token') {
     responses['403'] = { description: 'Key missing or wrong', content: { 'application/json': { schema: ERROR } } };

@@ -1,21 +1,24 @@
 /**
  * GET/PUT /api/v1/settings with CHT's semantics: default deep merge, `?replace=1` replaces the
  * given top-level keys, `?overwrite=1` replaces everything. Any truthy query value counts, as in
- * CHT. Invalid settings are refused whole.
+ * CHT. Invalid settings are refused whole. Every change is audited with the paths it changed.
  */
 import type { FastifyInstance } from 'fastify';
+import { actorOf, type AuditLog } from '../audit/audit-log.js';
+import { diffSettings } from '../audit/settings-diff.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import type { SettingsService, UpdateMode } from '../settings/settings.js';
 
 const truthy = (v: unknown): boolean => typeof v === 'string' && v !== '' && v !== 'false';
 
-export function settingsRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; settings: SettingsService }): void {
+export function settingsRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; settings: SettingsService; audit?: AuditLog }): void {
   const onRequest = requireAdmin(deps.auth);
   app.get('/api/v1/settings', { onRequest }, async () => deps.settings.get());
   app.put<{ Querystring: { replace?: string; overwrite?: string } }>('/api/v1/settings', { onRequest }, async (req) => {
     const mode: UpdateMode = truthy(req.query.overwrite) ? 'overwrite' : truthy(req.query.replace) ? 'replace' : 'merge';
-    const { updated } = await deps.settings.update(req.body, mode);
+    const { updated, previous, settings } = await deps.settings.update(req.body, mode);
+    if (updated) await deps.audit?.record(actorOf(req), 'settings.update', mode, diffSettings(previous, settings));
     return { success: true, updated };
   });
 }

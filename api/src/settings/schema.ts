@@ -80,6 +80,8 @@ export const appSettingsSchema = z.looseObject({
   outgoing_deny_with_alphas: z.union([z.boolean(), z.string()]).nullable().optional(),
   outgoing_deny_shorter_than: z.union([z.number(), z.string()]).nullable().optional(),
   gateway_number: z.string().nullable().optional(),
+  /** Days the audit log (GET /api/v1/audit) keeps its entries. */
+  audit_log_days: z.number().int().positive().max(36_500).optional(),
 });
 
 export type AppSettings = z.infer<typeof appSettingsSchema>;

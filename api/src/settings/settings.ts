@@ -129,8 +129,8 @@ export class SettingsService {
     this.feed = undefined;
   }
 
-  /** Validates and saves; nothing is saved when invalid. */
-  async update(patch: unknown, mode: UpdateMode): Promise<{ updated: boolean }> {
+  /** Validates and saves; nothing is saved when invalid. `previous` and `settings` are the doc's before and after. */
+  async update(patch: unknown, mode: UpdateMode): Promise<{ updated: boolean; previous?: AppSettings; settings?: AppSettings }> {
     if (!isPlainObject(patch)) {
       throw new InvalidInputError('settings', 'Settings must be a JSON object');
     }
@@ -142,7 +142,7 @@ export class SettingsService {
       try {
         await this.db.put({ ...doc, settings: next });
         this.set(next);
-        return { updated: true };
+        return { updated: true, previous: doc.settings ?? {}, settings: next };
       } catch (err) {
         if (!isConflict(err)) throw err;
       }
