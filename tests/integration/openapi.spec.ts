@@ -8,24 +8,10 @@ import { z } from 'zod';
 import { listQuerySchema, newMessageSchema } from '../../api/src/routes/messages.js';
 import { openapiPath } from '../../api/src/routes/openapi.js';
 import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../../api/src/sms/services/medic-gateway/protocol.js';
+import { walkRoutes } from '../helpers/routes.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 type Json = Record<string, unknown>;
-
-/** Parses `app.printRoutes({commonPrefix: false})` into "METHOD /path" entries (HEAD is implied by GET). */
-export function walkRoutes(tree: string): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^((?:[│ ] {3})*)[├└]── (.*?)(?: \(([A-Z, ]+)\))?$/u.exec(line);
-    if (!m) continue;
-    const depth = (m[1] ?? '').length / 4;
-    stack.length = depth;
-    stack.push(m[2] ?? '');
-    for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD')) out.push(`${method} ${stack.join('')}`);
-  }
-  return out.sort();
-}
 
 /** z.toJSONSchema of a live validator, as a request (input) schema, without `$schema`. */
 function live(schema: z.ZodType): Json {
