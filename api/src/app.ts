@@ -12,7 +12,7 @@ import { ConsoleSessions } from './console/sessions.js';
 import type { AuditLog } from './audit/audit-log.js';
 import type { CredentialsService } from './credentials/credentials.js';
 import type { AdminAuthenticator } from './http/auth.js';
-import { registerErrorHandler } from './http/error-handler.js';
+import { frameworkErrors, registerErrorHandler } from './http/error-handler.js';
 import { registerJsonParser } from './http/json-body.js';
 import { redactUrl } from './http/redact.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -93,6 +93,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     // Off unless TRUST_PROXY says so: behind a proxy every client would share its address (and its throttle).
     trustProxy: deps.trustProxy ?? false,
+    // Credential keys may be 200 characters, more once percent-encoded.
+    routerOptions: { maxParamLength: 2048 },
+    frameworkErrors,
   });
   registerErrorHandler(app);
   retryAfterHeader(app);

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { DomainError, type DomainErrorCode } from '../errors.js';
 import { AppError } from './errors.js';
 import { redactUrl } from './redact.js';
+import { applySecurityHeaders } from './security-headers.js';
 
 interface ErrorBody {
   code: number;
@@ -43,6 +44,10 @@ export function toErrorBody(err: unknown): ErrorBody {
         return { code: 413, error: 'Request body is too large' };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return { code: 415, error: `Unsupported Content-Type: ${err.message.replace(/^Unsupported Media Type:?\s*/i, '')}`.trim() };
+      case 'FST_ERR_MAX_PARAM_LENGTH':
+        return { code: 414, error: 'A URL parameter is too long' };
+      case 'FST_ERR_BAD_URL':
+        return { code: 400, error: 'The URL is not valid (malformed percent-encoding)' };
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return { code: 400, error: 'Request body is not valid JSON' };
@@ -59,6 +64,16 @@ export function toErrorBody(err: unknown): ErrorBody {
   }
   // Anything else is ours: never leak internals.
   return { code: 500, error: 'Server error' };
+}
+
+/**
+ * fastify's `frameworkErrors`: what it refuses before routing (a malformed URL, a too long
+ * parameter) gets the same `{code, error}` body and headers as every other error.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const body = toErrorBody(err);
+  applySecurityHeaders(req, reply);
+  void reply.status(body.code).type('application/json').send(body);
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {

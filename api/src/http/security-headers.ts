@@ -8,18 +8,22 @@
  * - no `X-Powered-By` or `Server` banner (the version is at /api/info only).
  * https://owasp.org/www-project-secure-headers/
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export const HSTS = 'max-age=31536000';
 
+export function applySecurityHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('X-Content-Type-Options', 'nosniff');
+  void reply.header('Referrer-Policy', 'no-referrer');
+  if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
+  if (req.protocol === 'https') void reply.header('Strict-Transport-Security', HSTS);
+  reply.removeHeader('X-Powered-By');
+  reply.removeHeader('Server');
+}
+
 export function securityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (req, reply, payload) => {
-    void reply.header('X-Content-Type-Options', 'nosniff');
-    void reply.header('Referrer-Policy', 'no-referrer');
-    if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
-    if (req.protocol === 'https') void reply.header('Strict-Transport-Security', HSTS);
-    reply.removeHeader('X-Powered-By');
-    reply.removeHeader('Server');
+    applySecurityHeaders(req, reply);
     return payload;
   });
 }

@@ -7,6 +7,7 @@ import { MESSAGE_STATES, type MessageDoc } from '../../../shared-libs/task-utils
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
+import { acceptOnly } from '../http/content-type.js';
 import { buildOutgoingDocs, createdView, type OutgoingMessages } from '../messages/outgoing.js';
 import { PRIORITIES, type Priority } from '../outbox/lanes.js';
 import type { AppSettings } from '../settings/schema.js';
@@ -84,7 +85,7 @@ export interface MessageRouteDeps {
 export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): void {
   const onRequest = requireAdmin(deps.auth);
 
-  app.post('/api/v1/messages', { onRequest }, async (req) => {
+  app.post('/api/v1/messages', { onRequest, preValidation: acceptOnly(['application/json']) }, async (req) => {
     const items = parseItems(req.body);
     const settings = deps.settings.get();
     const now = deps.now();

@@ -8,6 +8,7 @@ import { actorOf, type AuditLog } from '../audit/audit-log.js';
 import { diffSettings } from '../audit/settings-diff.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
+import { acceptOnly } from '../http/content-type.js';
 import type { SettingsService, UpdateMode } from '../settings/settings.js';
 
 const truthy = (v: unknown): boolean => typeof v === 'string' && v !== '' && v !== 'false';
@@ -15,7 +16,8 @@ const truthy = (v: unknown): boolean => typeof v === 'string' && v !== '' && v !
 export function settingsRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; settings: SettingsService; audit?: AuditLog }): void {
   const onRequest = requireAdmin(deps.auth);
   app.get('/api/v1/settings', { onRequest }, async () => deps.settings.get());
-  app.put<{ Querystring: { replace?: string; overwrite?: string } }>('/api/v1/settings', { onRequest }, async (req) => {
+  const preValidation = acceptOnly(['application/json']);
+  app.put<{ Querystring: { replace?: string; overwrite?: string } }>('/api/v1/settings', { onRequest, preValidation }, async (req) => {
     const mode: UpdateMode = truthy(req.query.overwrite) ? 'overwrite' : truthy(req.query.replace) ? 'replace' : 'merge';
     const { updated, previous, settings } = await deps.settings.update(req.body, mode);
     if (updated) await deps.audit?.record(actorOf(req), 'settings.update', mode, diffSettings(previous, settings));

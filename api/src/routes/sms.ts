@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import { timingSafeEqualString } from '../../../shared-libs/credentials/index.js';
 import { requireAdmin } from '../http/admin.js';
 import type { AdminAuthenticator } from '../http/auth.js';
+import { mediaType, unsupportedType } from '../http/content-type.js';
 import { AppError } from '../http/errors.js';
 import type { LogPrivacy } from '../http/log-privacy.js';
 import type { ExchangeSink } from '../observability/exchange-recorder.js';
@@ -107,9 +108,14 @@ function inflate(encoding: string | undefined, payload: NodeJS.ReadableStream): 
   return stream;
 }
 
-function parseBody(route: ServiceRoute<never, unknown>, raw: unknown): unknown {
+function parseBody(route: ServiceRoute<never, unknown>, raw: unknown, contentType: string | undefined): unknown {
   const spec = route.body;
   if (!spec) return undefined;
+  // The server parses every type it knows; a route takes only the ones it declared.
+  const type = mediaType(contentType);
+  if (raw !== undefined && type !== undefined && !spec.contentTypes.includes(type)) {
+    throw unsupportedType(type, spec.contentTypes);
+  }
   const body = raw ?? spec.whenEmpty;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     const types = spec.contentTypes.includes('application/x-www-form-urlencoded')
@@ -185,7 +191,7 @@ export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
           const scope: ExchangeScope = { service: service.id, messageIds: new Set() };
           const requestBody = bodyText(req.body);
           tracked.set(req, { scope, at: deps.now(), ...(requestBody !== undefined ? { requestBody } : {}) });
-          const body = parseBody(route, req.body) as never;
+          const body = parseBody(route, req.body, req.headers['content-type']) as never;
           const appSettings = deps.settings.get();
           const ctx: RouteContext<unknown> = {
             core,
