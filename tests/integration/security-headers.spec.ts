@@ -61,6 +61,16 @@ describe('security headers', function () {
     expectSecure(bad, 'bad json');
   });
 
+  it('X-Forwarded-Proto from a client that is not a trusted proxy does not turn HSTS on', async function () {
+    const direct = await startTestServer();
+    try {
+      const res = await fetch(`${direct.url}/api/info`, { headers: { 'x-forwarded-proto': 'https' } });
+      expectSecure(res, 'untrusted x-forwarded-proto');
+    } finally {
+      await direct.stop();
+    }
+  });
+
   it('the version is told at /api/info only', async function () {
     const info = (await (await fetch(`${server.url}/api/info`)).json()) as { version: string };
     const res = await fetch(`${server.url}/api/v1/openapi.json`);
