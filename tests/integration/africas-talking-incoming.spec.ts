@@ -125,9 +125,9 @@ describe('AT incoming-messages webhook', function () {
         expect(res.status, type).to.equal(403);
       }
       const ok = await fetch(`${server.url}${PATH}?key=${INCOMING_KEY}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
-      // With the key, the body is judged: plain text is not what AT sends.
-      expect(ok.status).to.equal(400);
-      expect(((await ok.json()) as { error: string }).error).to.match(/form fields/);
+      // With the key, the body is judged: plain text is not a type this route takes.
+      expect(ok.status).to.equal(415);
+      expect(((await ok.json()) as { error: string }).error).to.match(/send application\/x-www-form-urlencoded or application\/json/);
     });
   });
 
