@@ -8,9 +8,20 @@ import fc from 'fast-check';
 import { incomingDocId } from '../../api/src/messages/incoming.js';
 import { parkedDocId } from '../../api/src/reports/status-updates.js';
 import type { TestServer } from '../helpers/test-server.js';
-import { contentType, expectHandled, fingerprint, fuzzParams, fuzzServer, INCOMING_KEY, inject, nastyString, rawJsonBody, runsShare, TIMEOUT_MS, watchProcess } from './harness.js';
+import {
+  contentType, expectHandled, fingerprint, fuzzParams, fuzzServer, INCOMING_KEY, inject, nastyString, rawJsonBody,
+  runsShare, TIMEOUT_MS, watchProcess,
+} from './harness.js';
 
 const FORM = 'application/x-www-form-urlencoded';
+const LOCAL = '127.0.0.1';
+
+interface StoredIncoming {
+  sms_message: { gateway_ref: string };
+}
+interface ParkedReports {
+  reports: Array<{ status: string }>;
+}
 const BASE = '/api/v1/sms/africastalking';
 
 /** Field values as AT sends them (strings), or as a JSON sender might (numbers, anything). */
@@ -62,7 +73,7 @@ describe('fuzz: provider callbacks', function () {
     expect(watch.unhandled).to.deep.equal([]);
   });
 
-  const post = (path: string, type: string | undefined, payload: string, key = INCOMING_KEY, remoteAddress = '127.0.0.1') =>
+  const post = (path: string, type: string | undefined, payload: string, key = INCOMING_KEY, remoteAddress = LOCAL) =>
     inject(server, {
       method: 'POST',
       url: `${BASE}/${path}?key=${encodeURIComponent(key)}`,
@@ -73,7 +84,9 @@ describe('fuzz: provider callbacks', function () {
 
   for (const path of ['incoming-messages', 'delivery-reports']) {
     it(`${path}: random bodies → never 5xx; refused ones write nothing`, async function () {
-      const names = path === 'incoming-messages' ? ['id', 'from', 'text', 'to', 'date', 'linkId'] : ['id', 'status', 'failureReason', 'phoneNumber', 'retryCount'];
+      const names = path === 'incoming-messages'
+        ? ['id', 'from', 'text', 'to', 'date', 'linkId']
+        : ['id', 'status', 'failureReason', 'phoneNumber', 'retryCount'];
       await fc.assert(
         fc.asyncProperty(randomBody(names), async ({ type, payload }) => {
           const before = await fingerprint(server.dbs.medic);
@@ -94,7 +107,7 @@ describe('fuzz: provider callbacks', function () {
           : await post('incoming-messages', FORM, formOf([['id', id], ['from', from], ['text', text]]));
         expectHandled(res, JSON.stringify({ id, from, text }));
         expect(res.statusCode, res.body).to.equal(200);
-        const doc = (await server.dbs.medic.get(incomingDocId(id))) as unknown as { sms_message: { gateway_ref: string } };
+        const doc = (await server.dbs.medic.get(incomingDocId(id))) as unknown as StoredIncoming;
         expect(doc.sms_message.gateway_ref).to.equal(id);
       }),
       fuzzParams(),
@@ -104,14 +117,17 @@ describe('fuzz: provider callbacks', function () {
   it('delivery-reports: a well-formed report for an unknown reference is accepted and parked', async function () {
     const report = fc.record({
       id: fc.string({ minLength: 1 }).filter((s) => /\S/.test(s) && safe(s)),
-      status: fc.oneof(fc.constantFrom('Success', 'Failed', 'Sent', 'Buffered', 'Rejected'), fc.string({ minLength: 1 }).filter((s) => /\S/.test(s) && safe(s))),
+      status: fc.oneof(
+        fc.constantFrom('Success', 'Failed', 'Sent', 'Buffered', 'Rejected'),
+        fc.string({ minLength: 1 }).filter((s) => /\S/.test(s) && safe(s)),
+      ),
     });
     await fc.assert(
       fc.asyncProperty(report, async ({ id, status }) => {
         const res = await post('delivery-reports', FORM, formOf([['id', id], ['status', status]]));
         expectHandled(res, JSON.stringify({ id, status }));
         expect(res.statusCode, res.body).to.equal(200);
-        const parked = (await server.dbs.medic.get(parkedDocId(id))) as unknown as { reports: Array<{ status: string }> };
+        const parked = (await server.dbs.medic.get(parkedDocId(id))) as unknown as ParkedReports;
         expect(parked.reports.map((r) => r.status)).to.include(status);
       }),
       fuzzParams(runsShare(0.2)),
@@ -119,8 +135,9 @@ describe('fuzz: provider callbacks', function () {
   });
 
   it('a wrong key is refused (403) whatever the body, and writes nothing', async function () {
+    const wrongKey = nastyString.filter((k) => k !== INCOMING_KEY && safe(k));
     await fc.assert(
-      fc.asyncProperty(nastyString.filter((k) => k !== INCOMING_KEY && safe(k)), randomBody(['id', 'from', 'text']), fc.ipV4(), async (key, { type, payload }, ip) => {
+      fc.asyncProperty(wrongKey, randomBody(['id', 'from', 'text']), fc.ipV4(), async (key, { type, payload }, ip) => {
         const before = await fingerprint(server.dbs.medic);
         const res = await post('incoming-messages', type, payload, key, ip);
         // 429 once one random address has failed ten times; never anything but a refusal.

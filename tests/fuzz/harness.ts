@@ -64,8 +64,13 @@ export function watchProcess(): { unhandled: unknown[]; stop(): void } {
 export const nastyString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary' }),
-  fc.string({ unit: fc.constantFrom('\u0000', '\ud800', '\udfff', '%', '&', '=', '+', '"', '\\', '\n', '[', '{', '\u202e', 'é') }),
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'null', 'NaN', '1e999', '-0', '%00', '%zz'),
+  fc.string({
+    unit: fc.constantFrom('\u0000', '\ud800', '\udfff', '%', '&', '=', '+', '"', '\\', '\n', '[', '{', '\u202e', 'é'),
+  }),
+  fc.constantFrom(
+    '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'null', 'NaN', '1e999', '-0',
+    '%00', '%zz',
+  ),
 );
 
 /** A body as text: JSON of any shape, or not JSON at all. */
@@ -78,6 +83,12 @@ export const rawJsonBody = fc.oneof(
 export const contentType = (right: string[]): fc.Arbitrary<string | undefined> =>
   fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...right) },
-    { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/octet-stream', 'multipart/form-data', 'application/json; charset=latin1', 'application/x-www-form-urlencoded; charset=utf-16') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        undefined, 'text/plain', 'application/octet-stream', 'multipart/form-data', 'application/json; charset=latin1',
+        'application/x-www-form-urlencoded; charset=utf-16',
+      ),
+    },
     { weight: 1, arbitrary: nastyString.filter((s) => /^[\t\x20-\x7e]*$/.test(s)) },
   );

@@ -9,22 +9,61 @@ import zlib from 'node:zlib';
 import { incomingDocId } from '../../api/src/messages/incoming.js';
 import { gatewayIncomingSchema } from '../../api/src/sms/services/medic-gateway/protocol.js';
 import type { TestServer } from '../helpers/test-server.js';
-import { contentType, expectHandled, fingerprint, fuzzParams, fuzzServer, inject, nastyString, rawJsonBody, runsShare, TIMEOUT_MS, watchProcess } from './harness.js';
+import {
+  contentType, expectHandled, fingerprint, fuzzParams, fuzzServer, inject, nastyString, rawJsonBody, runsShare,
+  TIMEOUT_MS, watchProcess,
+} from './harness.js';
 
 const incomingItem = fc.oneof(
-  fc.record({ id: nastyString, from: nastyString, content: nastyString, sms_sent: fc.jsonValue(), sms_received: fc.jsonValue() }, { requiredKeys: ['id', 'from', 'content'] }),
-  fc.record({ id: fc.oneof(nastyString, fc.integer(), fc.constant(null)), from: fc.jsonValue(), content: fc.jsonValue() }, { requiredKeys: [] }),
+  fc.record(
+    {
+      id: nastyString,
+      from: nastyString,
+      content: nastyString,
+      sms_sent: fc.jsonValue(),
+      sms_received: fc.jsonValue(),
+    },
+    { requiredKeys: ['id', 'from', 'content'] },
+  ),
+  fc.record(
+    { id: fc.oneof(nastyString, fc.integer(), fc.constant(null)), from: fc.jsonValue(), content: fc.jsonValue() },
+    { requiredKeys: [] },
+  ),
   fc.jsonValue(),
 );
 const updateItem = fc.oneof(
-  fc.record({ id: nastyString, status: fc.oneof(fc.constantFrom('UNSENT', 'PENDING', 'SENT', 'DELIVERED', 'FAILED', null), nastyString), reason: fc.oneof(nastyString, fc.constant(null)) }, { requiredKeys: ['id'] }),
+  fc.record(
+    {
+      id: nastyString,
+      status: fc.oneof(fc.constantFrom('UNSENT', 'PENDING', 'SENT', 'DELIVERED', 'FAILED', null), nastyString),
+      reason: fc.oneof(nastyString, fc.constant(null)),
+    },
+    { requiredKeys: ['id'] },
+  ),
   fc.jsonValue(),
 );
 const pollBody = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ messages: fc.oneof(fc.array(incomingItem, { maxLength: 6 }), fc.jsonValue()), updates: fc.oneof(fc.array(updateItem, { maxLength: 6 }), fc.jsonValue()) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .record(
+        {
+          messages: fc.oneof(fc.array(incomingItem, { maxLength: 6 }), fc.jsonValue()),
+          updates: fc.oneof(fc.array(updateItem, { maxLength: 6 }), fc.jsonValue()),
+        },
+        { requiredKeys: [] },
+      )
+      .map((b) => JSON.stringify(b)),
+  },
   { weight: 1, arbitrary: rawJsonBody },
 );
-const encoding = fc.constantFrom(undefined, undefined, 'gzip', 'deflate', 'x-gzip', 'br', 'gzip-but-not-really', 'identity');
+interface StoredIncoming {
+  sms_message: { gateway_ref: string };
+}
+
+const encoding = fc.constantFrom(
+  undefined, undefined, 'gzip', 'deflate', 'x-gzip', 'br', 'gzip-but-not-really', 'identity',
+);
 
 function encode(body: string, enc: string | undefined): Buffer {
   if (enc === 'gzip' || enc === 'x-gzip') return zlib.gzipSync(body);
@@ -52,7 +91,11 @@ describe('fuzz: medic-gateway POST /api/sms', function () {
         const res = await inject(server, {
           method: 'POST',
           url: '/api/sms',
-          headers: { authorization: server.adminAuth, ...(type ? { 'content-type': type } : {}), ...(enc ? { 'content-encoding': enc } : {}) },
+          headers: {
+            authorization: server.adminAuth,
+            ...(type ? { 'content-type': type } : {}),
+            ...(enc ? { 'content-encoding': enc } : {}),
+          },
           payload: encode(body, enc),
         });
         expectHandled(res, `${enc ?? ''} ${type ?? ''} ${body.slice(0, 200)}`);
@@ -65,7 +108,7 @@ describe('fuzz: medic-gateway POST /api/sms', function () {
         for (const item of Array.isArray(parsed?.messages) ? parsed.messages : []) {
           const m = gatewayIncomingSchema.safeParse(item);
           if (!m.success) continue;
-          const doc = (await server.dbs.medic.get(incomingDocId(m.data.id))) as unknown as { sms_message: { gateway_ref: string } };
+          const doc = (await server.dbs.medic.get(incomingDocId(m.data.id))) as unknown as StoredIncoming;
           expect(doc.sms_message.gateway_ref).to.equal(m.data.id);
         }
       }),

@@ -9,7 +9,7 @@ import { startPouchDbServer, type CouchServer } from '../helpers/pouchdb-server.
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+import { basicHeader as basic } from '../../api/src/http/auth.js';
 
 async function getSettings(server: TestServer, authorization: string, from: string): Promise<Response> {
   return fetch(`${server.url}/api/v1/settings`, { headers: { authorization, 'x-forwarded-for': from } });
@@ -27,7 +27,7 @@ describe('administrator sign-in throttling (429)', function () {
       await server?.stop();
     });
 
-    it('10 wrong passwords → 401 each; the 11th try → 429 with Retry-After, even with the right password', async function () {
+    it('10 wrong passwords → 401 each; then 429 with Retry-After, even with the right password', async function () {
       const attacker = '203.0.113.7';
       for (let i = 0; i < 10; i++) {
         const res = await getSettings(server, basic('admin', `guess-${i}`), attacker);
@@ -42,12 +42,16 @@ describe('administrator sign-in throttling (429)', function () {
         expect(body.error).to.match(/Too many failed sign-in attempts from this address: try again in \d+ s/);
       }
       // Every admin route shares the count, medic-gateway's included.
-      const gateway = await fetch(`${server.url}/api/sms`, { headers: { authorization: server.adminAuth, 'x-forwarded-for': attacker } });
+      const gateway = await fetch(`${server.url}/api/sms`, {
+        headers: { authorization: server.adminAuth, 'x-forwarded-for': attacker },
+      });
       expect(gateway.status).to.equal(429);
     });
 
     it('another address signs in at once, and keeps working with no slow-down', async function () {
-      for (let i = 0; i < 20; i++) expect((await getSettings(server, server.adminAuth, '198.51.100.20')).status).to.equal(200);
+      for (let i = 0; i < 20; i++) {
+        expect((await getSettings(server, server.adminAuth, '198.51.100.20')).status).to.equal(200);
+      }
     });
 
     it('requests without credentials are not counted as guesses', async function () {
@@ -69,7 +73,8 @@ describe('administrator sign-in throttling (429)', function () {
 
     it('a burst of parallel guesses cannot overshoot the limit', async function () {
       const from = '192.0.2.99';
-      const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => getSettings(server, basic('admin', `burst-${i}`), from).then((r) => r.status)));
+      const tries = Array.from({ length: 30 }, (_, i) => getSettings(server, basic('admin', `burst-${i}`), from));
+      const statuses = await Promise.all(tries.map((t) => t.then((r) => r.status)));
       expect(statuses.filter((s) => s === 401).length).to.be.at.most(10);
       expect(statuses.filter((s) => s === 429).length).to.be.at.least(20);
     });
@@ -82,8 +87,12 @@ describe('administrator sign-in throttling (429)', function () {
     before(async function () {
       couch = await startPouchDbServer();
       proxy = await startCountingProxy(couch.url);
-      const viaProxy = { ...couch, adminUrl: proxy.url.replace('http://', `http://${couch.admin.user}:${couch.admin.password}@`) };
-      server = await startTestServer({ storage: { kind: 'couchdb', couch: viaProxy }, env: { TRUST_PROXY: '127.0.0.1' } });
+      const { user, password } = couch.admin;
+      const viaProxy = { ...couch, adminUrl: proxy.url.replace('http://', `http://${user}:${password}@`) };
+      server = await startTestServer({
+        storage: { kind: 'couchdb', couch: viaProxy },
+        env: { TRUST_PROXY: '127.0.0.1' },
+      });
     });
     after(async function () {
       await server?.stop();
@@ -94,16 +103,23 @@ describe('administrator sign-in throttling (429)', function () {
     it('a throttled address costs CouchDB no _session request', async function () {
       const from = '203.0.113.50';
       const before = proxy.count('/_session');
-      for (let i = 0; i < 10; i++) expect((await getSettings(server, basic('admin', `nope-${i}`), from)).status).to.equal(401);
+      for (let i = 0; i < 10; i++) {
+        expect((await getSettings(server, basic('admin', `nope-${i}`), from)).status).to.equal(401);
+      }
       expect(proxy.count('/_session') - before).to.equal(10);
-      for (let i = 0; i < 20; i++) expect((await getSettings(server, basic('admin', `more-${i}`), from)).status).to.equal(429);
+      for (let i = 0; i < 20; i++) {
+        expect((await getSettings(server, basic('admin', `more-${i}`), from)).status).to.equal(429);
+      }
       expect(proxy.count('/_session') - before).to.equal(10);
     });
 
     it('a busy administrator costs one _session request per few seconds, not one per call', async function () {
       const before = proxy.count('/_session');
-      const statuses = await Promise.all(Array.from({ length: 25 }, () => getSettings(server, server.adminAuth, '198.51.100.60').then((r) => r.status)));
-      for (let i = 0; i < 25; i++) statuses.push((await getSettings(server, server.adminAuth, '198.51.100.60')).status);
+      const busy = '198.51.100.60';
+      const statuses = await Promise.all(
+        Array.from({ length: 25 }, () => getSettings(server, server.adminAuth, busy).then((r) => r.status)),
+      );
+      for (let i = 0; i < 25; i++) statuses.push((await getSettings(server, server.adminAuth, busy)).status);
       expect(statuses.every((s) => s === 200)).to.equal(true);
       expect(proxy.count('/_session') - before).to.be.within(1, 3);
     });

@@ -16,6 +16,10 @@ const KEY = 'hostile-incoming-key-51a2';
 /** Plain bytes: with PouchDB's global Buffer typing, node's Buffer is not a Uint8Array to TypeScript. */
 const bytes = (b: Buffer): Uint8Array<ArrayBuffer> => new Uint8Array(b);
 
+/** A request head: the request line, Host, the given header lines, the blank line. */
+const request = (line: string, headers: string[]): string =>
+  `${line} HTTP/1.1\r\nHost: x\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
+
 interface RawExchange {
   response: string;
   bytesSent: number;
@@ -42,7 +46,9 @@ async function rawUpload(url: string, head: string, chunk: Uint8Array, maxBytes:
   while (!response && !closed && bytesSent < maxBytes) {
     const ok = socket.write(chunk);
     bytesSent += chunk.length;
-    if (!ok) await Promise.race([new Promise((r) => socket.once('drain', r)), new Promise((r) => setTimeout(r, 200)), done]);
+    if (!ok) {
+      await Promise.race([new Promise((r) => socket.once('drain', r)), new Promise((r) => setTimeout(r, 200)), done]);
+    }
   }
   const until = Date.now() + 10_000;
   while (!/\r\n\r\n/.test(response) && !closed && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -51,7 +57,13 @@ async function rawUpload(url: string, head: string, chunk: Uint8Array, maxBytes:
 }
 
 /** Sends `parts` one by one, `gapMs` apart, and reports when the server hung up. */
-async function trickle(url: string, parts: string[], gapMs: number): Promise<{ response: string; closedAfterParts: number }> {
+interface Trickled {
+  response: string;
+  /** How many parts were written before the server hung up; -1 when it never did. */
+  closedAfterParts: number;
+}
+
+async function trickle(url: string, parts: string[], gapMs: number): Promise<Trickled> {
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname);
   let response = '';
@@ -79,6 +91,8 @@ describe('hostile clients on the wire', function () {
   this.timeout(60_000);
   let server: TestServer;
   let auth: string;
+  /** An administrator's JSON request headers. */
+  const json = (): string[] => [`Authorization: ${auth}`, 'Content-Type: application/json'];
   before(async function () {
     server = await startTestServer({ compose: { timeouts: { headersMs: 1000, requestMs: 2500, checkEveryMs: 100 } } });
     auth = server.adminAuth;
@@ -89,14 +103,14 @@ describe('hostile clients on the wire', function () {
   });
 
   it('a declared body over the limit → 413 after a few KB, not after 50 MB', async function () {
-    const head = `POST /api/v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`;
+    const head = request('POST /api/v1/messages', [...json(), `Content-Length: ${50 * 1024 * 1024}`]);
     const res = await rawUpload(server.url, head, new Uint8Array(16 * 1024).fill(0x20), 50 * 1024 * 1024);
     expect(res.response).to.match(/^HTTP\/1\.1 413 /);
     expect(res.bytesSent).to.be.below(8 * 1024 * 1024);
   });
 
   it('a chunked body growing past the limit → 413 once the limit is passed', async function () {
-    const head = `POST /api/v1/settings HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const head = request('PUT /api/v1/settings', [...json(), 'Transfer-Encoding: chunked']);
     const chunk = bytes(Buffer.from(`10000\r\n${' '.repeat(0x10000)}\r\n`));
     const res = await rawUpload(server.url, head, chunk, 50 * 1024 * 1024);
     expect(res.response).to.match(/^HTTP\/1\.1 413 /);
@@ -126,18 +140,21 @@ describe('hostile clients on the wire', function () {
     ];
     for (const [method, path, headers] of targets) {
       for (const body of [deep, deepObject]) {
-        const res = await fetch(`${server.url}${path}`, { method, headers: { ...headers, 'content-type': 'application/json' }, body });
+        const init = { method, headers: { ...headers, 'content-type': 'application/json' }, body };
+        const res = await fetch(`${server.url}${path}`, init);
         expect(res.status, `${method} ${path}`).to.equal(400);
         expect(((await res.json()) as { error: string }).error).to.match(/nested deeper than 64 levels/);
       }
     }
     // Nesting within the limit is fine.
-    const ok = await api(server, 'PUT', '/api/v1/settings', { forms: { X: JSON.parse(`${'{"a":'.repeat(30)}1${'}'.repeat(30)}`) as unknown } });
+    const nested = JSON.parse(`${'{"a":'.repeat(30)}1${'}'.repeat(30)}`) as unknown;
+    const ok = await api(server, 'PUT', '/api/v1/settings', { forms: { X: nested } });
     expect(ok.status).to.equal(200);
   });
 
   it('a client sending its headers slowly is cut off (headersTimeout)', async function () {
-    const parts = ['GET /api/info HTTP/1.1\r\n', 'Host: x\r\n', ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: y\r\n`)];
+    const slowHeaders = Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: y\r\n`);
+    const parts = ['GET /api/info HTTP/1.1\r\n', 'Host: x\r\n', ...slowHeaders];
     const res = await trickle(server.url, parts, 150);
     expect(res.closedAfterParts, 'the server kept the connection open').to.be.greaterThan(0);
     expect(res.closedAfterParts).to.be.below(parts.length);
@@ -145,18 +162,24 @@ describe('hostile clients on the wire', function () {
   });
 
   it('a client sending its body slowly is cut off (requestTimeout)', async function () {
-    const head = `PUT /api/v1/settings HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n`;
+    const head = request('PUT /api/v1/settings', [...json(), 'Content-Length: 200']);
     const res = await trickle(server.url, [head, ...Array.from({ length: 60 }, () => ' ')], 150);
     expect(res.closedAfterParts, 'the server kept the connection open').to.be.greaterThan(0);
     expect(res.closedAfterParts).to.be.below(61);
   });
 
   it('random bodies over real HTTP (plain and gzip) never get a 5xx', async function () {
+    const incoming = `/api/v1/sms/africastalking/incoming-messages?key=${KEY}`;
+    const paths = fc.constantFrom('/api/sms', incoming, '/api/v1/messages');
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue().map((v) => JSON.stringify(v)), fc.boolean(), fc.constantFrom('/api/sms', `/api/v1/sms/africastalking/incoming-messages?key=${KEY}`, '/api/v1/messages'), async (body, gzip, path) => {
+      fc.asyncProperty(fc.jsonValue().map((v) => JSON.stringify(v)), fc.boolean(), paths, async (body, gzip, path) => {
         const res = await fetch(`${server.url}${path}`, {
           method: 'POST',
-          headers: { authorization: auth, 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+          headers: {
+            authorization: auth,
+            'content-type': 'application/json',
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          },
           body: gzip ? bytes(zlib.gzipSync(body)) : body,
         });
         await res.arrayBuffer();

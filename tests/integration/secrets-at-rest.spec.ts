@@ -33,8 +33,9 @@ describe('secrets at rest', function () {
     const secrets = ['at-api-key-plaintext-5d81c0', 'incoming-webhook-key-plaintext-9e27'];
     try {
       const as = { url: server.url, adminAuth: auth };
-      expect((await api(as, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', secrets[0])).status).to.equal(200);
-      expect((await api(as, 'PUT', '/api/v1/credentials/africastalking.com:incoming', secrets[1])).status).to.equal(200);
+      for (const [i, key] of ['africastalking.com:outgoing', 'africastalking.com:incoming'].entries()) {
+        expect((await api(as, 'PUT', `/api/v1/credentials/${key}`, secrets[i])).status).to.equal(200);
+      }
       expect((await api(as, 'PUT', '/api/v1/settings', { sms: { reply_to: 'AUDITED' } })).status).to.equal(200);
       expect((await api(as, 'GET', '/api/v1/audit')).status).to.equal(200);
       expect(await server.credentials.get('africastalking.com:incoming')).to.equal(secrets[1]);
@@ -47,7 +48,8 @@ describe('secrets at rest', function () {
     for (const file of files) {
       const bytes = fs.readFileSync(file);
       for (const secret of [password, ...secrets]) {
-        for (const form of forms(secret)) expect(bytes.includes(form), `${form} in ${path.relative(server.dataDir, file)}`).to.equal(false);
+        const where = path.relative(server.dataDir, file);
+        for (const form of forms(secret)) expect(bytes.includes(form), `${form} in ${where}`).to.equal(false);
       }
     }
     // The scan does see database contents: the (non-secret) settings value is there in plain text.

@@ -56,7 +56,11 @@ describe('security headers', function () {
 
   it('404s and bad JSON', async function () {
     expectSecure(await fetch(`${server.url}/no/such/route`), '404');
-    const bad = await fetch(`${server.url}/api/v1/messages`, { method: 'POST', headers: { authorization: server.adminAuth, 'content-type': 'application/json' }, body: '{' });
+    const bad = await fetch(`${server.url}/api/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: server.adminAuth, 'content-type': 'application/json' },
+      body: '{',
+    });
     expect(bad.status).to.equal(400);
     expectSecure(bad, 'bad json');
   });

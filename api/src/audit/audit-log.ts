@@ -113,8 +113,9 @@ export class AuditLog {
   private async pruneOlderThan(cutoff: Date): Promise<number> {
     let removed = 0;
     for (;;) {
-      const res = await this.db.allDocs({ startkey: AUDIT_PREFIX, endkey: `${AUDIT_PREFIX}${cutoff.toISOString()}`, limit: PRUNE_PAGE });
-      const rows = res.rows.filter((r) => r.id < `${AUDIT_PREFIX}${cutoff.toISOString()}`);
+      const end = `${AUDIT_PREFIX}${cutoff.toISOString()}`;
+      const res = await this.db.allDocs({ startkey: AUDIT_PREFIX, endkey: end, limit: PRUNE_PAGE });
+      const rows = res.rows.filter((r) => r.id < end);
       if (rows.length === 0) return removed;
       const results = await this.db.bulkDocs(rows.map((r) => ({ _id: r.id, _rev: r.value.rev, _deleted: true })));
       const failed = results.filter((r) => 'error' in r && r.error).length;

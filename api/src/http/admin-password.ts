@@ -23,7 +23,11 @@ const scrypt = promisify(crypto.scrypt) as (
   options: crypto.ScryptOptions,
 ) => Promise<Buffer>;
 
-/** OWASP's scrypt floor is N=2^17 with r=8; 2^15 keeps a start-up and a first sign-in well under a second on small boards. */
+/**
+ * OWASP's scrypt floor is N=2^17 with r=8
+ * (https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html); 2^15 keeps
+ * a start-up and a first sign-in well under a second on small boards.
+ */
 export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 const maxmem = (N: number, r: number, p: number): number => 128 * N * r * (p + 1) + 1024 * 1024;
@@ -147,9 +151,10 @@ export async function embeddedAdminPassword(dataDir: string, fromEnv?: string): 
     writeSecretFile(file, `${hash}\n`, true);
     return { verifier: new PasswordVerifier({ hash }), generated: password };
   }
-  if (!stored) throw new Error(`${file} is empty: delete it to generate a new administrator password, or set ADMIN_PASSWORD`);
+  const regenerate = 'delete it to generate a new administrator password';
+  if (!stored) throw new Error(`${file} is empty: ${regenerate}, or set ADMIN_PASSWORD`);
   if (isPasswordHash(stored)) return { verifier: new PasswordVerifier({ hash: stored }) };
-  if (stored.startsWith('scrypt$')) throw new Error(`${file} is not a valid password hash: delete it to generate a new administrator password`);
+  if (stored.startsWith('scrypt$')) throw new Error(`${file} is not a valid password hash: ${regenerate}`);
   // A plain-text password from an older version: keep the password, store only its hash.
   const hash = await hashPassword(stored);
   writeSecretFile(file, `${hash}\n`, false);

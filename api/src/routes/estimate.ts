@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
+import { acceptOnly } from '../http/content-type.js';
 import type { CostSamples } from '../estimates/cost-samples.js';
 import { estimateMessages } from '../estimates/estimate.js';
 import type { SettingsService } from '../settings/settings.js';
@@ -18,7 +19,8 @@ export interface EstimateRouteDeps {
 }
 
 export function estimateRoutes(app: FastifyInstance, deps: EstimateRouteDeps): void {
-  app.post('/api/v1/messages/estimate', { onRequest: requireAdmin(deps.auth) }, async (req) =>
+  const opts = { onRequest: requireAdmin(deps.auth), preValidation: acceptOnly(['application/json']) };
+  app.post('/api/v1/messages/estimate', opts, async (req) =>
     estimateMessages(parseItems(req.body), deps.settings.get(), deps.costSamples, itemField(req.body)),
   );
 }

@@ -4,9 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { actorOf, type AuditLog } from '../audit/audit-log.js';
 import type { OptOutList } from '../consent/opt-outs.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
+import { acceptOnly } from '../http/content-type.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { firstIssue } from '../validation.js';
 
@@ -22,6 +24,7 @@ export const optOutDeleteQuerySchema = z.object({
 export interface OptOutRouteDeps {
   auth: AdminAuthenticator;
   optOuts: OptOutList;
+  audit?: AuditLog;
 }
 
 function invalid(err: z.ZodError, root: string): InvalidInputError {
@@ -41,12 +44,13 @@ export function optOutRoutes(app: FastifyInstance, deps: OptOutRouteDeps): void 
 
   app.get('/api/v1/sms/opt-outs', { onRequest }, async () => ({ opt_outs: await deps.optOuts.list() }));
 
-  app.post('/api/v1/sms/opt-outs', { onRequest }, async (req) => {
+  app.post('/api/v1/sms/opt-outs', { onRequest, preValidation: acceptOnly(['application/json']) }, async (req) => {
     const parsed = optOutBodySchema.safeParse(req.body ?? {});
     if (!parsed.success) throw invalid(parsed.error, 'body');
     const { number, sender_id: senderId } = parsed.data;
     usableNumber(deps.optOuts, number);
     const { saved } = await deps.optOuts.add([{ number, senderId, source: who(req.admin?.name) }]);
+    if (saved) await deps.audit?.record(actorOf(req), 'opt_out.add', number, { sender_id: senderId ?? '*' });
     return { ok: true, saved };
   });
 
@@ -61,6 +65,7 @@ export function optOutRoutes(app: FastifyInstance, deps: OptOutRouteDeps): void 
       const scope = senderId ? `sender id "${senderId}"` : 'every sender';
       throw new NotFoundError(`"${number}" has not opted out of ${scope}`);
     }
+    await deps.audit?.record(actorOf(req), 'opt_out.remove', number, { sender_id: senderId ?? '*' });
     return { ok: true };
   });
 }

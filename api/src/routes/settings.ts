@@ -13,11 +13,18 @@ import type { SettingsService, UpdateMode } from '../settings/settings.js';
 
 const truthy = (v: unknown): boolean => typeof v === 'string' && v !== '' && v !== 'false';
 
-export function settingsRoutes(app: FastifyInstance, deps: { auth: AdminAuthenticator; settings: SettingsService; audit?: AuditLog }): void {
+export interface SettingsRouteDeps {
+  auth: AdminAuthenticator;
+  settings: SettingsService;
+  audit?: AuditLog;
+}
+
+export function settingsRoutes(app: FastifyInstance, deps: SettingsRouteDeps): void {
   const onRequest = requireAdmin(deps.auth);
   app.get('/api/v1/settings', { onRequest }, async () => deps.settings.get());
   const preValidation = acceptOnly(['application/json']);
-  app.put<{ Querystring: { replace?: string; overwrite?: string } }>('/api/v1/settings', { onRequest, preValidation }, async (req) => {
+  type Query = { replace?: string; overwrite?: string };
+  app.put<{ Querystring: Query }>('/api/v1/settings', { onRequest, preValidation }, async (req) => {
     const mode: UpdateMode = truthy(req.query.overwrite) ? 'overwrite' : truthy(req.query.replace) ? 'replace' : 'merge';
     const { updated, previous, settings } = await deps.settings.update(req.body, mode);
     if (updated) await deps.audit?.record(actorOf(req), 'settings.update', mode, diffSettings(previous, settings));

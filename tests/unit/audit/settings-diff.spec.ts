@@ -4,7 +4,12 @@ import { diffSettings } from '../../../api/src/audit/settings-diff.js';
 describe('audit/settings-diff', function () {
   it('one entry per changed leaf path, with before and after', function () {
     const before = { sms: { reply_to: 'A', dispatch: { concurrency: 8 } }, forms: { X: { a: 1 } }, untouched: 1 };
-    const after = { sms: { reply_to: 'B', dispatch: { concurrency: 8, max_attempts: 3 } }, forms: { X: { a: 1 } }, untouched: 1, added: [1, 2] };
+    const after = {
+      sms: { reply_to: 'B', dispatch: { concurrency: 8, max_attempts: 3 } },
+      forms: { X: { a: 1 } },
+      untouched: 1,
+      added: [1, 2],
+    };
     expect(diffSettings(before, after)).to.deep.equal([
       { path: 'sms.reply_to', before: 'A', after: 'B' },
       { path: 'sms.dispatch.max_attempts', after: 3 },
@@ -20,7 +25,8 @@ describe('audit/settings-diff', function () {
   });
 
   it('never copies values under secret-looking names, nor very long values', function () {
-    const diff = diffSettings({ x: { api_key: 'old-secret', token: 't1' } }, { x: { api_key: 'new-secret', token: 't2' }, big: 'y'.repeat(600) });
+    const before = { x: { api_key: 'old-secret', token: 't1' } };
+    const diff = diffSettings(before, { x: { api_key: 'new-secret', token: 't2' }, big: 'y'.repeat(600) });
     expect(diff).to.deep.equal([
       { path: 'x.api_key', omitted: 'secret' },
       { path: 'x.token', omitted: 'secret' },

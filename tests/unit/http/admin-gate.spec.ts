@@ -8,6 +8,8 @@ import { basicHeader, unauthorized, type AdminAuthenticator } from '../../../api
 import { AppError } from '../../../api/src/http/errors.js';
 import { FailureThrottle, ThrottledError } from '../../../api/src/http/failure-throttle.js';
 
+const guess = (i: number): string => basicHeader('admin', `guess-${i}`);
+
 function rig(opts: { cacheMs?: number; delayMs?: number } = {}) {
   let t = 1_000_000;
   const calls: Array<string | undefined> = [];
@@ -23,14 +25,15 @@ function rig(opts: { cacheMs?: number; delayMs?: number } = {}) {
   };
   const throttle = new FailureThrottle({ limit: 10, windowMs: 60_000, now: () => t, noun: 'sign-in attempts' });
   const gate = throttledAdminAuth(inner, { throttle, cacheMs: opts.cacheMs ?? 5000, now: () => t });
-  const status = (p: Promise<unknown>): Promise<number> => p.then(() => 200, (err: unknown) => (err instanceof AppError ? err.status : 500));
+  const status = (p: Promise<unknown>): Promise<number> =>
+    p.then(() => 200, (err: unknown) => (err instanceof AppError ? err.status : 500));
   return { gate, calls, good, status, advance: (ms: number) => (t += ms) };
 }
 
 describe('http/admin-gate throttledAdminAuth', function () {
-  it('10 failures from one address → 429 without asking the authenticator; other addresses unaffected', async function () {
+  it('10 failures from one address → 429 without asking the authenticator; others unaffected', async function () {
     const { gate, calls, good, status } = rig();
-    for (let i = 0; i < 10; i++) expect(await status(gate.authenticate(basicHeader('admin', `g${i}`), { ip: 'a' }))).to.equal(401);
+    for (let i = 0; i < 10; i++) expect(await status(gate.authenticate(guess(i), { ip: 'a' }))).to.equal(401);
     expect(calls).to.have.length(10);
     const err = await gate.authenticate(good, { ip: 'a' }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ThrottledError);
@@ -42,7 +45,7 @@ describe('http/admin-gate throttledAdminAuth', function () {
 
   it('the window slides: an address may try again once its oldest failure is older than 60 s', async function () {
     const { gate, status, good, advance } = rig();
-    for (let i = 0; i < 10; i++) expect(await status(gate.authenticate(basicHeader('admin', `g${i}`), { ip: 'a' }))).to.equal(401);
+    for (let i = 0; i < 10; i++) expect(await status(gate.authenticate(guess(i), { ip: 'a' }))).to.equal(401);
     advance(59_000);
     expect(await status(gate.authenticate(good, { ip: 'a' }))).to.equal(429);
     advance(1_001);
@@ -82,7 +85,8 @@ describe('http/admin-gate throttledAdminAuth', function () {
 
   it('parallel distinct guesses from one address stop at the limit', async function () {
     const { gate, calls, status } = rig({ delayMs: 20 });
-    const statuses = await Promise.all(Array.from({ length: 25 }, (_, i) => status(gate.authenticate(basicHeader('admin', `p${i}`), { ip: 'a' }))));
+    const tries = Array.from({ length: 25 }, (_, i) => status(gate.authenticate(guess(i), { ip: 'a' })));
+    const statuses = await Promise.all(tries);
     expect(calls.length).to.equal(10);
     expect(statuses.filter((s) => s === 429)).to.have.length(15);
   });
