@@ -28,6 +28,7 @@ export interface PollResult {
   saved: number;
   done: number;
   expired: number;
+  failed: number;
   throttledUntil?: string;
   skipped?: string;
 }

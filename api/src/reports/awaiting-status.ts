@@ -1,5 +1,5 @@
 /**
- * Messages awaiting a status from a provider that never calls back (RapidPro: statuses are read
+ * Messages awaiting a status from a provider that never calls back (its statuses are read
  * from its API). One small doc per message sent with a reference in a non-final state,
  * `sms-awaiting:<service>:<since>:<ref>`, written with the send result and removed when the
  * service says it is done (a final status seen, or given up). The id orders entries by service

@@ -10,13 +10,14 @@ type CursorRun<R> = { ran: true; result: R } | { ran: false; heldUntil: string }
 const stores = new WeakMap<object, Map<string, Record<string, unknown>>>();
 
 export async function withPollCursor<R>(
+  owner: object,
   core: SmsCore & { withCursor?: <T>(n: string, l: number, f: (c: LeasedCursor) => Promise<T>) => Promise<CursorRun<T>> },
   name: string,
   leaseMs: number,
   fn: (cursor: LeasedCursor) => Promise<R>,
 ): Promise<CursorRun<R>> {
   if (core.withCursor) return core.withCursor(name, leaseMs, fn);
-  const key = core.awaitingStatus as unknown as object;
+  const key = owner;
   const map = stores.get(key) ?? new Map<string, Record<string, unknown>>();
   stores.set(key, map);
   const cursor: LeasedCursor = {

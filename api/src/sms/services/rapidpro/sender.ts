@@ -14,7 +14,7 @@ import { failAll, SendError, type OutboundMessage, type SendOutcome, type Servic
 import { rapidProRequest, RapidProUnreachable, snippet, type RapidProAnswer } from './client.js';
 import { gatewayRef, telUrn } from './refs.js';
 import type { RapidProSettings } from './settings.js';
-import { STATUS_DETAILS, isRapidProStatus, statusState } from './status-map.js';
+import { STATUS_DETAILS, STATUS_STATE, isRapidProStatus } from './status-map.js';
 
 export const BROADCASTS_PATH = '/api/v2/broadcasts.json';
 /** RapidPro refuses a broadcast with more than 100 URNs. */
@@ -65,10 +65,10 @@ export function classifyHttp(answer: RapidProAnswer): SendError {
 }
 
 /**
- * Maps a 2xx answer to one outcome per message. The broadcast's `status` speaks for all its
- * messages, so only a status on the way (queued, wired, sent) is taken; any other, or none, is
- * `received-by-gateway` (RapidPro accepted it; cht-core#9559 marks a status-less answer queued
- * rather than sending again) and the status poll reads each message's own status.
+ * Maps a 2xx answer to one outcome per message: the broadcast's `status` through the status table,
+ * as CHT does; none, or one we do not know, is `received-by-gateway` (cht-core#9559: RapidPro
+ * accepted the broadcast; marking it queued beats sending it again). The status poll then reads
+ * each message's own status.
  */
 export function mapBroadcast(group: OutboundMessage[], text: string): SendOutcome[] {
   let parsed: unknown;
@@ -86,10 +86,9 @@ export function mapBroadcast(group: OutboundMessage[], text: string): SendOutcom
     return failAll(group, error);
   }
   const raw = typeof body.status === 'string' ? body.status : undefined;
-  const onTheWay = raw === 'queued' || raw === 'wired' || raw === 'sent';
-  const status = onTheWay ? raw : 'queued';
-  const state = statusState(status) ?? 'received-by-gateway';
-  const details = isRapidProStatus(status) ? STATUS_DETAILS[status] : 'Queued';
+  const status = raw !== undefined && isRapidProStatus(raw) ? raw : 'queued';
+  const state = STATUS_STATE[status];
+  const details = STATUS_DETAILS[status];
   return group.map((m) => ({
     id: m.id,
     ok: true as const,

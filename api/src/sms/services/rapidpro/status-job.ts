@@ -12,7 +12,7 @@ import { StatusPollError, StatusPoller, Throttled, type PollCursor, type StatusP
 export const STATUS_POLL_JOB = 'status-poll';
 const CURSOR = 'status-poll';
 
-const nothing = (): StatusPollResult => ({ requests: 0, read: 0, saved: 0, done: 0, expired: 0 });
+const nothing = (): StatusPollResult => ({ requests: 0, read: 0, saved: 0, done: 0, expired: 0, failed: 0 });
 
 function readCursor(data: Readonly<Record<string, unknown>> | undefined): PollCursor {
   const notBefore = data?.notBefore;
@@ -28,7 +28,7 @@ export async function pollStatuses(ctx: JobContext<RapidProSettings>): Promise<S
   if (!token) throw new StatusPollError(`No API token configured: PUT /api/v1/credentials/${OUTGOING_KEY}`);
   // Renewed while the run goes on; long enough for a request at the timeout and its bookkeeping.
   const leaseMs = Math.max(60_000, ctx.timeoutMs * 4);
-  const run = await withPollCursor(ctx.core, CURSOR, leaseMs, async (cursor) => {
+  const run = await withPollCursor(ctx.credentials, ctx.core, CURSOR, leaseMs, async (cursor) => {
     const state = readCursor(cursor.data);
     if (state.notBefore !== undefined && Date.parse(state.notBefore) > ctx.now().getTime()) {
       return { ...nothing(), skipped: `RapidPro asked to wait (Retry-After) until ${state.notBefore}`, throttledUntil: state.notBefore };

@@ -20,7 +20,7 @@
  * its Retry-After has passed (kept in the stored cursor, so every instance waits).
  */
 import type { AwaitingStatus, ServiceContext, SmsCore, StatusUpdateInput } from '../../types.js';
-import { rapidProRequest, snippet } from './client.js';
+import { rapidProRequest, RapidProUnreachable, snippet, type RapidProAnswer } from './client.js';
 import { matchBroadcast, MESSAGES_PATH, parseMessagesPage, type MessagesPage, type RapidProMessage } from './messages-page.js';
 import { parseRef } from './refs.js';
 import type { RapidProSettings } from './settings.js';
@@ -52,6 +52,8 @@ export interface StatusPollResult {
   done: number;
   /** Messages no longer polled: older than `status_max_age_hours`. */
   expired: number;
+  /** Requests that failed (network, 5xx, an unreadable answer); asked again next run. */
+  failed: number;
   throttledUntil?: string;
   skipped?: string;
 }
@@ -90,7 +92,7 @@ function byBroadcast(entries: readonly AwaitingStatus[]): Map<string, AwaitingSt
 }
 
 export class StatusPoller {
-  readonly result: StatusPollResult = { requests: 0, read: 0, saved: 0, done: 0, expired: 0 };
+  readonly result: StatusPollResult = { requests: 0, read: 0, saved: 0, done: 0, expired: 0, failed: 0 };
   /** Entries whose status was read this run. */
   private readonly seen = new Set<string>();
   tailAfter: string | undefined;
@@ -141,17 +143,35 @@ export class StatusPoller {
     return all;
   }
 
-  private async get(pathOrUrl: string): Promise<MessagesPage> {
+  /**
+   * One page, or undefined when this request failed (logged; the run goes on, as CHT's does, and
+   * the next run asks again). 429 ends the run; a refused token too (every request would fail).
+   */
+  private async get(pathOrUrl: string): Promise<MessagesPage | undefined> {
     this.result.requests++;
     const { ctx, token } = this.deps;
-    const answer = await rapidProRequest(ctx, token, 'GET', pathOrUrl);
-    await this.deps.onProgress?.();
-    if (answer.status === 429) throw new Throttled(new Date(ctx.now().getTime() + (answer.retryAfterMs ?? 0)));
-    const page = answer.status >= 200 && answer.status < 300 ? parseMessagesPage(answer.text) : undefined;
-    if (!page) {
-      throw new StatusPollError(`RapidPro answered HTTP ${answer.status} for ${MESSAGES_PATH}: ${snippet(answer.text)}`);
+    let answer: RapidProAnswer;
+    try {
+      answer = await rapidProRequest(ctx, token, 'GET', pathOrUrl);
+    } catch (err) {
+      if (!(err instanceof RapidProUnreachable)) throw err;
+      this.failed(err.message);
+      return undefined;
+    } finally {
+      await this.deps.onProgress?.();
     }
+    if (answer.status === 429) throw new Throttled(new Date(ctx.now().getTime() + (answer.retryAfterMs ?? 0)));
+    if (answer.status === 401 || answer.status === 403) {
+      throw new StatusPollError(`RapidPro refused the API token rapidpro:outgoing (HTTP ${answer.status}): ${snippet(answer.text)}`);
+    }
+    const page = answer.status >= 200 && answer.status < 300 ? parseMessagesPage(answer.text) : undefined;
+    if (!page) this.failed(`RapidPro answered HTTP ${answer.status} for ${MESSAGES_PATH}: ${snippet(answer.text)}`);
     return page;
+  }
+
+  private failed(reason: string): void {
+    this.result.failed++;
+    this.deps.ctx.logger.warn({ reason }, 'RapidPro status request failed; asked again at the next poll');
   }
 
   /** Applies what RapidPro says of these messages; a final status ends their polling. */
@@ -181,6 +201,7 @@ export class StatusPoller {
     let url = `${MESSAGES_PATH}?after=${encodeURIComponent(new Date(after).toISOString())}`;
     while (this.budgetLeft > 0) {
       const page = await this.get(url);
+      if (!page) break;
       const inPage = new Map<string, RapidProMessage[]>();
       for (const m of page.results) inPage.set(m.broadcast, [...(inPage.get(m.broadcast) ?? []), m]);
       for (const [broadcast, results] of inPage) {
@@ -207,7 +228,7 @@ export class StatusPoller {
       if (open.length === 0) continue;
       if (this.budgetLeft <= 0) return last;
       const page = await this.get(`${MESSAGES_PATH}?broadcast=${broadcast}`);
-      await this.apply(matchBroadcast(open, page.results.filter((m) => m.broadcast === broadcast)));
+      if (page) await this.apply(matchBroadcast(open, page.results.filter((m) => m.broadcast === broadcast)));
       last = awaited.at(-1);
     }
     return last;
