@@ -12,6 +12,8 @@
  * `status_max_age_hours` a message is no longer polled.
  */
 import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { MessageView } from '../../helpers/at-setup.js';
 import { startPouchDbServer, type CouchServer } from '../../helpers/pouchdb-server.js';
 import { RP_INCOMING, RP_TOKEN, startRapidProRig, type RapidProRig } from '../../helpers/rapidpro-setup.js';
@@ -208,6 +210,39 @@ describe('RapidPro status polling: CHT "should catch error when no credentials a
       expect(rig.sim.requests()).to.have.length(0);
     } finally {
       await rig.stop();
+    }
+  });
+});
+
+describe('RapidPro status polling: a status RapidPro may add later', function () {
+  it('an unknown status is recorded on the message, its state unchanged, and polling goes on', async () => {
+    // A stand-in RapidPro whose messages report a status missing from our table.
+    const fake = http.createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.method === 'POST') {
+        req.resume();
+        res.statusCode = 201;
+        res.end(JSON.stringify({ id: 4242, status: 'queued', urns: ['tel:+254711000099'], text: 'x' }));
+        return;
+      }
+      res.end(JSON.stringify({ next: null, previous: null, results: [{ id: 1, broadcast: 4242, urn: 'tel:+254711000099', status: 'handled' }] }));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const rig = await startRapidProRig();
+    try {
+      await rig.settings({ rapidpro: { url: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` } });
+      const [id] = await sendAll(rig, [{ to: '+254711000099', message: 'x' }]);
+      expect(await rig.poll()).to.include({ requests: 1, read: 1, saved: 0, done: 0 });
+      const view = await rig.message(id as string);
+      expect(view.state).to.equal('received-by-gateway');
+      const report = view.delivery_reports?.find((r) => r.status === 'handled') as Record<string, unknown> | undefined;
+      expect(report).to.include({ applied: false, details: 'Unknown RapidPro status "handled"' });
+      expect(report).to.not.have.property('state');
+      const awaited = await rig.server.dbs.medic.allDocs({ startkey: 'sms-awaiting:', endkey: 'sms-awaiting:\ufff0' });
+      expect(awaited.rows).to.have.length(1);
+    } finally {
+      await rig.stop();
+      await new Promise((resolve) => fake.close(resolve));
     }
   });
 });
