@@ -7,6 +7,7 @@ import { request } from 'undici';
 import type { ServiceContext } from '../../types.js';
 import type { RapidProSettings } from './settings.js';
 
+export const SERVICE_ID = 'rapidpro';
 export const OUTGOING_KEY = 'rapidpro:outgoing';
 
 /** RapidPro's answer: status, body text, and for 429 how long to wait. */

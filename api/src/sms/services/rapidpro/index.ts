@@ -5,14 +5,14 @@
  * claims, retries, circuit, state lattice and metrics.
  */
 import { failAll, SendError, type OutgoingService, type SendOutcome } from '../../types.js';
-import { OUTGOING_KEY } from './client.js';
+import { OUTGOING_KEY, SERVICE_ID } from './client.js';
 import { INCOMING_KEY, rapidProRoutes, ROUTE_PREFIX } from './routes.js';
 import { groupForBroadcasts, MAX_URNS, sendBroadcast } from './sender.js';
 import { parseRapidProSettings, rapidProSettingsSlice, type RapidProSettings } from './settings.js';
 import { statusPollJob } from './status-job.js';
 
 export const rapidPro: OutgoingService<RapidProSettings> = {
-  id: 'rapidpro',
+  id: SERVICE_ID,
   routePrefix: ROUTE_PREFIX,
   mode: 'push',
   settingsSlice: { key: 'rapidpro', schema: rapidProSettingsSlice },

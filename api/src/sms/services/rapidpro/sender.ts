@@ -10,8 +10,9 @@
  * sent again one number at a time, so one bad number fails alone. The token refused (401/403) or
  * the endpoint missing (404, a wrong `sms.rapidpro.url`) is the whole channel's problem: it pauses.
  */
+import { withExchangeScope } from '../../exchange-scope.js';
 import { failAll, SendError, type OutboundMessage, type SendOutcome, type ServiceContext } from '../../types.js';
-import { rapidProRequest, RapidProUnreachable, snippet, type RapidProAnswer } from './client.js';
+import { rapidProRequest, RapidProUnreachable, SERVICE_ID, snippet, type RapidProAnswer } from './client.js';
 import { gatewayRef, telUrn } from './refs.js';
 import type { RapidProSettings } from './settings.js';
 import { STATUS_DETAILS, STATUS_STATE, isRapidProStatus } from './status-map.js';
@@ -106,7 +107,11 @@ async function post(
 ): Promise<RapidProAnswer | SendOutcome[]> {
   const body = { urns: group.map((m) => telUrn(m.to)), text: group[0]?.content ?? '' };
   try {
-    return await rapidProRequest(ctx, token, 'POST', BROADCASTS_PATH, body);
+    // The exchange log lists this request with each message it carries.
+    const messageIds = group.map((m) => m.id);
+    return await withExchangeScope({ service: SERVICE_ID, messageIds }, () =>
+      rapidProRequest(ctx, token, 'POST', BROADCASTS_PATH, body),
+    );
   } catch (err) {
     if (!(err instanceof RapidProUnreachable)) throw err;
     return failAll(group, new SendError('retryable', err.code, err.message));

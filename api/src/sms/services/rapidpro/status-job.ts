@@ -5,7 +5,6 @@
  */
 import type { JobContext, ServiceJob } from '../../types.js';
 import { OUTGOING_KEY } from './client.js';
-import { withPollCursor } from './cursor-shim.js';
 import type { RapidProSettings } from './settings.js';
 import { StatusPollError, StatusPoller, Throttled, type PollCursor, type StatusPollResult } from './status-poll.js';
 
@@ -28,7 +27,7 @@ export async function pollStatuses(ctx: JobContext<RapidProSettings>): Promise<S
   if (!token) throw new StatusPollError(`No API token configured: PUT /api/v1/credentials/${OUTGOING_KEY}`);
   // Renewed while the run goes on; long enough for a request at the timeout and its bookkeeping.
   const leaseMs = Math.max(60_000, ctx.timeoutMs * 4);
-  const run = await withPollCursor(ctx.credentials, ctx.core, CURSOR, leaseMs, async (cursor) => {
+  const run = await ctx.core.withCursor(CURSOR, leaseMs, async (cursor) => {
     const state = readCursor(cursor.data);
     if (state.notBefore !== undefined && Date.parse(state.notBefore) > ctx.now().getTime()) {
       return { ...nothing(), skipped: `RapidPro asked to wait (Retry-After) until ${state.notBefore}`, throttledUntil: state.notBefore };
