@@ -2,7 +2,11 @@
  * A server wired to the RapidPro simulator through the public API (settings, credentials), with
  * dispatch knobs shrunk so retries and pauses take milliseconds, and the status poll run on demand.
  */
-import { startRapidProSimulator, type RapidProSimulator, type RapidProSimulatorOptions } from '../../shared-libs/rapidpro-simulator/index.js';
+import {
+  startRapidProSimulator,
+  type RapidProSimulator,
+  type RapidProSimulatorOptions,
+} from '../../shared-libs/rapidpro-simulator/index.js';
 import type { OutgoingService } from '../../api/src/sms/types.js';
 import { FAST_DISPATCH, type MessageView } from './at-setup.js';
 import { api, startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
@@ -33,7 +37,10 @@ export interface PollResult {
   skipped?: string;
 }
 
-export function rapidProSms(sim: Pick<RapidProSimulator, 'url'>, sms: Record<string, unknown> = {}): Record<string, unknown> {
+export function rapidProSms(
+  sim: Pick<RapidProSimulator, 'url'>,
+  sms: Record<string, unknown> = {},
+): Record<string, unknown> {
   const { rapidpro, ...rest } = sms as { rapidpro?: Record<string, unknown> };
   return {
     outgoing_service: 'rapidpro',
@@ -44,7 +51,12 @@ export function rapidProSms(sim: Pick<RapidProSimulator, 'url'>, sms: Record<str
 }
 
 export async function startRapidProRig(
-  opts: { sms?: Record<string, unknown>; server?: TestServerOptions; sim?: RapidProSimulatorOptions; token?: string | null } = {},
+  opts: {
+    sms?: Record<string, unknown>;
+    server?: TestServerOptions;
+    sim?: RapidProSimulatorOptions;
+    token?: string | null;
+  } = {},
 ): Promise<RapidProRig> {
   const sim = await startRapidProSimulator({ tokens: [RP_TOKEN], stepDelayMs: null, ...opts.sim });
   const server = await startTestServer(opts.server);

@@ -33,7 +33,11 @@ export class AwaitingStatusIndex {
     this.writes = new Batcher((docs) => this.writeMany(docs), 500, 1);
   }
 
-  async record(service: string, entries: Array<{ ref: string; docId: string; uuid: string }>, now: Date): Promise<void> {
+  async record(
+    service: string,
+    entries: Array<{ ref: string; docId: string; uuid: string }>,
+    now: Date,
+  ): Promise<void> {
     const since = now.toISOString();
     await Promise.all(
       entries.map((e) =>
@@ -51,7 +55,10 @@ export class AwaitingStatusIndex {
   }
 
   /** Oldest first: entries sent at or after `sentAfter`, after the key `startAfter`, `limit` of them. */
-  async list(service: string, opts: { limit: number; startAfter?: string; sentAfter?: string }): Promise<AwaitingStatus[]> {
+  async list(
+    service: string,
+    opts: { limit: number; startAfter?: string; sentAfter?: string },
+  ): Promise<AwaitingStatus[]> {
     const range = prefixRange(servicePrefix(service));
     const from = opts.sentAfter !== undefined ? `${servicePrefix(service)}${opts.sentAfter}` : range.startkey;
     const startkey = opts.startAfter !== undefined && opts.startAfter > from ? opts.startAfter : from;
@@ -75,7 +82,9 @@ export class AwaitingStatusIndex {
     if (own.length === 0) return;
     const res = await this.db.allDocs({ keys: own });
     const deletions = res.rows
-      .filter((r): r is PouchDB.Core.AllDocsResponse<object>['rows'][number] => 'value' in r && !!r.value && !r.value.deleted)
+      .filter(
+        (r): r is PouchDB.Core.AllDocsResponse<object>['rows'][number] => 'value' in r && !!r.value && !r.value.deleted,
+      )
       .map((r) => ({ _id: r.id, _rev: r.value.rev, _deleted: true }));
     // A conflict means another instance removed or rewrote it meanwhile: nothing left to do.
     if (deletions.length) throwUnlessWrittenOrConflict(await this.db.bulkDocs(deletions), 'Removing awaited statuses');

@@ -77,7 +77,7 @@ export class ServiceRegistry {
 }
 
 /** The services this server offers: adding a provider adds one line here. */
-export const DEFAULT_SERVICES: readonly OutgoingService[] = [africasTalking, medicGateway, rapidPro] as OutgoingService[];
+export const DEFAULT_SERVICES = [africasTalking, medicGateway, rapidPro] as readonly OutgoingService[];
 
 export function defaultRegistry(): ServiceRegistry {
   return new ServiceRegistry(DEFAULT_SERVICES);

@@ -11,7 +11,8 @@ import { RP_INCOMING, RP_TOKEN, startRapidProRig, type RapidProRig } from '../..
 import { api, eventually, type TestServerOptions } from '../../helpers/test-server.js';
 
 const TEXT = 'rapidpro exchange text 7Q1';
-const kindOf = (e: ExchangeView): string => `${e.direction} ${e.method} ${e.url.split('?')[0]?.replace(/^https?:\/\/[^/]+/, '')}`;
+const kindOf = (e: ExchangeView): string =>
+  `${e.direction} ${e.method} ${e.url.split('?')[0]?.replace(/^https?:\/\/[^/]+/, '')}`;
 
 describe('RapidPro in the exchange log', function () {
   let couch: CouchServer;
@@ -22,7 +23,8 @@ describe('RapidPro in the exchange log', function () {
 
   for (const kind of ['embedded', 'couchdb'] as const) {
     describe(kind === 'embedded' ? 'embedded store' : 'CouchDB over HTTP (pouchdb-server)', function () {
-      const storage = (): NonNullable<TestServerOptions['storage']> => (kind === 'embedded' ? { kind } : { kind, couch });
+      const storage = (): NonNullable<TestServerOptions['storage']> =>
+        kind === 'embedded' ? { kind } : { kind, couch };
       let rig: RapidProRig;
       let ids: string[];
       let exchanges: ExchangeView[];
@@ -32,16 +34,20 @@ describe('RapidPro in the exchange log', function () {
           { to: '+254711000301', message: TEXT },
           { to: '+254711000302', message: TEXT },
         ]);
-        await eventually(async () => (await Promise.all(ids.map((id) => rig.message(id)))).every((m) => m.gateway_ref !== null));
+        await eventually(async () =>
+          (await Promise.all(ids.map((id) => rig.message(id)))).every((m) => m.gateway_ref !== null),
+        );
         rig.sim.advance({ steps: 3 });
         await rig.poll();
         await rig.sim.injectIncoming({ from: '+254711000303', text: `${TEXT} incoming` });
         await rig.server.exchanges.flush();
-        exchanges = ((await api(rig.server, 'GET', '/api/v1/sms/exchanges?limit=1000')).body as { exchanges: ExchangeView[] }).exchanges;
+        exchanges = (
+          (await api(rig.server, 'GET', '/api/v1/sms/exchanges?limit=1000')).body as { exchanges: ExchangeView[] }
+        ).exchanges;
       });
       after(() => rig.stop());
 
-      it('the broadcast: one exchange, service rapidpro, request and answer kept, listed with both messages', async () => {
+      it('the broadcast: one exchange, service rapidpro, bodies kept, listed with each message', async () => {
         const sends = exchanges.filter((e) => kindOf(e) === 'outgoing POST /api/v2/broadcasts.json');
         expect(sends).to.have.length(1);
         expect(sends[0]).to.include({ service: 'rapidpro', status: 201 });

@@ -100,13 +100,21 @@ describe('RapidPro incoming: route table', function () {
     },
     {
       name: 'scheme in another case ("token") is accepted',
-      request: { path: V2, headers: { authorization: `token ${RP_INCOMING}` }, json: { id: 'run-uuid-5', from: '+2547', content: 'x' } },
+      request: {
+        path: V2,
+        headers: { authorization: `token ${RP_INCOMING}` },
+        json: { id: 'run-uuid-5', from: '+2547', content: 'x' },
+      },
       status: 200,
       body: { saved: 1 },
     },
     {
       name: 'wrong token → 403, nothing stored',
-      request: { path: V2, headers: { authorization: 'Token not-the-token' }, json: { id: 'rt-403a', from: '+2547', content: 'x' } },
+      request: {
+        path: V2,
+        headers: { authorization: 'Token not-the-token' },
+        json: { id: 'rt-403a', from: '+2547', content: 'x' },
+      },
       status: 403,
       error: 'Incorrect token',
       stored: nothingStored('rt-403a'),
@@ -119,7 +127,11 @@ describe('RapidPro incoming: route table', function () {
     },
     {
       name: 'the token as a Bearer token → 403',
-      request: { path: V1, headers: { authorization: `Bearer ${RP_INCOMING}` }, json: { id: 'rt-403c', from: '+2547', content: 'x' } },
+      request: {
+        path: V1,
+        headers: { authorization: `Bearer ${RP_INCOMING}` },
+        json: { id: 'rt-403c', from: '+2547', content: 'x' },
+      },
       status: 403,
       stored: nothingStored('rt-403c'),
     },
@@ -135,8 +147,18 @@ describe('RapidPro incoming: route table', function () {
       status: 400,
       error: 'Request body must be a JSON object',
     },
-    { name: 'no id → 400 naming it', request: { path: V2, headers: TOKEN, json: { from: '+2547', content: 'x' } }, status: 400, error: '"id"' },
-    { name: 'no from → 400 naming it', request: { path: V2, headers: TOKEN, json: { id: 'rt-400b', content: 'x' } }, status: 400, error: '"from"' },
+    {
+      name: 'no id → 400 naming it',
+      request: { path: V2, headers: TOKEN, json: { from: '+2547', content: 'x' } },
+      status: 400,
+      error: '"id"',
+    },
+    {
+      name: 'no from → 400 naming it',
+      request: { path: V2, headers: TOKEN, json: { id: 'rt-400b', content: 'x' } },
+      status: 400,
+      error: '"from"',
+    },
     {
       name: 'no content → 400 naming it',
       request: { path: V1, headers: TOKEN, json: { id: 'rt-400c', from: '+2547' } },
@@ -144,7 +166,12 @@ describe('RapidPro incoming: route table', function () {
       error: '"content"',
       stored: nothingStored('rt-400c'),
     },
-    { name: 'a blank id → 400', request: { path: V2, headers: TOKEN, json: { id: '  ', from: '+2547', content: 'x' } }, status: 400, error: '"id"' },
+    {
+      name: 'a blank id → 400',
+      request: { path: V2, headers: TOKEN, json: { id: '  ', from: '+2547', content: 'x' } },
+      status: 400,
+      error: '"id"',
+    },
   ];
   routeTable(rows, () => r);
 });
@@ -209,7 +236,11 @@ describe('CHT controller (api/tests/mocha/controllers/rapidpro.spec.js) incoming
   });
 
   it('should fail early if authorization header is malformed', async () => {
-    const res = await post({ path: V2, headers: { authorization: 'does no start with Token thing' }, json: { id: 'c2', from: '+456', content: 'x' } });
+    const res = await post({
+      path: V2,
+      headers: { authorization: 'does no start with Token thing' },
+      json: { id: 'c2', from: '+456', content: 'x' },
+    });
     expect(res.status).to.equal(403);
   });
 
@@ -238,7 +269,11 @@ describe('CHT controller (api/tests/mocha/controllers/rapidpro.spec.js) incoming
 
   it('passes the message to the messaging service', async () => {
     await configure('mykey');
-    const res = await post({ path: V2, headers: { authorization: 'Token mykey' }, json: { id: '123', from: '+456', content: 'sms content' } });
+    const res = await post({
+      path: V2,
+      headers: { authorization: 'Token mykey' },
+      json: { id: '123', from: '+456', content: 'sms content' },
+    });
     expect(res.status).to.equal(200);
     expect(JSON.parse(res.text)).to.deep.equal({ saved: 1 });
     const [doc] = (await incoming(server)).filter((d) => d.sms_message?.gateway_ref === '123');

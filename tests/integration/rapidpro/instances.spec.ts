@@ -44,7 +44,7 @@ describe('RapidPro status polling with two instances on one CouchDB', function (
     }
   });
 
-  it("a Retry-After given to one instance holds for the other", async () => {
+  it('a Retry-After given to one instance holds for the other', async () => {
     rig.sim.configure({ retryAfterSeconds: 30, failNext: { status: 429, count: 1 } });
     const first = await pollOn(rig.server);
     expect(first.throttledUntil).to.be.a('string');

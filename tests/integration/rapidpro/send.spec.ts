@@ -62,7 +62,7 @@ describe('RapidPro: sending through the server (simulator)', function () {
   });
   beforeEach(() => rig.sim.reset());
 
-  it('one message: one broadcast, Token auth, the broadcast id as gateway_ref, received-by-gateway "Queued"', async () => {
+  it('one message: one broadcast, Token auth, broadcast id as gateway_ref, received-by-gateway "Queued"', async () => {
     const to = number();
     const [id] = await rig.send([{ to, message: 'Hello from CHT' }]);
     const { view, task } = await settled(rig, id as string, ['received-by-gateway']);
@@ -80,7 +80,9 @@ describe('RapidPro: sending through the server (simulator)', function () {
     const ids = await rig.send(numbers.map((to) => ({ to, message: 'Clinic day moved to Friday' })));
     const views = await Promise.all(ids.map((id) => settled(rig, id, ['received-by-gateway'])));
     expect(posts(rig)).to.have.length(1);
-    expect((posts(rig)[0]?.body as { urns: string[] }).urns.sort()).to.deep.equal(numbers.map((x) => `tel:${x}`).sort());
+    expect((posts(rig)[0]?.body as { urns: string[] }).urns.sort()).to.deep.equal(
+      numbers.map((x) => `tel:${x}`).sort(),
+    );
     const b = rig.sim.broadcasts()[0]?.id;
     expect(views.map((v) => v.view.gateway_ref)).to.deep.equal(numbers.map((x) => `${b}:tel:${x}`));
   });
@@ -94,7 +96,7 @@ describe('RapidPro: sending through the server (simulator)', function () {
     expect(posts(rig)).to.have.length(1);
   });
 
-  it('HTTP 400 for a broadcast to several numbers: sent again one number at a time, only the bad one fails', async () => {
+  it('HTTP 400 for a broadcast to several numbers: sent again one at a time, only the bad one fails', async () => {
     const good = [number(), number()];
     const ids = await rig.send([...good, '4235'].map((to) => ({ to, message: 'Reminder: vaccination' })));
     const [a, b, bad] = await Promise.all([
@@ -119,7 +121,9 @@ describe('RapidPro: sending through the server (simulator)', function () {
       const [id] = await rig.send([{ to: number(), message: 'hi' }]);
       const { task, view } = await settled(rig, id as string, ['received-by-gateway']);
       expect(task.attempts).to.equal(2);
-      expect(view.state_history.some((h) => String(h.state_details ?? '').includes(`HTTP ${row.status}`))).to.equal(true);
+      expect(view.state_history.some((h) => String(h.state_details ?? '').includes(`HTTP ${row.status}`))).to.equal(
+        true,
+      );
       expect(posts(rig).map((p) => p.httpStatus)).to.deep.equal([row.status, 201]);
     });
   }
@@ -144,9 +148,24 @@ describe('RapidPro: account-level refusals pause the channel (one server each)',
   });
 
   const rows: Array<{ name: string; token?: string | null; url?: string; code: string; requests: number }> = [
-    { name: 'HTTP 403 Invalid token → pending, paused, attempt not counted', token: 'wrong-token-not-secret', code: 'http_403', requests: 1 },
-    { name: 'no API token configured → pending, paused, no request made', token: null, code: 'no_api_token', requests: 0 },
-    { name: 'HTTP 404 (sms.rapidpro.url is not RapidPro) → pending, paused', url: '/not-rapidpro', code: 'http_404', requests: 0 },
+    {
+      name: 'HTTP 403 Invalid token → pending, paused, attempt not counted',
+      token: 'wrong-token-not-secret',
+      code: 'http_403',
+      requests: 1,
+    },
+    {
+      name: 'no API token configured → pending, paused, no request made',
+      token: null,
+      code: 'no_api_token',
+      requests: 0,
+    },
+    {
+      name: 'HTTP 404 (sms.rapidpro.url is not RapidPro) → pending, paused',
+      url: '/not-rapidpro',
+      code: 'http_404',
+      requests: 0,
+    },
   ];
   for (const row of rows) {
     it(row.name, async () => {
@@ -185,8 +204,16 @@ describe('RapidPro: settings', function () {
   after(() => rig.stop());
 
   const rows: Array<{ name: string; sms: Record<string, unknown>; says: string }> = [
-    { name: 'selected without sms.rapidpro.url → 400 naming it', sms: { outgoing_service: 'rapidpro' }, says: 'sms.rapidpro.url' },
-    { name: 'a url that is not http(s) → 400 naming it', sms: { outgoing_service: 'rapidpro', rapidpro: { url: 'ftp://x' } }, says: 'sms.rapidpro.url' },
+    {
+      name: 'selected without sms.rapidpro.url → 400 naming it',
+      sms: { outgoing_service: 'rapidpro' },
+      says: 'sms.rapidpro.url',
+    },
+    {
+      name: 'a url that is not http(s) → 400 naming it',
+      sms: { outgoing_service: 'rapidpro', rapidpro: { url: 'ftp://x' } },
+      says: 'sms.rapidpro.url',
+    },
     {
       name: 'status_poll_seconds negative → 400 naming it',
       sms: { outgoing_service: 'rapidpro', rapidpro: { url: 'https://textit.com', status_poll_seconds: -1 } },
@@ -207,7 +234,9 @@ describe('RapidPro: settings', function () {
   }
 
   it('"outgoing_service": "rapidpro" with a url is accepted (CHT\'s third registry entry)', async () => {
-    const res = await api(rig.server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'rapidpro', rapidpro: { url: 'https://textit.com/' } } });
+    const res = await api(rig.server, 'PUT', '/api/v1/settings', {
+      sms: { outgoing_service: 'rapidpro', rapidpro: { url: 'https://textit.com/' } },
+    });
     expect(res.status, res.text).to.equal(200);
   });
 });

@@ -43,10 +43,28 @@ async function stepAndPoll(rig: RapidProRig, ids: string[]): Promise<MessageView
 const MAGIC: Array<{ suffix: string; journey: string; state: string; details: string; seen?: string }> = [
   { suffix: '123', journey: 'queued → wired → sent → delivered', state: 'delivered', details: 'Delivered' },
   { suffix: '598', journey: 'queued → wired → failed', state: 'failed', details: 'Failed' },
-  { suffix: '597', journey: 'queued → errored → wired → sent → delivered', state: 'delivered', details: 'Delivered', seen: 'Errored' },
-  { suffix: '596', journey: 'queued → errored → errored → failed', state: 'failed', details: 'Failed', seen: 'Errored' },
+  {
+    suffix: '597',
+    journey: 'queued → errored → wired → sent → delivered',
+    state: 'delivered',
+    details: 'Delivered',
+    seen: 'Errored',
+  },
+  {
+    suffix: '596',
+    journey: 'queued → errored → errored → failed',
+    state: 'failed',
+    details: 'Failed',
+    seen: 'Errored',
+  },
   { suffix: '595', journey: 'queued → wired → sent (no delivery report)', state: 'sent', details: 'Sent' },
-  { suffix: '594', journey: 'queued → wired → sent → resent → delivered', state: 'delivered', details: 'Delivered', seen: 'Resent' },
+  {
+    suffix: '594',
+    journey: 'queued → wired → sent → resent → delivered',
+    state: 'delivered',
+    details: 'Delivered',
+    seen: 'Resent',
+  },
   { suffix: '593', journey: 'queued forever', state: 'received-by-gateway', details: 'Queued' },
 ];
 
@@ -54,7 +72,9 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
   let rig: RapidProRig;
   let offsetMs = 0;
   before(async () => {
-    rig = await startRapidProRig({ server: { storage: storage(), compose: { now: () => new Date(Date.now() + offsetMs) } } });
+    rig = await startRapidProRig({
+      server: { storage: storage(), compose: { now: () => new Date(Date.now() + offsetMs) } },
+    });
   });
   after(async () => {
     expect(rig.server.logs(), 'API token in logs').to.not.include(RP_TOKEN);
@@ -71,7 +91,7 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
     await rig.server.dbs.medic.bulkDocs(left.rows.map((r) => ({ _id: r.id, _rev: r.value.rev, _deleted: true })));
   });
 
-  describe('each RapidPro journey (one broadcast each) ends in its CHT state (CHT "should update the states correctly")', function () {
+  describe('CHT "should update the states correctly": each RapidPro journey ends in its CHT state', function () {
     for (const row of MAGIC) {
       it(`…${row.suffix}: ${row.journey} → ${row.state}`, async () => {
         const [id] = await sendAll(rig, [{ to: number(row.suffix), message: `journey ${row.suffix} ${n}` }]);
@@ -80,13 +100,16 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
         expect(view?.state_details).to.equal(row.details);
         if (row.seen) expect(view?.delivery_reports?.map((r) => r.status)).to.include(row.seen.toLowerCase());
         // Final states end polling; the others stay awaited.
-        const awaited = await rig.server.dbs.medic.allDocs({ startkey: 'sms-awaiting:', endkey: 'sms-awaiting:\ufff0' });
+        const awaited = await rig.server.dbs.medic.allDocs({
+          startkey: 'sms-awaiting:',
+          endkey: 'sms-awaiting:\ufff0',
+        });
         expect(awaited.rows.length).to.equal(['delivered', 'failed'].includes(row.state) ? 0 : 1);
       });
     }
   });
 
-  it('one broadcast to every journey: each recipient\'s status reaches its own message (<broadcast>:<urn> refs)', async () => {
+  it("one broadcast to every journey: each recipient's status reaches its own message (<id>:<urn> refs)", async () => {
     const items = MAGIC.map((row) => ({ to: number(row.suffix), message: 'one text for all' }));
     const ids = await sendAll(rig, items);
     expect(rig.sim.broadcasts()).to.have.length(1);
@@ -95,7 +118,10 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
   });
 
   it('recent messages are read a page per request: 12 broadcasts, one request', async () => {
-    const ids = await sendAll(rig, Array.from({ length: 12 }, (_, i) => ({ to: number(), message: `text ${i}` })));
+    const ids = await sendAll(
+      rig,
+      Array.from({ length: 12 }, (_, i) => ({ to: number(), message: `text ${i}` })),
+    );
     rig.sim.advance({ steps: 3 });
     const result = await rig.poll();
     expect(result).to.include({ requests: 1, read: 12, done: 12, failed: 0 });
@@ -104,7 +130,7 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
     expect(await rig.poll()).to.include({ requests: 0 });
   });
 
-  it('CHT "should halt recursive polling on rate limit error": 429 ends the run, and Retry-After is honoured', async () => {
+  it('CHT "should halt recursive polling on rate limit error": 429 ends the run; Retry-After honoured', async () => {
     const [id] = await sendAll(rig, [{ to: number(), message: 'throttled' }]);
     rig.sim.advance({ steps: 3 });
     rig.sim.configure({ retryAfterSeconds: 2, failNext: { status: 429, count: 1 } });
@@ -117,23 +143,34 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
     expect(second).to.include({ requests: 0 });
     expect(second.skipped).to.include('Retry-After');
     expect(gets(rig)).to.have.length(1);
-    const third = await eventually(async () => {
-      const r = await rig.poll();
-      return r.requests > 0 ? r : undefined;
-    }, 5000, 200);
+    const third = await eventually(
+      async () => {
+        const r = await rig.poll();
+        return r.requests > 0 ? r : undefined;
+      },
+      5000,
+      200,
+    );
     expect(Date.now()).to.be.at.least(Date.parse(first.throttledUntil as string));
     expect(third).to.include({ read: 1, done: 1 });
     expect((await rig.message(id as string)).state).to.equal('delivered');
   });
 
   it('CHT "should catch errors from remote service": a failed request does not end the run', async () => {
-    const ids = await sendAll(rig, [1, 2, 3].map((i) => ({ to: number(), message: `caught ${i}` })));
+    const ids = await sendAll(
+      rig,
+      [1, 2, 3].map((i) => ({ to: number(), message: `caught ${i}` })),
+    );
     rig.sim.advance({ steps: 3 });
     rig.sim.configure({ failNext: { status: 500, count: 1 } });
     const result = await rig.poll();
     // The scan's page failed; each broadcast was then asked on its own.
     expect(result).to.include({ failed: 1, read: 3, done: 3, requests: 4 });
-    expect((await Promise.all(ids.map((id) => rig.message(id)))).map((v) => v.state)).to.deep.equal(['delivered', 'delivered', 'delivered']);
+    expect((await Promise.all(ids.map((id) => rig.message(id)))).map((v) => v.state)).to.deep.equal([
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
   });
 
   it('CHT "should handle the remote service not sending any results": nothing applied, still awaited', async () => {
@@ -145,12 +182,20 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
   });
 
   it('older messages: one request per broadcast, at most max_requests_per_run a run, the rest in turn', async () => {
-    const ids = await sendAll(rig, [1, 2, 3, 4, 5].map((i) => ({ to: number(), message: `older ${i}` })));
+    const ids = await sendAll(
+      rig,
+      [1, 2, 3, 4, 5].map((i) => ({ to: number(), message: `older ${i}` })),
+    );
     rig.sim.advance({ steps: 3 });
     offsetMs = 2 * 3600_000;
     await rig.settings({ rapidpro: { max_requests_per_run: 2 } });
     const runs = [await rig.poll(), await rig.poll(), await rig.poll(), await rig.poll()];
-    expect(runs.map((r) => [r.requests, r.done])).to.deep.equal([[2, 2], [2, 2], [1, 1], [0, 0]]);
+    expect(runs.map((r) => [r.requests, r.done])).to.deep.equal([
+      [2, 2],
+      [2, 2],
+      [1, 1],
+      [0, 0],
+    ]);
     expect(gets(rig).every((g) => /\?broadcast=\d+$/.test(g.url))).to.equal(true);
     expect((await Promise.all(ids.map((id) => rig.message(id)))).every((v) => v.state === 'delivered')).to.equal(true);
   });
@@ -169,9 +214,14 @@ function suite(storage: () => { kind: 'embedded' } | { kind: 'couchdb'; couch: C
 
   it('a refused token ends the run with the reason (and the next run tries again)', async () => {
     await sendAll(rig, [{ to: number(), message: 'bad token' }]);
-    expect((await api(rig.server, 'PUT', '/api/v1/credentials/rapidpro:outgoing', 'wrong-token-not-secret')).status).to.equal(200);
+    expect(
+      (await api(rig.server, 'PUT', '/api/v1/credentials/rapidpro:outgoing', 'wrong-token-not-secret')).status,
+    ).to.equal(200);
     try {
-      const err = await rig.poll().then(() => undefined, (e: unknown) => e as Error);
+      const err = await rig.poll().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(err?.message).to.include('rapidpro:outgoing').and.include('403');
       expect(gets(rig)).to.have.length(1);
     } finally {
@@ -205,7 +255,10 @@ describe('RapidPro status polling: CHT "should catch error when no credentials a
   it('no API token: the run fails with the credential named, no request made', async () => {
     const rig = await startRapidProRig({ token: null });
     try {
-      const err = await rig.poll().then(() => undefined, (e: unknown) => e as Error);
+      const err = await rig.poll().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(err?.message).to.include('PUT /api/v1/credentials/rapidpro:outgoing');
       expect(rig.sim.requests()).to.have.length(0);
     } finally {
@@ -225,7 +278,13 @@ describe('RapidPro status polling: a status RapidPro may add later', function ()
         res.end(JSON.stringify({ id: 4242, status: 'queued', urns: ['tel:+254711000099'], text: 'x' }));
         return;
       }
-      res.end(JSON.stringify({ next: null, previous: null, results: [{ id: 1, broadcast: 4242, urn: 'tel:+254711000099', status: 'handled' }] }));
+      res.end(
+        JSON.stringify({
+          next: null,
+          previous: null,
+          results: [{ id: 1, broadcast: 4242, urn: 'tel:+254711000099', status: 'handled' }],
+        }),
+      );
     });
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
     const rig = await startRapidProRig();

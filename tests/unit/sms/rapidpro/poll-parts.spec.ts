@@ -5,13 +5,22 @@
  */
 import { expect } from 'chai';
 import { apiUrl, DEFAULT_RETRY_AFTER_MS, retryAfterMs } from '../../../../api/src/sms/services/rapidpro/client.js';
-import { matchBroadcast, parseMessagesPage, type RapidProMessage } from '../../../../api/src/sms/services/rapidpro/messages-page.js';
+import {
+  matchBroadcast,
+  parseMessagesPage,
+  type RapidProMessage,
+} from '../../../../api/src/sms/services/rapidpro/messages-page.js';
 import { gatewayRef, normaliseUrn, parseRef, telUrn } from '../../../../api/src/sms/services/rapidpro/refs.js';
 import { senderNumber } from '../../../../api/src/sms/services/rapidpro/routes.js';
 import { parseRapidProSettings } from '../../../../api/src/sms/services/rapidpro/settings.js';
 import type { AwaitingStatus } from '../../../../api/src/sms/types.js';
 
-const entry = (gatewayRef: string): AwaitingStatus => ({ key: `k:${gatewayRef}`, gatewayRef, messageId: `m:${gatewayRef}`, since: '2026-01-01T00:00:00.000Z' });
+const entry = (gatewayRef: string): AwaitingStatus => ({
+  key: `k:${gatewayRef}`,
+  gatewayRef,
+  messageId: `m:${gatewayRef}`,
+  since: '2026-01-01T00:00:00.000Z',
+});
 const msg = (urn: string, status: string, broadcast = '7'): RapidProMessage => ({ broadcast, urn, status });
 
 describe('RapidPro references', function () {
@@ -50,7 +59,14 @@ describe('RapidPro messages page', function () {
         previous: null,
         results: [
           { id: 3, broadcast: 7, urn: 'tel:+2547', status: 'sent', created_on: '2026-01-01T00:02:00.000000Z' },
-          { id: 2, broadcast: null, urn: 'tel:+2548', status: 'handled', direction: 'in', created_on: '2026-01-01T00:01:00.000000Z' },
+          {
+            id: 2,
+            broadcast: null,
+            urn: 'tel:+2548',
+            status: 'handled',
+            direction: 'in',
+            created_on: '2026-01-01T00:01:00.000000Z',
+          },
           { id: 1, broadcast: 6, urn: 'tel:+2549', status: 'queued', created_on: '2026-01-01T00:00:00.000000Z' },
           null,
           'junk',
@@ -58,8 +74,14 @@ describe('RapidPro messages page', function () {
       }),
     );
     expect(page?.next).to.equal('https://rp/api/v2/messages.json?cursor=x');
-    expect(page?.results.map((m) => [m.broadcast, m.status])).to.deep.equal([['7', 'sent'], ['6', 'queued']]);
-    expect([page?.newest, page?.oldest]).to.deep.equal([Date.parse('2026-01-01T00:02:00Z'), Date.parse('2026-01-01T00:00:00Z')]);
+    expect(page?.results.map((m) => [m.broadcast, m.status])).to.deep.equal([
+      ['7', 'sent'],
+      ['6', 'queued'],
+    ]);
+    expect([page?.newest, page?.oldest]).to.deep.equal([
+      Date.parse('2026-01-01T00:02:00Z'),
+      Date.parse('2026-01-01T00:00:00Z'),
+    ]);
   });
   for (const text of ['', 'null', '<h1>Server Error (500)</h1>', '{"results": "no"}', '[]']) {
     it(`not a page: ${JSON.stringify(text)}`, () => expect(parseMessagesPage(text)).to.equal(undefined));
@@ -82,12 +104,17 @@ describe('RapidPro: pairing messages of a broadcast with awaited ones', function
     ]);
   });
   it('a number RapidPro reports in another form is matched by its last 9 digits, when only one fits', () => {
-    const pairs = matchBroadcast([entry('7:tel:0711000001')], [msg('tel:+254711000001', 'sent'), msg('tel:+254722000002', 'queued')]);
+    const pairs = matchBroadcast(
+      [entry('7:tel:0711000001')],
+      [msg('tel:+254711000001', 'sent'), msg('tel:+254722000002', 'queued')],
+    );
     expect(pairs.map((p) => p.message.urn)).to.deep.equal(['tel:+254711000001']);
   });
   it('no message for the URN, or two that could be it → not paired', () => {
     expect(matchBroadcast([entry('7:tel:+254711000001')], [msg('tel:+254722000002', 'sent')])).to.deep.equal([]);
-    expect(matchBroadcast([entry('7:tel:0711000001')], [msg('tel:+254711000001', 'sent'), msg('tel:+255711000001', 'sent')])).to.deep.equal([]);
+    expect(
+      matchBroadcast([entry('7:tel:0711000001')], [msg('tel:+254711000001', 'sent'), msg('tel:+255711000001', 'sent')]),
+    ).to.deep.equal([]);
   });
   it('CHT "should handle the remote service not sending any results": no results → nothing paired', () => {
     expect(matchBroadcast([entry('7')], [])).to.deep.equal([]);
@@ -111,7 +138,9 @@ describe('RapidPro requests', function () {
   }
   it('paging links are followed on the configured server only: the token never goes to another host', () => {
     const settings = { url: 'https://rp.example.org' };
-    expect(apiUrl(settings, '/api/v2/messages.json?broadcast=1')).to.equal('https://rp.example.org/api/v2/messages.json?broadcast=1');
+    expect(apiUrl(settings, '/api/v2/messages.json?broadcast=1')).to.equal(
+      'https://rp.example.org/api/v2/messages.json?broadcast=1',
+    );
     expect(apiUrl(settings, 'http://evil.example.com/api/v2/messages.json?cursor=abc')).to.equal(
       'https://rp.example.org/api/v2/messages.json?cursor=abc',
     );
@@ -130,7 +159,7 @@ describe('RapidPro settings slice', function () {
       statusMaxAgeMs: 168 * 3600_000,
     });
   });
-  it('CHT "should forward an error when no RapidPro url is defined": no url → an error naming sms.rapidpro.url', () => {
+  it('CHT "should forward an error when no RapidPro url is defined": an error naming sms.rapidpro.url', () => {
     expect(() => parseRapidProSettings({} as never)).to.throw('sms.rapidpro.url is required');
     expect(() => parseRapidProSettings({ rapidpro: {} } as never)).to.throw('sms.rapidpro.url is required');
   });

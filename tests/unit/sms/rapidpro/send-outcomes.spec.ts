@@ -17,9 +17,17 @@ const THREE: OutboundMessage[] = [
 ];
 
 describe('RapidPro send outcomes: 2xx bodies', function () {
-  const rows: Array<{ name: string; batch: OutboundMessage[]; body: string; state?: MessageState; refs?: string[]; details?: string; code?: string }> = [
+  const rows: Array<{
+    name: string;
+    batch: OutboundMessage[];
+    body: string;
+    state?: MessageState;
+    refs?: string[];
+    details?: string;
+    code?: string;
+  }> = [
     {
-      name: 'CHT "should forward messages to custom RapidPro instance": queued → received-by-gateway, ref = broadcast id',
+      name: 'CHT "should forward messages to custom RapidPro instance": queued → received-by-gateway, ref = id',
       batch: ONE,
       body: JSON.stringify({ id: 1234, status: 'queued', urns: ['tel:+254711000001'] }),
       state: 'received-by-gateway',
@@ -44,7 +52,7 @@ describe('RapidPro send outcomes: 2xx bodies', function () {
       details,
     })),
     {
-      name: 'CHT "should catch errors and handle empty results": no status → received-by-gateway "Queued" (cht-core#9559)',
+      name: 'CHT "should catch errors and handle empty results": no status → received-by-gateway "Queued"',
       batch: ONE,
       body: '{"id": 8}',
       state: 'received-by-gateway',
@@ -59,7 +67,13 @@ describe('RapidPro send outcomes: 2xx bodies', function () {
       refs: ['9'],
       details: 'Queued',
     },
-    { name: 'id as a numeric string', batch: ONE, body: '{"id": "11", "status": "queued"}', state: 'received-by-gateway', refs: ['11'] },
+    {
+      name: 'id as a numeric string',
+      batch: ONE,
+      body: '{"id": "11", "status": "queued"}',
+      state: 'received-by-gateway',
+      refs: ['11'],
+    },
     {
       name: 'several recipients: each message gets <broadcast id>:<urn> (URN normalised as RapidPro does)',
       batch: THREE,
@@ -99,7 +113,16 @@ describe('RapidPro send outcomes: 2xx bodies', function () {
 });
 
 describe('RapidPro send outcomes: refused requests', function () {
-  const rows: Array<{ name: string; status: number; text?: string; retryAfterMs?: number; kind: SendError['kind']; code: string; state?: MessageState; says?: string }> = [
+  const rows: Array<{
+    name: string;
+    status: number;
+    text?: string;
+    retryAfterMs?: number;
+    kind: SendError['kind'];
+    code: string;
+    state?: MessageState;
+    says?: string;
+  }> = [
     {
       name: 'CHT "should catch errors and handle empty results": 400 → failed, not retried',
       status: 400,
@@ -109,12 +132,50 @@ describe('RapidPro send outcomes: refused requests', function () {
       state: 'failed',
       says: 'Invalid URN',
     },
-    { name: '401 → the channel pauses (bad token)', status: 401, kind: 'account', code: 'http_401', says: 'rapidpro:outgoing' },
-    { name: '403 Invalid token → the channel pauses', status: 403, text: '{"detail":"Invalid token"}', kind: 'account', code: 'http_403', says: 'Invalid token' },
-    { name: '404 → the channel pauses (sms.rapidpro.url is wrong)', status: 404, kind: 'account', code: 'http_404', says: 'sms.rapidpro.url' },
-    { name: '301 → the channel pauses (sms.rapidpro.url is wrong)', status: 301, kind: 'account', code: 'http_301', says: 'sms.rapidpro.url' },
-    { name: '429 → retried with backoff, the wait named', status: 429, retryAfterMs: 5000, kind: 'retryable', code: 'http_429', says: 'retry after 5 s' },
-    { name: '500 (Django error page) → retried', status: 500, text: '<h1>Server Error (500)</h1>', kind: 'retryable', code: 'http_500' },
+    {
+      name: '401 → the channel pauses (bad token)',
+      status: 401,
+      kind: 'account',
+      code: 'http_401',
+      says: 'rapidpro:outgoing',
+    },
+    {
+      name: '403 Invalid token → the channel pauses',
+      status: 403,
+      text: '{"detail":"Invalid token"}',
+      kind: 'account',
+      code: 'http_403',
+      says: 'Invalid token',
+    },
+    {
+      name: '404 → the channel pauses (sms.rapidpro.url is wrong)',
+      status: 404,
+      kind: 'account',
+      code: 'http_404',
+      says: 'sms.rapidpro.url',
+    },
+    {
+      name: '301 → the channel pauses (sms.rapidpro.url is wrong)',
+      status: 301,
+      kind: 'account',
+      code: 'http_301',
+      says: 'sms.rapidpro.url',
+    },
+    {
+      name: '429 → retried with backoff, the wait named',
+      status: 429,
+      retryAfterMs: 5000,
+      kind: 'retryable',
+      code: 'http_429',
+      says: 'retry after 5 s',
+    },
+    {
+      name: '500 (Django error page) → retried',
+      status: 500,
+      text: '<h1>Server Error (500)</h1>',
+      kind: 'retryable',
+      code: 'http_500',
+    },
     { name: '502 → retried', status: 502, kind: 'retryable', code: 'http_502' },
     { name: '503 → retried', status: 503, kind: 'retryable', code: 'http_503' },
     { name: '408 → retried', status: 408, kind: 'retryable', code: 'http_408' },
@@ -123,7 +184,11 @@ describe('RapidPro send outcomes: refused requests', function () {
   ];
   for (const row of rows) {
     it(row.name, function () {
-      const err = classifyHttp({ status: row.status, text: row.text ?? '', ...(row.retryAfterMs ? { retryAfterMs: row.retryAfterMs } : {}) });
+      const err = classifyHttp({
+        status: row.status,
+        text: row.text ?? '',
+        ...(row.retryAfterMs ? { retryAfterMs: row.retryAfterMs } : {}),
+      });
       expect([err.kind, err.code]).to.deep.equal([row.kind, row.code]);
       if (row.state) expect(err.state).to.equal(row.state);
       if (row.says) expect(err.message).to.include(row.says);
@@ -136,10 +201,16 @@ describe('RapidPro broadcasts: grouping', function () {
   const ids = (groups: OutboundMessage[][]): string[][] => groups.map((g) => g.map((x) => x.id));
 
   it('one broadcast per text', function () {
-    expect(ids(groupForBroadcasts([m('a', '+2541', 'x'), m('b', '+2542', 'y'), m('c', '+2543', 'x')]))).to.deep.equal([['a', 'c'], ['b']]);
+    expect(ids(groupForBroadcasts([m('a', '+2541', 'x'), m('b', '+2542', 'y'), m('c', '+2543', 'x')]))).to.deep.equal([
+      ['a', 'c'],
+      ['b'],
+    ]);
   });
-  it('a number twice (even written differently) goes in another broadcast: RapidPro keeps one message per URN', function () {
-    expect(ids(groupForBroadcasts([m('a', '+254 711'), m('b', '+254711'), m('c', '+254712')]))).to.deep.equal([['a', 'c'], ['b']]);
+  it('a number twice (even written differently) goes in another broadcast: one message per URN', function () {
+    expect(ids(groupForBroadcasts([m('a', '+254 711'), m('b', '+254711'), m('c', '+254712')]))).to.deep.equal([
+      ['a', 'c'],
+      ['b'],
+    ]);
   });
   it('at most 100 URNs a broadcast (RapidPro refuses more)', function () {
     const batch = Array.from({ length: 230 }, (_, i) => m(`m${i}`, `+2547${String(i).padStart(8, '0')}`));

@@ -38,7 +38,7 @@ describe('RapidPro status map', function () {
   });
 
   for (const unknown of ['handled', 'pending', 'Delivered', '', 'constructor', '__proto__']) {
-    it(`unknown status ${JSON.stringify(unknown)} maps to no state (recorded, not applied) and is not final`, function () {
+    it(`unknown status ${JSON.stringify(unknown)}: no state (recorded, not applied), not final`, function () {
       expect(statusState(unknown)).to.equal(undefined);
       expect(statusDetails(unknown)).to.equal(`Unknown RapidPro status "${unknown}"`);
       expect(FINAL_STATUSES.has(unknown)).to.equal(false);

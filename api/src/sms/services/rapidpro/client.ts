@@ -52,7 +52,10 @@ export function apiUrl(settings: Pick<RapidProSettings, 'url'>, pathOrUrl: strin
     const u = new URL(pathOrUrl);
     const base = new URL(settings.url);
     // A RapidPro under a path prefix (https://host/rapidpro) keeps it; RapidPro's links include it.
-    const path = base.pathname !== '/' && u.pathname.startsWith(base.pathname) ? u.pathname.slice(base.pathname.length) : u.pathname;
+    const path =
+      base.pathname !== '/' && u.pathname.startsWith(base.pathname)
+        ? u.pathname.slice(base.pathname.length)
+        : u.pathname;
     return `${settings.url}${path}${u.search}`;
   }
   return `${settings.url}${pathOrUrl}`;

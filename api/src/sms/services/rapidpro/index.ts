@@ -23,7 +23,11 @@ export const rapidPro: OutgoingService<RapidProSettings> = {
   async send(batch, ctx): Promise<SendOutcome[]> {
     const token = await ctx.credentials.get(OUTGOING_KEY);
     if (!token) {
-      const error = new SendError('account', 'no_api_token', `No API token configured: PUT /api/v1/credentials/${OUTGOING_KEY}`);
+      const error = new SendError(
+        'account',
+        'no_api_token',
+        `No API token configured: PUT /api/v1/credentials/${OUTGOING_KEY}`,
+      );
       return failAll(batch, error);
     }
     const results = await Promise.all(groupForBroadcasts(batch).map((g) => sendBroadcast(g, ctx, token)));

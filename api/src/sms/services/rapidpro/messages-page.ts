@@ -42,7 +42,8 @@ export function parseMessagesPage(text: string): MessagesPage | undefined {
   for (const r of raw) {
     const m = r as { broadcast?: unknown; urn?: unknown; status?: unknown; created_on?: unknown } | null;
     if (typeof m !== 'object' || m === null) continue;
-    const broadcast = typeof m.broadcast === 'number' || typeof m.broadcast === 'string' ? String(m.broadcast) : undefined;
+    const broadcast =
+      typeof m.broadcast === 'number' || typeof m.broadcast === 'string' ? String(m.broadcast) : undefined;
     if (broadcast === undefined || typeof m.status !== 'string') continue;
     results.push({
       broadcast,

@@ -49,7 +49,9 @@ const incoming = (url: string, summary: string): ServiceRoute<never, RapidProSet
     auth,
     body: { schema: rapidProIncomingBody, contentTypes: ['application/json'] },
     async handle({ body }, ctx) {
-      return ctx.core.saveIncoming([{ gatewayId: String(body.id), from: senderNumber(body.from), content: String(body.content) }]);
+      return ctx.core.saveIncoming([
+        { gatewayId: String(body.id), from: senderNumber(body.from), content: String(body.content) },
+      ]);
     },
   });
 

@@ -46,7 +46,11 @@ export function classifyHttp(answer: RapidProAnswer): SendError {
   const tail = excerpt ? `: ${excerpt}` : '';
   if (status === 400) return new SendError('final', 'http_400', `RapidPro refused the broadcast (HTTP 400)${tail}`);
   if (status === 401 || status === 403) {
-    return new SendError('account', `http_${status}`, `RapidPro refused the API token rapidpro:outgoing (HTTP ${status})${tail}`);
+    return new SendError(
+      'account',
+      `http_${status}`,
+      `RapidPro refused the API token rapidpro:outgoing (HTTP ${status})${tail}`,
+    );
   }
   if (status === 404 || (status >= 300 && status < 400)) {
     return new SendError(
@@ -79,11 +83,16 @@ export function mapBroadcast(group: OutboundMessage[], text: string): SendOutcom
     parsed = undefined;
   }
   const body = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown; status?: unknown }) : {};
-  const id = typeof body.id === 'number' || (typeof body.id === 'string' && /^\d+$/.test(body.id)) ? String(body.id) : undefined;
+  const id =
+    typeof body.id === 'number' || (typeof body.id === 'string' && /^\d+$/.test(body.id)) ? String(body.id) : undefined;
   if (id === undefined) {
     // No broadcast id: nothing to follow. Sent again (bounded by the attempt limit) rather than
     // lost: a 2xx without RapidPro's body is most likely not RapidPro (a proxy's page).
-    const error = new SendError('retryable', 'no_broadcast_id', `RapidPro answered without a broadcast id: ${snippet(text)}`);
+    const error = new SendError(
+      'retryable',
+      'no_broadcast_id',
+      `RapidPro answered without a broadcast id: ${snippet(text)}`,
+    );
     return failAll(group, error);
   }
   const raw = typeof body.status === 'string' ? body.status : undefined;
@@ -128,7 +137,10 @@ export async function sendBroadcast(
   if (Array.isArray(answer)) return answer;
   if (answer.status >= 200 && answer.status < 300) return mapBroadcast(group, answer.text);
   if (answer.status === 400 && group.length > 1) {
-    ctx.logger.info({ recipients: group.length }, 'RapidPro refused a broadcast to several numbers; sending one at a time');
+    ctx.logger.info(
+      { recipients: group.length },
+      'RapidPro refused a broadcast to several numbers; sending one at a time',
+    );
     const outcomes: SendOutcome[] = [];
     for (let i = 0; i < group.length; i += SPLIT_CONCURRENCY) {
       const slice = group.slice(i, i + SPLIT_CONCURRENCY);

@@ -30,7 +30,11 @@ export async function pollStatuses(ctx: JobContext<RapidProSettings>): Promise<S
   const run = await ctx.core.withCursor(CURSOR, leaseMs, async (cursor) => {
     const state = readCursor(cursor.data);
     if (state.notBefore !== undefined && Date.parse(state.notBefore) > ctx.now().getTime()) {
-      return { ...nothing(), skipped: `RapidPro asked to wait (Retry-After) until ${state.notBefore}`, throttledUntil: state.notBefore };
+      return {
+        ...nothing(),
+        skipped: `RapidPro asked to wait (Retry-After) until ${state.notBefore}`,
+        throttledUntil: state.notBefore,
+      };
     }
     let renewedAt = Date.now();
     const poller = new StatusPoller({
@@ -53,7 +57,10 @@ export async function pollStatuses(ctx: JobContext<RapidProSettings>): Promise<S
       }
       const throttledUntil = err.until.toISOString();
       await cursor.save({ ...position(), notBefore: throttledUntil });
-      ctx.logger.warn({ until: throttledUntil, requests: poller.result.requests }, 'RapidPro throttled the status poll (HTTP 429); waiting as asked');
+      ctx.logger.warn(
+        { until: throttledUntil, requests: poller.result.requests },
+        'RapidPro throttled the status poll (HTTP 429); waiting as asked',
+      );
       return { ...poller.result, throttledUntil };
     }
     await cursor.save(position());

@@ -21,7 +21,13 @@
  */
 import type { AwaitingStatus, ServiceContext, SmsCore, StatusUpdateInput } from '../../types.js';
 import { rapidProRequest, RapidProUnreachable, snippet, type RapidProAnswer } from './client.js';
-import { matchBroadcast, MESSAGES_PATH, parseMessagesPage, type MessagesPage, type RapidProMessage } from './messages-page.js';
+import {
+  matchBroadcast,
+  MESSAGES_PATH,
+  parseMessagesPage,
+  type MessagesPage,
+  type RapidProMessage,
+} from './messages-page.js';
 import { parseRef } from './refs.js';
 import type { RapidProSettings } from './settings.js';
 import { FINAL_STATUSES, statusDetails, statusState } from './status-map.js';
@@ -124,7 +130,8 @@ export class StatusPoller {
         this.result.expired += old.length;
         this.deps.ctx.logger.warn(
           { messages: old.length },
-          'RapidPro gave no final status within sms.rapidpro.status_max_age_hours; those messages stay in their last state',
+          'RapidPro gave no final status within sms.rapidpro.status_max_age_hours; ' +
+            'those messages stay in their last state',
         );
       }
       if (old.length < page.length || page.length < LIST_PAGE) return;
@@ -135,7 +142,11 @@ export class StatusPoller {
     const all: AwaitingStatus[] = [];
     let startAfter = opts.startAfter;
     while (all.length < max) {
-      const page = await this.deps.core.awaitingStatus({ ...opts, startAfter, limit: Math.min(LIST_PAGE, max - all.length) });
+      const page = await this.deps.core.awaitingStatus({
+        ...opts,
+        startAfter,
+        limit: Math.min(LIST_PAGE, max - all.length),
+      });
       all.push(...page);
       if (page.length < LIST_PAGE) break;
       startAfter = page.at(-1)?.key;
@@ -162,7 +173,9 @@ export class StatusPoller {
     }
     if (answer.status === 429) throw new Throttled(new Date(ctx.now().getTime() + (answer.retryAfterMs ?? 0)));
     if (answer.status === 401 || answer.status === 403) {
-      throw new StatusPollError(`RapidPro refused the API token rapidpro:outgoing (HTTP ${answer.status}): ${snippet(answer.text)}`);
+      throw new StatusPollError(
+        `RapidPro refused the API token rapidpro:outgoing (HTTP ${answer.status}): ${snippet(answer.text)}`,
+      );
     }
     const page = answer.status >= 200 && answer.status < 300 ? parseMessagesPage(answer.text) : undefined;
     if (!page) this.failed(`RapidPro answered HTTP ${answer.status} for ${MESSAGES_PATH}: ${snippet(answer.text)}`);
@@ -206,7 +219,13 @@ export class StatusPoller {
       for (const m of page.results) inPage.set(m.broadcast, [...(inPage.get(m.broadcast) ?? []), m]);
       for (const [broadcast, results] of inPage) {
         const awaited = groups.get(broadcast);
-        if (awaited) await this.apply(matchBroadcast(awaited.filter((e) => !this.seen.has(e.key)), results));
+        if (awaited)
+          await this.apply(
+            matchBroadcast(
+              awaited.filter((e) => !this.seen.has(e.key)),
+              results,
+            ),
+          );
       }
       if (!page.next) break;
       const pending = [...groups.values()].filter((es) => es.some((e) => !this.seen.has(e.key))).length;
@@ -228,7 +247,13 @@ export class StatusPoller {
       if (open.length === 0) continue;
       if (this.budgetLeft <= 0) return last;
       const page = await this.get(`${MESSAGES_PATH}?broadcast=${broadcast}`);
-      if (page) await this.apply(matchBroadcast(open, page.results.filter((m) => m.broadcast === broadcast)));
+      if (page)
+        await this.apply(
+          matchBroadcast(
+            open,
+            page.results.filter((m) => m.broadcast === broadcast),
+          ),
+        );
       last = awaited.at(-1);
     }
     return last;
