@@ -26,6 +26,7 @@ import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
 import { DocUpdater } from './store/doc-updater.js';
 import { GatewayRefIndex } from './reports/gateway-refs.js';
+import { AwaitingStatusIndex } from './reports/awaiting-status.js';
 import { IncomingMessages } from './messages/incoming.js';
 import { OpenWorkIndex } from './outbox/open-work.js';
 import { OutgoingMessages } from './messages/outgoing.js';
@@ -171,6 +172,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const credentials = new CredentialsService(dbs.vault, keys, logger);
   const updater = new DocUpdater(dbs.medic, logger);
   const refs = new GatewayRefIndex(dbs.medic);
+  const awaiting = new AwaitingStatusIndex(dbs.medic);
   const outgoing = new OutgoingMessages(dbs.medic);
   // A callback's exchange is listed with the messages its status updates touched.
   const exchangeConcerns: StatusUpdateObserver = {
@@ -206,6 +208,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     credentials,
     updater,
     refs,
+    awaiting,
     statusUpdates,
     openWork,
     http,
@@ -247,6 +250,8 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     optOut: (list) => consent.optOuts.add(list),
     reportBalance: (report) => balance.report(service.id, report),
     withCursor: (name, leaseMs, fn) => cursors.run(service.id, name, leaseMs, fn),
+    awaitingStatus: (opts) => awaiting.list(service.id, opts),
+    stopAwaiting: (keys) => awaiting.remove(service.id, keys),
   });
   const jobs = new ServiceJobRunner({
     registry,

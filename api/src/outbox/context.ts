@@ -9,6 +9,7 @@ import type { CredentialReader, OutgoingService, SendOutcome, ServiceEnv } from 
 import type { ServiceRegistry } from '../sms/registry.js';
 import type { SettingsService } from '../settings/settings.js';
 import type { DocUpdater } from '../store/doc-updater.js';
+import type { AwaitingStatusIndex } from '../reports/awaiting-status.js';
 import type { GatewayRefIndex } from '../reports/gateway-refs.js';
 import type { StatusUpdates } from '../reports/status-updates.js';
 import type { ChannelState, ReopenGate } from './circuit.js';
@@ -34,6 +35,8 @@ export interface OutboxDeps {
   credentials: CredentialReader;
   updater: DocUpdater;
   refs: GatewayRefIndex;
+  /** Messages whose status a polling service (`pollsStatus`) has still to read. */
+  awaiting?: AwaitingStatusIndex;
   statusUpdates: StatusUpdates;
   openWork: OpenWorkIndex;
   http: HttpDispatcher;

@@ -4,6 +4,7 @@
  * right after. Account-level refusals open the circuit and give back what was claimed but unsent.
  */
 import type { TextDescription } from '../../../shared-libs/message-utils/index.js';
+import { isFinalState } from '../../../shared-libs/task-utils/index.js';
 import { failAll, SendError, type OutboundMessage, type OutgoingService, type SendOutcome } from '../sms/types.js';
 import { Circuit, type ChannelState } from './circuit.js';
 import type { DispatchContext, OutboxDeps } from './context.js';
@@ -282,6 +283,10 @@ export class OutboxSender {
       .filter((x): x is { m: Claimed; o: Extract<SendOutcome, { ok: true }> } => !!x.o?.ok && !!x.o.gatewayRef)
       .map(({ m, o }) => ({ ref: o.gatewayRef as string, docId: m.docId, uuid: m.id }));
     await this.deps.refs.record(refs, this.now());
+    if (service.pollsStatus && this.deps.awaiting) {
+      const open = refs.filter((r) => !isFinalState((byId.get(r.uuid) as Extract<SendOutcome, { ok: true }>).state));
+      await this.deps.awaiting.record(service.id, open, this.now());
+    }
     const now = this.now();
     await Promise.all(
       group.map(async (m) => {

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { appSettingsSchema, describeZodError, smsSchema, type AppSettings } from '../settings/schema.js';
 import { africasTalking } from './services/africas-talking/index.js';
 import { medicGateway } from './services/medic-gateway/index.js';
+import { rapidPro } from './services/rapidpro/index.js';
 import type { OutgoingService, ServiceEnvVar } from './types.js';
 
 export const DEFAULT_SERVICE_ID = 'medic-gateway';
@@ -76,7 +77,7 @@ export class ServiceRegistry {
 }
 
 /** The services this server offers: adding a provider adds one line here. */
-export const DEFAULT_SERVICES: readonly OutgoingService[] = [africasTalking, medicGateway] as OutgoingService[];
+export const DEFAULT_SERVICES = [africasTalking, medicGateway, rapidPro] as readonly OutgoingService[];
 
 export function defaultRegistry(): ServiceRegistry {
   return new ServiceRegistry(DEFAULT_SERVICES);

@@ -177,6 +177,20 @@ export interface InboxSyncResult {
   skipped?: string;
 }
 
+/**
+ * A message sent through a service that polls for statuses (`OutgoingService.pollsStatus`),
+ * whose final status the service has not seen yet.
+ */
+export interface AwaitingStatus {
+  /** Opaque: ordered by when the message was sent; give it back to `stopAwaiting`. */
+  key: string;
+  gatewayRef: string;
+  /** The CHT message uuid. */
+  messageId: string;
+  /** When the send result was recorded (ISO 8601). */
+  since: string;
+}
+
 /** The core operations a service's routes and jobs may ask for. */
 export interface SmsCore {
   /** Stores incoming messages, deduped by `gatewayId` (race-free). */
@@ -197,6 +211,13 @@ export interface SmsCore {
    * instance holds an unexpired lease, `fn` does not run.
    */
   withCursor<R>(name: string, leaseMs: number, fn: (cursor: LeasedCursor) => Promise<R>): Promise<CursorRun<R>>;
+  /**
+   * Messages awaiting a status (services with `pollsStatus`), oldest first: sent at or after
+   * `sentAfter` (ISO), after the key `startAfter`, at most `limit`.
+   */
+  awaitingStatus(opts: { limit: number; startAfter?: string; sentAfter?: string }): Promise<AwaitingStatus[]>;
+  /** Stops listing these (their final status was seen, or the service gave up on them). */
+  stopAwaiting(keys: readonly string[]): Promise<void>;
 }
 
 /** Masks phone numbers and hides texts in logs unless `sms.log_full_content` is set. */
@@ -283,6 +304,12 @@ export interface OutgoingService<S = unknown> {
   send?(batch: OutboundMessage[], ctx: ServiceContext<S>): Promise<SendOutcome[]>;
   /** Largest batch `send` takes (recipients sharing one text go in one request). */
   maxBatch?: number;
+  /**
+   * The provider never calls back with statuses; the service's jobs read them from its API. The
+   * core then lists every message sent with a `gatewayRef` in a non-final state
+   * (`SmsCore.awaitingStatus`) until the service stops awaiting it.
+   */
+  pollsStatus?: boolean;
   routes: readonly ServiceRoute<never, S>[];
   jobs?: readonly ServiceJob<S>[];
   /**

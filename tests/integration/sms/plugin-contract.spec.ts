@@ -113,29 +113,57 @@ describe('the SMS plugin contract', function () {
   });
 });
 
-describe("Africa's Talking stays in its folder", function () {
-  it('outside sms/services/africas-talking/, only the registry names it (server code and shared libraries)', function () {
-    const root = projectRoot();
-    const hits: string[] = [];
-    const walk = (dir: string): void => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) {
-          // The AT service's own folder, and the AT simulator (a tool that imitates AT).
-          if (p.endsWith(path.join('services', 'africas-talking')) || p.endsWith('at-simulator')) continue;
-          walk(p);
-        } else if (/\.(ts|js)$/.test(e.name)) {
-          fs.readFileSync(p, 'utf8')
-            .split('\n')
-            .forEach((line, i) => {
-              if (/africas/i.test(line)) hits.push(`${path.relative(root, p)}:${i + 1}`);
-            });
-        }
+/**
+ * Lines of server code and shared libraries naming `pattern`, outside the folders given; with
+ * `codeOnly`, comment lines (a citation of a provider's own project) are not counted.
+ */
+function namedOutside(pattern: RegExp, skip: readonly string[], codeOnly = false): string[] {
+  const root = projectRoot();
+  const hits: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (skip.some((s) => p.endsWith(s))) continue;
+        walk(p);
+      } else if (/\.(ts|js)$/.test(e.name)) {
+        fs.readFileSync(p, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            if (codeOnly && /^\s*(\/\/|\/\*|\*)/.test(line)) return;
+            if (pattern.test(line)) hits.push(`${path.relative(root, p)}:${i + 1}`);
+          });
       }
-    };
-    walk(path.join(root, 'api', 'src'));
-    walk(path.join(root, 'shared-libs'));
-    expect(hits.every((h) => h.startsWith(path.join('api', 'src', 'sms', 'registry.ts'))), hits.join(', ')).to.equal(true);
-    expect(hits.length).to.be.within(1, 2);
-  });
+    }
+  };
+  walk(path.join(root, 'api', 'src'));
+  walk(path.join(root, 'shared-libs'));
+  return hits;
+}
+
+describe('each provider stays in its folder', function () {
+  // Each provider's own folder, and its simulator (a tool that imitates the provider).
+  const rows = [
+    {
+      provider: "Africa's Talking",
+      pattern: /africas/i,
+      skip: [path.join('services', 'africas-talking'), 'at-simulator'],
+      codeOnly: false,
+    },
+    {
+      provider: 'RapidPro',
+      pattern: /rapid\s*pro/i,
+      skip: [path.join('services', 'rapidpro'), 'rapidpro-simulator'],
+      codeOnly: true,
+    },
+  ];
+  for (const row of rows) {
+    const where = `server code and shared libraries${row.codeOnly ? ', comments aside' : ''}`;
+    it(`${row.provider}: outside its folder, only the registry names it (${where})`, function () {
+      const hits = namedOutside(row.pattern, row.skip, row.codeOnly);
+      const registry = path.join('api', 'src', 'sms', 'registry.ts');
+      expect(hits.every((h) => h.startsWith(registry)), hits.join(', ')).to.equal(true);
+      expect(hits.length).to.be.within(1, 2);
+    });
+  }
 });
