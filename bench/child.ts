@@ -18,6 +18,8 @@ export interface ServerStats {
   dbCalls: Record<string, { calls: number; docs: number }>;
   /** HTTP requests made with node:http: PouchDB's round trips to CouchDB. */
   httpRequests: number;
+  /** The message index: first build done, documents scanned of the total, feed position. */
+  index?: { built: boolean; seq: number; scanned: number; total: number };
 }
 
 export interface ServerProcess {

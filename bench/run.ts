@@ -8,6 +8,7 @@
  *   BENCH_ONLY=outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming   run only these parts;
  *                        `soak` (10 minutes of mixed traffic, BENCH_SOAK_MINUTES) runs only when named
  *   BENCH_GROUP=500      sms.dispatch.group_recipients for the one-text-to-many run (AT takes 500)
+ *   BENCH_ONLY=listings  the listings at 100,000 messages (bench/listings.ts; about 5 minutes), only when named
  *   BENCH_CONCURRENCY=32 the outbox's dispatch.concurrency setting for the outgoing runs
  *   BENCH_CPU_PROF=1     run each server with --cpu-prof (profiles under BENCH_CPU_PROF_DIR or its DATA_DIR)
  *   BENCH_KEEP=1         keep the temporary DATA_DIRs (server.log is in each)
@@ -19,6 +20,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { mb } from './load.js';
 import { startPouchDbServer } from '../tests/helpers/pouchdb-server.js';
+import { listingsScenario, type ListingsResult } from './listings.js';
+import { listingsRows } from './listings-report.js';
 import { dlrScenario, incomingScenario, outgoingScenario, sweepScenario, tempDirs, type DlrResult, type IncomingResult, type OutgoingResult, type SweepResult } from './scenarios.js';
 import { fmt, renderTable, yesNo, type Row } from './table.js';
 import type { CostRow } from './costs.js';
@@ -43,6 +46,7 @@ interface Results {
   soak?: SoakResult;
   sweep?: SweepResult;
   incoming?: IncomingResult;
+  listings: ListingsResult[];
   errors: Array<{ scenario: string; error: string }>;
 }
 
@@ -68,7 +72,7 @@ function cleanupTemp(): void {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const results: Results = { outgoing: [], dlr: [], fanout: [], errors: [] };
+  const results: Results = { outgoing: [], dlr: [], fanout: [], listings: [], errors: [] };
   const outgoingOpts = { n: n(5000), pacedN: n(500), pacedRate: 100, concurrency, cpuProf };
 
   if (only.has('outgoing')) {
@@ -125,6 +129,18 @@ async function main(): Promise<void> {
   if (only.has('incoming')) {
     const r = await step('3. incoming', results, () => incomingScenario({ unique: n(10_000), duplicateEvery: 10, concurrency: 32, cpuProf }));
     if (r) results.incoming = r;
+  }
+  if (only.has('listings')) {
+    const opts = { storeSize: n(100_000), burst: n(10_000) };
+    const r = await step(`5. listings, store of ${opts.storeSize}, embedded`, results, () => listingsScenario({ kind: 'embedded' }, opts));
+    if (r) results.listings.push(r);
+    const couch = await startPouchDbServer({ inMemory: false });
+    try {
+      const c = await step(`5. listings, store of ${opts.storeSize}, pouchdb-server`, results, () => listingsScenario({ kind: 'couchdb', couch }, opts));
+      if (c) results.listings.push(c);
+    } finally {
+      await couch.close();
+    }
   }
   const totalMs = performance.now() - t0;
 
@@ -202,6 +218,7 @@ function print(results: Results, totalMs: number): void {
       add('4 memory', 'runs 1–3 + 2b', 'server peak RSS MB incl. the first start over a 10k store', fmt(all), `< ${RSS_TARGET_MB}`, yesNo(all < RSS_TARGET_MB), '-');
     }
   }
+  for (const r of listingsRows(results.listings)) rows.push(r);
   for (const e of results.errors) add(e.scenario, '-', 'ERROR', e.error.slice(0, 80), '-', 'NO', '-');
 
   const details: string[] = [];

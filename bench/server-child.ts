@@ -92,6 +92,7 @@ async function main(): Promise<void> {
               outbox: server.outbox.stats(),
               dbCalls: Object.fromEntries([...dbCalls].map(([k, v]) => [k, { ...v }])),
               httpRequests: httpRequests.count,
+              index: server.messageIndex.stats(),
             });
             break;
           }

@@ -31,6 +31,7 @@ import { credentialRoutes } from './routes/credentials.js';
 import { estimateRoutes } from './routes/estimate.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { infoRoutes } from './routes/info.js';
+import { listingRoutes, type ListingRouteDeps } from './routes/listings.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { monitoringRoutes } from './routes/monitoring.js';
@@ -41,7 +42,7 @@ import { smsRoutes, type SmsRouteDeps } from './routes/sms.js';
 import type { AppSettings } from './settings/schema.js';
 import type { SettingsService } from './settings/settings.js';
 
-export interface AppDeps extends SmsRouteDeps {
+export interface AppDeps extends SmsRouteDeps, Pick<ListingRouteDeps, 'listings' | 'messageCounts'> {
   version: string;
   logger: Logger;
   auth: AdminAuthenticator;
@@ -120,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   messageRoutes(app, { ...deps, onCreated: deps.onMessagesCreated });
   estimateRoutes(app, deps);
   optOutRoutes(app, deps);
+  listingRoutes(app, deps);
   smsRoutes(app, deps);
   exchangeRoutes(app, deps);
   monitoringRoutes(app, deps);

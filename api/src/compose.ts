@@ -25,11 +25,16 @@ import { CredentialsService, resolveCredentialKeys } from './credentials/credent
 import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
 import { DocUpdater } from './store/doc-updater.js';
+import { watchWrites } from './store/write-watch.js';
 import { GatewayRefIndex } from './reports/gateway-refs.js';
 import { AwaitingStatusIndex } from './reports/awaiting-status.js';
 import { IncomingMessages } from './messages/incoming.js';
 import { OpenWorkIndex } from './outbox/open-work.js';
 import { OutgoingMessages } from './messages/outgoing.js';
+import { MessageCounter } from './listings/counts.js';
+import { indexLocation, MessageIndex } from './listings/indexer.js';
+import { DEFAULT_STUCK_AFTER_HOURS, Listings } from './listings/listing.js';
+import { docIdForUuid, messageForRef } from './listings/lookups.js';
 import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updates.js';
 import { BalanceWatch } from './observability/balance.js';
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
@@ -51,6 +56,8 @@ export interface Server {
   settings: SettingsService;
   credentials: CredentialsService;
   outbox: Outbox;
+  /** Listings, counts, the gateway hand-out and uuid lookups read it. */
+  messageIndex: MessageIndex;
   jobs: ServiceJobRunner;
   statusUpdates: StatusUpdates;
   outgoing: OutgoingMessages;
@@ -173,13 +180,18 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const updater = new DocUpdater(dbs.medic, logger);
   const refs = new GatewayRefIndex(dbs.medic);
   const awaiting = new AwaitingStatusIndex(dbs.medic);
-  const outgoing = new OutgoingMessages(dbs.medic);
+  const messageIndex = await MessageIndex.open(dbs.medic, indexLocation(env.dataDir, env.couchUrl), logger, dbs.mode === 'couchdb');
+  watchWrites(dbs.medic, (docs) => messageIndex.ingest(docs));
+  const stuckAfterHours = (): number => settings.get().sms?.stuck_after_hours ?? DEFAULT_STUCK_AFTER_HOURS;
+  const listings = new Listings(dbs.medic, messageIndex, stuckAfterHours, now);
+  const messageCounts = new MessageCounter(messageIndex, stuckAfterHours, now);
+  const outgoing = new OutgoingMessages(dbs.medic, (uuid) => docIdForUuid(messageIndex, uuid));
   // A callback's exchange is listed with the messages its status updates touched.
   const exchangeConcerns: StatusUpdateObserver = {
     onOutcome: (_update, _outcome, task) => concernMessages((task?.messages ?? []).map((m) => m.uuid)),
   };
   const statusObserver = fanOutStatus(metrics.statusObserver, activity.statusObserver, opts.statusObserver, exchangeConcerns);
-  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, statusObserver, (uuid) => outgoing.docIdFor(uuid));
+  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, statusObserver, (uuid) => outgoing.docIdFor(uuid), (ref) => messageForRef(messageIndex, ref));
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const agent = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
   const exchanges = new ExchangeLog(dbs.medic, {
@@ -233,6 +245,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     outbox: () => outbox.stats(),
     optOuts: () => consent.optOuts.count(),
     balance: () => balance.figure(),
+    stuck: () => messageCounts.stuck(),
   });
   const guard = new FailureThrottle({
     onFailure: (route) => metrics.authFailure(route),
@@ -245,7 +258,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       return { saved: result.saved };
     },
     applyStatusUpdates: async (list) => ({ saved: (await statusUpdates.apply(list)).saved }),
-    handOut: (limit) => handOut({ db: dbs.medic, updater, settings: () => settings.get(), now }, limit),
+    handOut: (limit) => handOut({ db: dbs.medic, updater, index: messageIndex, settings: () => settings.get(), now, logger }, limit),
     isSelected: () => registry.selectedId(settings.get()) === service.id,
     optOut: (list) => consent.optOuts.add(list),
     reportBalance: (report) => balance.report(service.id, report),
@@ -294,6 +307,8 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     timeouts: opts.timeouts,
     // The console's sign-in counts against the same per-address limit as basic auth.
     signInThrottle: adminThrottle,
+    listings,
+    messageCounts,
   });
 
   let closed = false;
@@ -304,6 +319,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     settings,
     credentials,
     outbox,
+    messageIndex,
     jobs,
     statusUpdates,
     outgoing,
@@ -320,6 +336,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     generatedAdminPassword,
     start() {
       settings.start();
+      messageIndex.start();
       outbox.start();
       jobs.start();
       consent.start();
@@ -329,7 +346,10 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      // Connections busy when closing starts go idle later and would be kept for Fastify's
+      // keep-alive timeout (72 s): close them as they go idle.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      await app.close().finally(() => clearInterval(idle));
       await outbox.stop();
       await jobs.stop();
       await consent.stop();
@@ -338,6 +358,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       await audit.stop();
       settings.stop();
       await agent.close().catch(() => undefined);
+      await messageIndex.stop();
       await dbs.close();
     },
   };

@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { z } from 'zod';
-import { listQuerySchema, newMessageSchema } from '../../api/src/routes/messages.js';
+import { listQuerySchema } from '../../api/src/routes/listings.js';
+import { newMessageSchema } from '../../api/src/routes/messages.js';
 import { openapiPath } from '../../api/src/routes/openapi.js';
 import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../../api/src/sms/services/medic-gateway/protocol.js';
 import { walkRoutes } from '../helpers/routes.js';

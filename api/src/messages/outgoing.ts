@@ -158,8 +158,17 @@ export function toIncomingView(doc: MessageDoc): IncomingView | undefined {
   };
 }
 
+/**
+ * Which doc holds a message uuid, from an index kept beside the views: the doc id, `null` for
+ * "no such message", `undefined` when the index cannot tell yet (CHT's view is asked instead).
+ */
+export type UuidLookup = (uuid: string) => Promise<string | null | undefined>;
+
 export class OutgoingMessages {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly uuidLookup?: UuidLookup,
+  ) {}
 
   /** Stores the messages with their outbox index entries (for those that will go out), in one write. */
   async create(docs: MessageDoc[]): Promise<void> {
@@ -177,9 +186,11 @@ export class OutgoingMessages {
   /** Doc id holding a message uuid (CHT's medic-sms/messages_by_uuid). */
   async docIdFor(uuid: string): Promise<string | undefined> {
     // Our own messages live in a doc whose id is the message uuid; others (CHT's webapp,
-    // sentinel) are found through CHT's view.
+    // sentinel) are found through the message index, or CHT's view while that is being built.
     const own = await getDoc<MessageDoc>(this.db, uuid);
     if (own && findTask(own, uuid)) return own._id;
+    const indexed = await this.uuidLookup?.(uuid);
+    if (indexed !== undefined) return indexed ?? undefined;
     // PouchDB can answer a query from an index update that was already running when the doc
     // was written (seen under concurrent queries): a miss is asked once more, which queues a
     // fresh update behind the running one.
@@ -194,24 +205,5 @@ export class OutgoingMessages {
     const docId = await this.docIdFor(uuid);
     const doc = docId ? await getDoc<MessageDoc>(this.db, docId) : undefined;
     return doc ? toOutgoingView(doc, uuid) : undefined;
-  }
-
-
-  async list(opts: { direction: 'incoming' | 'outgoing'; state?: string; limit: number }): Promise<Array<OutgoingView | IncomingView>> {
-    const query =
-      opts.direction === 'incoming'
-        ? { startkey: ['incoming', {}], endkey: ['incoming'] }
-        : opts.state
-          ? { startkey: ['outgoing-by-state', opts.state, {}], endkey: ['outgoing-by-state', opts.state] }
-          : { startkey: ['outgoing', {}], endkey: ['outgoing'] };
-    const res = await this.db.query('sms-api/messages_by_date', { ...query, descending: true, limit: opts.limit, include_docs: true });
-    const out: Array<OutgoingView | IncomingView> = [];
-    for (const row of res.rows) {
-      const doc = row.doc as unknown as MessageDoc | undefined;
-      if (!doc) continue;
-      const view = opts.direction === 'incoming' ? toIncomingView(doc) : toOutgoingView(doc, row.value as string);
-      if (view) out.push(view);
-    }
-    return out;
   }
 }

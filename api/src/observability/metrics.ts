@@ -24,6 +24,8 @@ export interface MetricsSources {
   optOuts?(): Promise<number>;
   /** The provider account's last balance read. */
   balance?(): BalanceFigure | null;
+  /** Messages awaiting a report for longer than sms.stuck_after_hours. */
+  stuck?(): Promise<number>;
 }
 
 /** 0 closed (sending), 1 open (paused), 0.5 half-open (probing with one message). */
@@ -166,6 +168,18 @@ export class SmsMetrics {
       collect: async () => {
         const n = await this.read('parked', (m) => m.parkedReports());
         if (n !== undefined) parked.set(n);
+      },
+    });
+    const stuck = new Gauge({
+      name: 'sms_stuck_messages',
+      help: 'Outgoing messages sent or forwarded-by-gateway with no report for sms.stuck_after_hours (default 24)',
+      registers,
+      collect: async () => {
+        const n = this.sources?.stuck ? await this.sources.stuck().catch(() => {
+          this.scrapeErrors.inc({ figure: 'stuck' });
+          return undefined;
+        }) : undefined;
+        if (n !== undefined) stuck.set(n);
       },
     });
     const circuit = new Gauge({

@@ -53,6 +53,11 @@ export class StatusUpdates {
     private readonly observer: StatusUpdateObserver = {},
     /** Resolves a message uuid to its doc (medic-gateway updates carry uuids, not refs). */
     private readonly uuidLookup?: (uuid: string) => Promise<string | undefined>,
+    /**
+     * A reference with no entry of its own, from an index kept beside the views: the message,
+     * `null` for "none", `undefined` when that index cannot tell yet (CHT's view is asked instead).
+     */
+    private readonly refLookup?: (ref: string) => Promise<GatewayRefTarget | null | undefined>,
   ) {
     this.parkedLookups = new Batcher((refs) => this.readParked(refs), 500, 1);
   }
@@ -116,6 +121,8 @@ export class StatusUpdates {
    * CouchDB, or before the index existed. CHT's own view knows it (only misses pay for this).
    */
   private async refFromView(ref: string): Promise<GatewayRefTarget | undefined> {
+    const indexed = await this.refLookup?.(ref);
+    if (indexed !== undefined) return indexed ?? undefined;
     const res = await this.db.query('medic-sms/messages_by_gateway_ref', { key: ref, limit: 5 });
     const row = res.rows.find((r) => typeof r.value === 'string' && !r.id.startsWith(INCOMING_PREFIX));
     return row ? { docId: row.id, uuid: row.value as string } : undefined;

@@ -1,9 +1,10 @@
 /**
- * POST/GET /api/v1/messages: queue outgoing SMS and read them back, incoming and outgoing.
+ * POST /api/v1/messages and GET /api/v1/messages/:id: queue outgoing SMS and read one back.
+ * Listings (GET /api/v1/messages) are in listings.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { MESSAGE_STATES, type MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
@@ -33,12 +34,6 @@ export function defaultPriority(count: number): Priority {
   if (count <= 1) return 'high';
   return count >= BULK_FROM ? 'bulk' : 'normal';
 }
-
-export const listQuerySchema = z.object({
-  direction: z.enum(['incoming', 'outgoing']).default('outgoing'),
-  state: z.enum(MESSAGE_STATES).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
-});
 
 /** `messages[i].` for an array body, '' for a single object: how errors name an item's field. */
 export function itemField(body: unknown): (i: number) => string {
@@ -101,14 +96,5 @@ export function messageRoutes(app: FastifyInstance, deps: MessageRouteDeps): voi
     const view = await deps.outgoing.get(req.params.id);
     if (!view) throw new NotFoundError(`No outgoing message with id "${req.params.id}"`);
     return deps.exchanges ? { ...view, exchanges: await deps.exchanges.forMessage(req.params.id) } : view;
-  });
-
-  app.get('/api/v1/messages', { onRequest }, async (req) => {
-    const parsed = listQuerySchema.safeParse(req.query);
-    if (!parsed.success) {
-      const { field, message } = firstIssue(parsed.error, 'query');
-      throw new InvalidInputError(field, message);
-    }
-    return { messages: await deps.outgoing.list(parsed.data) };
   });
 }

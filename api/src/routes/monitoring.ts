@@ -17,24 +17,28 @@ export interface MonitoringRouteDeps {
   now: () => Date;
   /** More `sms` figures (balance, guards), merged into the section. */
   smsFigures?: () => Promise<Record<string, unknown>>;
+  /** Messages awaiting a report for longer than sms.stuck_after_hours (the message index). */
+  messageCounts?: { stuck(): Promise<number> };
 }
 
 export function monitoringRoutes(app: FastifyInstance, deps: MonitoringRouteDeps): void {
   app.get('/api/v2/monitoring', async () => {
     const m = deps.monitoring;
-    const [total, sevenDays, lastHundred, sms, more] = await Promise.all([
+    const stuck = deps.messageCounts ? deps.messageCounts.stuck().catch(() => -1) : Promise.resolve(-1);
+    const [total, sevenDays, lastHundred, sms, more, stuckCount] = await Promise.all([
       m.total(),
       m.sevenDays(),
       m.lastHundred(),
       m.smsFigures(),
       deps.smsFigures?.() ?? {},
+      stuck,
     ]);
     return {
       // CHT's shapes: version {app, node, couchdb}, date {current, uptime} (no CouchDB version here).
       version: { app: deps.version, node: process.version },
       date: { current: deps.now().getTime(), uptime: process.uptime() },
       messaging: { outgoing: { total, seven_days: sevenDays, last_hundred: lastHundred } },
-      sms: { channel: deps.channelState(), ...sms, ...more },
+      sms: { channel: deps.channelState(), ...sms, ...more, stuck: stuckCount },
     };
   });
 }

@@ -11,7 +11,8 @@ import { consoleRouteDocs } from '../console/route-docs.js';
 import type { ServiceRegistry } from '../sms/registry.js';
 import { auditQuerySchema } from './audit.js';
 import { exchangeListQuerySchema } from './exchanges.js';
-import { listQuerySchema, newMessageSchema } from './messages.js';
+import { listQuerySchema } from './listings.js';
+import { newMessageSchema } from './messages.js';
 import { optOutBodySchema, optOutDeleteQuerySchema } from './opt-outs.js';
 
 type Json = Record<string, unknown>;
@@ -49,7 +50,21 @@ export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
     ],
   },
   { method: 'POST', path: '/api/v1/messages', summary: 'Queue outgoing SMS: one message or an array', auth: 'admin', body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true } },
-  { method: 'GET', path: '/api/v1/messages', summary: 'List messages, newest first', auth: 'admin', query: listQuerySchema },
+  {
+    method: 'GET',
+    path: '/api/v1/messages',
+    summary: 'List messages, newest first, a page at a time: filter by direction, state(s), number (full or last 4+ digits) or stuck; pass next_cursor back as cursor',
+    auth: 'admin',
+    query: listQuerySchema,
+    response: '{"messages": [...], "next_cursor": "<opaque>" | null}',
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/messages/counts',
+    summary: 'Outgoing messages per state, stuck ones, and incoming ones',
+    auth: 'admin',
+    response: '{"outgoing": {"total", "by_state": {...}}, "stuck", "stuck_after_hours", "incoming"}',
+  },
   { method: 'GET', path: '/api/v1/messages/:id', summary: 'One outgoing message by uuid, with its state history and its provider exchanges (`exchanges`)', auth: 'admin' },
   {
     method: 'POST',

@@ -41,6 +41,8 @@ export const smsSchema = z.looseObject({
   dispatch: dispatchSchema.optional(),
   /** Messages older than this many hours fail (state `failed`, details "Expired…") instead of going out late. */
   message_ttl_hours: z.number().positive().optional(),
+  /** Hours a sent or forwarded-by-gateway message may wait for a report before it is listed as stuck (default 24). */
+  stuck_after_hours: z.number().positive().optional(),
   /** Log phone numbers and message text in full (debugging only). */
   log_full_content: z.boolean().optional(),
   /**

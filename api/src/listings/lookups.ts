@@ -1,0 +1,48 @@
+/**
+ * Point reads on the message index for other rooms, each standing in for one of CHT's views
+ * (which stay installed for CHT): which document holds a message uuid (medic-sms/messages_by_uuid),
+ * which message a provider reference names (medic-sms/messages_by_gateway_ref), and the messages
+ * waiting for a gateway, oldest due first (medic/messages_by_state `pending-or-forwarded`).
+ */
+import { getDoc } from '../../../shared-libs/couch/index.js';
+import type { MessageIndex } from './indexer.js';
+import { HIGH, PREFIX, SERIES, type RowBody } from './rows.js';
+import { bucketedRows, MergedRows } from './scan.js';
+
+/**
+ * The doc id holding a message whose doc id is not its uuid: the id, `null` when the index knows
+ * no such message, `undefined` while the index is still being built (ask elsewhere).
+ */
+export async function docIdForUuid(index: MessageIndex, uuid: string): Promise<string | null | undefined> {
+  if (!index.isBuilt) return undefined;
+  const read = async (): Promise<string | undefined> => (await getDoc<RowBody>(index.rows, PREFIX.uuid + uuid))?.d;
+  const hit = await read();
+  if (hit) return hit;
+  // It may have been written a moment ago: once the index has caught up, a miss is final.
+  await index.readyForRead();
+  return (await read()) ?? null;
+}
+
+/**
+ * The message a provider reference names: `null` when the index knows none, `undefined` while the
+ * index is still being built. It does not wait for the changes feed: a report for a message not
+ * indexed yet is parked by the caller and applied when its send result lands.
+ */
+export async function messageForRef(index: MessageIndex, ref: string): Promise<{ docId: string; uuid: string } | null | undefined> {
+  if (!index.isBuilt) return undefined;
+  const prefix = PREFIX.gatewayRef(ref);
+  const res = await index.rows.allDocs({ startkey: prefix, endkey: prefix + HIGH, limit: 1, include_docs: true });
+  const body = res.rows[0]?.doc as unknown as RowBody | undefined;
+  return body?.u ? { docId: body.d, uuid: body.u } : null;
+}
+
+/** The states a pull gateway is offered, as CHT's `pending-or-forwarded` key. */
+export const WAITING_FOR_GATEWAY = ['pending', 'forwarded-to-gateway'] as const;
+
+/** Messages waiting for a gateway, oldest due first (rows: {d: doc id, u: uuid}). */
+export function waitingForGateway(index: MessageIndex, chunk: number): MergedRows {
+  return new MergedRows(
+    WAITING_FOR_GATEWAY.map((s) => bucketedRows(index.rows, index.counts, SERIES.state(s), { prefix: PREFIX.outState(s), descending: false, chunk })),
+    false,
+  );
+}

@@ -1,0 +1,169 @@
+/**
+ * What the message index holds for one document: a pure function of the document, so the
+ * indexer only has to compare the rows a document needs now with the rows it had (its manifest).
+ *
+ * Every row id is `<prefix><key>` where key = `<13-digit ms time>:<tie-break>` sorts the rows of a
+ * listing; a row may carry extra data after `\u0001` (below every key character, so it never
+ * changes the order). One row per outgoing message (uuid) in each of:
+ *   o:a:<due>:<uuid>                      every outgoing message, by due time
+ *   o:s:<state>:<due>:<uuid>              by state, by due time (the key of CHT's medic/messages_by_state)
+ *   o:n:<last 4 digits>:<due>:<uuid>␁<digits>   by the recipient's number
+ *   o:w:<last activity>:<uuid>            awaiting a report (sent, forwarded-by-gateway), by the time
+ *                                         of the last state change or report: what `stuck` reads
+ *   u:<uuid>                              the doc holding the message, when its id is not the uuid
+ *   g:<gateway ref>:<uuid>                the message a provider reference names (task.gateway_ref)
+ * and per incoming message (a data_record with an sms_message):
+ *   i:a:<reported>:<doc id>               every incoming message, by reported_date
+ *   i:n:<last 4 digits>:<reported>:<doc id>␁<digits>   by the sender's number
+ * Due time is CHT's: `task.due || task.timestamp || doc.reported_date`.
+ */
+import type { MessageDoc, Task } from '../../../shared-libs/task-utils/types.js';
+
+export interface RowBody {
+  /** The message document's id. */
+  d: string;
+  /** The outgoing message's uuid. */
+  u?: string;
+}
+
+export interface IndexRow extends RowBody {
+  _id: string;
+}
+
+export const HOUR_MS = 3_600_000;
+export const EXTRA = '\u0001';
+/** Sorts after every key: the open end of a range. */
+export const HIGH = '\uffff';
+
+/** The states that wait for a delivery report; a message in one of them too long is stuck. */
+export const AWAITING_REPORT: ReadonlySet<string> = new Set(['sent', 'forwarded-by-gateway']);
+
+export const PREFIX = {
+  outAll: 'o:a:',
+  outState: (state: string): string => `o:s:${encodeState(state)}:`,
+  outNumber: (last4: string): string => `o:n:${last4}:`,
+  awaiting: 'o:w:',
+  uuid: 'u:',
+  gatewayRef: (ref: string): string => `g:${ref}:`,
+  inAll: 'i:a:',
+  inNumber: (last4: string): string => `i:n:${last4}:`,
+} as const;
+
+/** Series whose rows come and go as states change: counted per hour, so scans can skip empty hours. */
+export const SERIES = {
+  state: (state: string): string => `s:${encodeState(state)}`,
+  awaiting: 'w',
+  incoming: 'i',
+} as const;
+
+/** CHT states are `[a-z-]`; anything else is made safe for use inside an id. */
+export function encodeState(state: string): string {
+  return state.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** A time as 13 zero-padded digits (ms), clamped to what 13 digits hold. */
+export function time13(ms: number): string {
+  const t = Number.isFinite(ms) ? Math.min(Math.max(Math.floor(ms), 0), 9_999_999_999_999) : 0;
+  return String(t).padStart(13, '0');
+}
+
+const parseTime = (v: unknown): number => (typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN);
+
+/** CHT's due time for a task (medic/messages_by_state). */
+export function dueTime(task: Task, doc: Pick<MessageDoc, 'reported_date'>): number {
+  const t = parseTime(task.due || task.timestamp || doc.reported_date);
+  return Number.isFinite(t) ? t : 0;
+}
+
+/** When the message was last heard of: its last state change or report, whichever is later. */
+export function lastActivity(task: Task, due: number): number {
+  let t = Number.NaN;
+  const history = task.state_history ?? [];
+  const last = history[history.length - 1];
+  if (last) t = parseTime(last.timestamp);
+  for (const r of task.delivery_reports ?? []) {
+    const at = parseTime(r.timestamp);
+    if (Number.isFinite(at) && !(at <= t)) t = at;
+  }
+  return Number.isFinite(t) ? t : due;
+}
+
+/** The digits of a stored number (`+254 712-345678` → `254712345678`). */
+export const digitsOf = (n: unknown): string => (typeof n === 'string' ? n.replace(/\D/g, '') : '');
+
+/**
+ * The digits a `to` query matches as a suffix. A full number in national form drops its trunk
+ * zero (`0712 345 678` → `712345678`), so it finds `+254712345678` as the international form does;
+ * a few last digits (`000832`) are taken as they are.
+ */
+export function queryDigits(q: string): string {
+  const digits = digitsOf(q);
+  return !q.trim().startsWith('+') && digits.length >= 8 ? digits.replace(/^0+/, '') : digits;
+}
+
+/** The bucket a number's rows live in. */
+export const last4 = (digits: string): string => digits.slice(-4);
+
+/** Splits a row id into its listing key (`<time>:<tie-break>`) and extra data, given its prefix. */
+export function splitRow(id: string, prefix: string): { key: string; extra?: string } {
+  const rest = id.slice(prefix.length);
+  const at = rest.indexOf(EXTRA);
+  return at < 0 ? { key: rest } : { key: rest.slice(0, at), extra: rest.slice(at + 1) };
+}
+
+/** The state a task is listed under (CHT's count views use `received` for a task without one). */
+export const taskState = (task: Task): string => task.state ?? 'received';
+
+function outgoingRows(doc: MessageDoc, rows: IndexRow[]): void {
+  for (const task of [...(doc.tasks ?? []), ...(doc.scheduled_tasks ?? [])]) {
+    const due = dueTime(task, doc);
+    const state = taskState(task);
+    for (const m of task.messages ?? []) {
+      if (!m?.uuid) continue;
+      const body = { d: doc._id, u: m.uuid };
+      const key = `${time13(due)}:${m.uuid}`;
+      rows.push({ _id: PREFIX.outAll + key, ...body }, { _id: PREFIX.outState(state) + key, ...body });
+      const digits = digitsOf(m.to);
+      if (digits) rows.push({ _id: `${PREFIX.outNumber(last4(digits))}${key}${EXTRA}${digits}`, ...body });
+      if (AWAITING_REPORT.has(state)) rows.push({ _id: `${PREFIX.awaiting}${time13(lastActivity(task, due))}:${m.uuid}`, ...body });
+      if (m.uuid !== doc._id) rows.push({ _id: PREFIX.uuid + m.uuid, d: doc._id });
+      if (task.gateway_ref) rows.push({ _id: PREFIX.gatewayRef(task.gateway_ref) + m.uuid, ...body });
+    }
+  }
+}
+
+function incomingRows(doc: MessageDoc, rows: IndexRow[]): void {
+  if (!doc.sms_message?.gateway_ref) return;
+  const key = `${time13(parseTime(doc.reported_date))}:${doc._id}`;
+  rows.push({ _id: PREFIX.inAll + key, d: doc._id });
+  const digits = digitsOf(doc.from ?? doc.sms_message.from);
+  if (digits) rows.push({ _id: `${PREFIX.inNumber(last4(digits))}${key}${EXTRA}${digits}`, d: doc._id });
+}
+
+/** Every row a document needs; none for documents that hold no message. */
+export function indexRows(doc: MessageDoc | undefined): IndexRow[] {
+  if (!doc || doc._deleted || doc.type !== 'data_record') return [];
+  const rows: IndexRow[] = [];
+  incomingRows(doc, rows);
+  outgoingRows(doc, rows);
+  // Two tasks holding one uuid (a corrupt doc) must not make two writes of one id.
+  return [...new Map(rows.map((r) => [r._id, r])).values()];
+}
+
+/** The counted series and hour of a row, for the rows whose series churn or are counted. */
+export function bucketOf(id: string): { series: string; hour: number } | undefined {
+  const hourOf = (t: string): number => Math.floor(Number(t) / HOUR_MS);
+  if (id.startsWith('o:s:')) {
+    const [, , state, t] = id.split(':');
+    return state !== undefined && t !== undefined ? { series: `s:${state}`, hour: hourOf(t) } : undefined;
+  }
+  if (id.startsWith(PREFIX.awaiting)) return { series: SERIES.awaiting, hour: hourOf(id.slice(4, 17)) };
+  if (id.startsWith(PREFIX.inAll)) return { series: SERIES.incoming, hour: hourOf(id.slice(4, 17)) };
+  return undefined;
+}
+
+/** Documents the indexer never reads: design and local docs, and this server's own bookkeeping. */
+export function mayHoldMessages(id: string): boolean {
+  if (id.startsWith('_') || id === 'settings') return false;
+  return !id.startsWith('sms-') || id.startsWith('sms-in:');
+}

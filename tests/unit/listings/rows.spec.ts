@@ -1,0 +1,121 @@
+/**
+ * The message index's rows (a pure function of a document), its per-hour counts and its cursors.
+ */
+import { expect } from 'chai';
+import { Buckets } from '../../../api/src/listings/buckets.js';
+import { decodeCursor, encodeCursor } from '../../../api/src/listings/cursor.js';
+import { seqNumber } from '../../../api/src/listings/indexer.js';
+import { bucketOf, indexRows, mayHoldMessages, queryDigits, splitRow, time13 } from '../../../api/src/listings/rows.js';
+import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+
+const T = Date.parse('2026-03-01T10:00:00Z');
+
+function outgoing(over: Partial<MessageDoc> = {}): MessageDoc {
+  return {
+    _id: 'doc-1',
+    type: 'data_record',
+    reported_date: T,
+    tasks: [{ messages: [{ uuid: 'u-1', to: '+254712345678', message: 'hi' }], state: 'pending', state_history: [{ state: 'pending', timestamp: new Date(T).toISOString() }] }],
+    ...over,
+  };
+}
+
+describe('message index rows', function () {
+  it('an outgoing message: all, by state, by number (digits after the key), and the uuid pointer when the doc id differs', function () {
+    const ids = indexRows(outgoing()).map((r) => r._id);
+    const key = `${time13(T)}:u-1`;
+    expect(ids).to.deep.equal([`o:a:${key}`, `o:s:pending:${key}`, `o:n:5678:${key}\u0001254712345678`, 'u:u-1']);
+    expect(indexRows(outgoing({ _id: 'u-1' })).map((r) => r._id)).to.not.include('u:u-1');
+    expect(indexRows(outgoing())[0]).to.include({ d: 'doc-1', u: 'u-1' });
+  });
+
+  const due = Date.parse('2026-03-05T08:00:00Z');
+  const cases: Array<[string, Partial<MessageDoc>, string[]]> = [
+    ['task.due is the time key (CHT)', { scheduled_tasks: [{ due: new Date(due).toISOString(), state: 'scheduled', messages: [{ uuid: 'u-2', to: '0712', message: 'x' }] }], tasks: [] }, [`o:s:scheduled:${time13(due)}:u-2`]],
+    ['awaiting a report: also by last activity', { tasks: [{ state: 'sent', messages: [{ uuid: 'u-3', to: '+1', message: 'x' }], state_history: [{ state: 'sent', timestamp: new Date(T + 5000).toISOString() }], delivery_reports: [{ status: 'Buffered', timestamp: new Date(T + 9000).toISOString(), applied: false }] }] }, [`o:w:${time13(T + 9000)}:u-3`]],
+    ['a provider reference names the message (as medic-sms/messages_by_gateway_ref)', { tasks: [{ state: 'delivered', gateway_ref: 'ATXid_1', messages: [{ uuid: 'u-5', to: '+1', message: 'x' }] }] }, ['g:ATXid_1:u-5']],
+    ['a task without a state is listed as received (CHT count views)', { tasks: [{ messages: [{ uuid: 'u-4', to: '+1', message: 'x' }] }] }, [`o:s:received:${time13(T)}:u-4`]],
+  ];
+  for (const [name, over, expected] of cases) {
+    it(name, function () {
+      const ids = indexRows(outgoing(over)).map((r) => r._id);
+      for (const id of expected) expect(ids).to.include(id);
+    });
+  }
+
+  it('an incoming message with auto-reply tasks has incoming and outgoing rows; a message without uuid none', function () {
+    const doc: MessageDoc = {
+      _id: 'sms-in:AT1',
+      type: 'data_record',
+      from: '+254700111222',
+      reported_date: T,
+      sms_message: { type: 'sms_message', message: 'VISIT', from: '+254700111222', gateway_ref: 'AT1' },
+      tasks: [{ state: 'pending', messages: [{ uuid: 'r-1', to: '+254700111222', message: 'thanks' }, { to: 'x', message: 'no uuid' } as never] }],
+    };
+    const ids = indexRows(doc).map((r) => r._id);
+    expect(ids).to.include(`i:a:${time13(T)}:sms-in:AT1`).and.include(`i:n:1222:${time13(T)}:sms-in:AT1\u0001254700111222`);
+    expect(ids.filter((id) => id.startsWith('o:a:'))).to.deep.equal([`o:a:${time13(T)}:r-1`]);
+  });
+
+  it('documents without messages, deleted ones and our bookkeeping have no rows', function () {
+    expect(indexRows({ ...outgoing(), _deleted: true })).to.deep.equal([]);
+    expect(indexRows({ ...outgoing(), type: 'person' as never })).to.deep.equal([]);
+    expect(['_design/medic', 'settings', 'sms-open:x', 'sms-gateway-ref:y'].map(mayHoldMessages)).to.deep.equal([false, false, false, false]);
+    expect(['sms-in:1', 'a1b2'].map(mayHoldMessages)).to.deep.equal([true, true]);
+  });
+
+  it('row keys split from their extra data; counted series per row', function () {
+    expect(splitRow(`o:n:5678:${time13(T)}:u-1\u0001254712345678`, 'o:n:5678:')).to.deep.equal({ key: `${time13(T)}:u-1`, extra: '254712345678' });
+    const hour = Math.floor(T / 3_600_000);
+    expect(bucketOf(`o:s:failed:${time13(T)}:u-1`)).to.deep.equal({ series: 's:failed', hour });
+    expect(bucketOf(`o:w:${time13(T)}:u-1`)).to.deep.equal({ series: 'w', hour });
+    expect(bucketOf(`i:a:${time13(T)}:sms-in:x`)).to.deep.equal({ series: 'i', hour });
+    expect(bucketOf(`o:a:${time13(T)}:u-1`)).to.equal(undefined);
+  });
+
+  it('`to` queries: international keeps its digits, a national number drops its trunk zero, last digits stay', function () {
+    expect(queryDigits('+254 712-345678')).to.equal('254712345678');
+    expect(queryDigits('0712 345 678')).to.equal('712345678');
+    expect(queryDigits('5678')).to.equal('5678');
+    expect(queryDigits('000832')).to.equal('000832');
+  });
+
+  it('sequence numbers: PouchDB numbers and CouchDB `N-opaque` strings', function () {
+    expect(seqNumber(42)).to.equal(42);
+    expect(seqNumber('1203-g1AAAABXeJzLYWBgYM')).to.equal(1203);
+    expect(seqNumber(undefined)).to.equal(0);
+  });
+});
+
+describe('message index hour counts', function () {
+  it('totals, hours with rows in scan order, counts before an hour, and the docs to write', function () {
+    const b = new Buckets();
+    b.add('w', 10, 2);
+    b.add('w', 12, 1);
+    b.add('w', 11, 1);
+    b.add('w', 11, -1);
+    expect(b.total('w')).to.equal(3);
+    expect(b.hours('w', { descending: true })).to.deep.equal([12, 10]);
+    expect(b.hours('w', { from: 11, descending: false })).to.deep.equal([12]);
+    expect(b.hours('w', { to: 11, descending: false })).to.deep.equal([10]);
+    expect(b.countBefore('w', 12)).to.equal(2);
+    const docs = b.dirtyDocs();
+    expect(docs.map((d) => [d._id, d.n]).sort()).to.deep.equal([['b:w:10', 2], ['b:w:11', 0], ['b:w:12', 1]]);
+    b.committed(new Map(docs.map((d) => [d._id, '1-a'])));
+    expect(b.dirtyDocs()).to.deep.equal([]);
+    const loaded = Buckets.from(docs.map((d) => ({ ...d, _rev: '1-a' })));
+    expect(loaded.total('w')).to.equal(3);
+    loaded.add('w', 12, 1);
+    expect(loaded.dirtyDocs()).to.deep.equal([{ _id: 'b:w:12', _rev: '1-a', n: 2 }]);
+  });
+});
+
+describe('listing cursors', function () {
+  it('round-trip; refuse garbage and cursors of another key space', function () {
+    const key = `${time13(T)}:u-1`;
+    expect(decodeCursor(encodeCursor('out-due', key), 'out-due')).to.equal(key);
+    expect(() => decodeCursor('not-a-cursor', 'out-due')).to.throw(/cursor: not a cursor/);
+    expect(() => decodeCursor(Buffer.from('{"v":1,"s":"out-due","k":"x"}').toString('base64url'), 'out-due')).to.throw(/cursor: not a cursor/);
+    expect(() => decodeCursor(encodeCursor('out-stuck', key), 'out-due')).to.throw(/cursor: it belongs to a listing with other filters/);
+  });
+});
