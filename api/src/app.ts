@@ -32,12 +32,15 @@ import { metricsRoutes } from './routes/metrics.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { optOutRoutes } from './routes/opt-outs.js';
+import { queueRoutes, type QueueRouteDeps } from './routes/queue.js';
 import { settingsRoutes } from './routes/settings.js';
 import { smsRoutes, type SmsRouteDeps } from './routes/sms.js';
 import type { AppSettings } from './settings/schema.js';
 import type { SettingsService } from './settings/settings.js';
 
-export interface AppDeps extends SmsRouteDeps {
+type QueueDeps = Pick<QueueRouteDeps, 'queueActions' | 'bulkActions' | 'channelSwitch' | 'queueAudit'>;
+
+export interface AppDeps extends SmsRouteDeps, QueueDeps {
   version: string;
   logger: Logger;
   auth: AdminAuthenticator;
@@ -97,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   optOutRoutes(app, deps);
   smsRoutes(app, deps);
   exchangeRoutes(app, deps);
+  queueRoutes(app, deps);
   monitoringRoutes(app, deps);
   metricsRoutes(app, deps.metrics);
   openapiRoutes(app, deps);

@@ -18,6 +18,9 @@ import { couchAdminAuth, staticAdminAuth, type AdminAuthenticator } from './http
 import { LogPrivacy, privateLogger } from './http/log-privacy.js';
 import { FailureThrottle } from './http/webhook-guard.js';
 import { handOut } from './outbox/hand-out.js';
+import { ChannelSwitch } from './outbox/channel-switch.js';
+import { QueueActions } from './messages/actions.js';
+import { BulkQueueActions } from './messages/bulk-actions.js';
 import { CredentialsService, resolveCredentialKeys } from './credentials/credentials.js';
 import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
@@ -48,6 +51,8 @@ export interface Server {
   credentials: CredentialsService;
   outbox: Outbox;
   jobs: ServiceJobRunner;
+  /** The operator's pause switch for all sending. */
+  channelSwitch: ChannelSwitch;
   statusUpdates: StatusUpdates;
   outgoing: OutgoingMessages;
   incoming: IncomingMessages;
@@ -168,6 +173,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     logger,
   });
   live.settings = settings;
+  const channelSwitch = await ChannelSwitch.open(dbs.medic, logger, now);
   const keys = await resolveCredentialKeys({ credentialsSecret: env.credentialsSecret, dataDir: env.dataDir, dbs });
   const credentials = new CredentialsService(dbs.vault, keys, logger);
   const updater = new DocUpdater(dbs.medic, logger);
@@ -212,6 +218,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     http,
     logger,
     serviceEnv: (service) => serviceEnvOf(service, env),
+    channelSwitch,
     now,
     observer: fanOutDispatch(
       metrics.dispatchObserver,
@@ -243,7 +250,10 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       return { saved: result.saved };
     },
     applyStatusUpdates: async (list) => ({ saved: (await statusUpdates.apply(list)).saved }),
-    handOut: (limit) => handOut({ db: dbs.medic, updater, settings: () => settings.get(), now }, limit),
+    handOut: (limit) => {
+      const paused = () => channelSwitch.get().paused;
+      return handOut({ db: dbs.medic, updater, settings: () => settings.get(), now, paused }, limit);
+    },
     isSelected: () => registry.selectedId(settings.get()) === service.id,
     optOut: (list) => consent.optOuts.add(list),
     reportBalance: (report) => balance.report(service.id, report),
@@ -259,6 +269,21 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     core,
     serviceEnv: (service) => serviceEnvOf(service, env),
     onRun: (service, job, ok, result) => metrics.jobRun(service, job, ok, result),
+  });
+  const queueActions = new QueueActions({
+    updater,
+    openWork,
+    docIdFor: (uuid) => outgoing.docIdFor(uuid),
+    settings: () => settings.get(),
+    now,
+    requeue: (docs) => outbox.notify(docs),
+  });
+  const bulkActions = new BulkQueueActions({
+    db: dbs.medic,
+    actions: queueActions,
+    settings: () => settings.get(),
+    now,
+    logger,
   });
   const app = await buildApp({
     version: packageVersion(),
@@ -286,6 +311,9 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     optOuts: consent.optOuts,
     costSamples,
     smsFigures: async () => ({ balance: balance.figure(), guards: await consent.figures(() => monitoring.byState()) }),
+    queueActions,
+    bulkActions,
+    channelSwitch,
   });
 
   let closed = false;
@@ -297,6 +325,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     credentials,
     outbox,
     jobs,
+    channelSwitch,
     statusUpdates,
     outgoing,
     incoming,
@@ -309,6 +338,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     generatedAdminPassword,
     start() {
       settings.start();
+      channelSwitch.start();
       outbox.start();
       jobs.start();
       consent.start();
@@ -324,6 +354,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       await costSamples.stop();
       await exchanges.stop();
       settings.stop();
+      channelSwitch.stop();
       await agent.close().catch(() => undefined);
       await dbs.close();
     },

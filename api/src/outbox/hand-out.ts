@@ -17,9 +17,12 @@ export interface HandOutDeps {
   updater: DocUpdater;
   settings: () => AppSettings;
   now: () => Date;
+  /** An operator paused all sending (channel-switch.ts): hand out nothing. */
+  paused?: () => boolean;
 }
 
 export async function handOut(deps: HandOutDeps, limit: number): Promise<HandedOutMessage[]> {
+  if (deps.paused?.()) return [];
   const res = await deps.db.query('medic/messages_by_state', {
     startkey: ['pending-or-forwarded', 0],
     endkey: ['pending-or-forwarded', '\ufff0'],
