@@ -280,6 +280,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   });
   const bulkActions = new BulkQueueActions({
     db: dbs.medic,
+    openWork,
     actions: queueActions,
     settings: () => settings.get(),
     now,

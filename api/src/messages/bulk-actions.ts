@@ -1,20 +1,21 @@
 /**
  * Retry or cancel every queued message a filter selects, e.g. the 62,000 unsendable scheduled
- * messages of https://github.com/medic/cht-core/issues/10428. Candidates come from CHT's
- * `medic/messages_by_state` view (key [state, due ms]) a page at a time, so memory stays flat
- * however many match, and `due_before` is a key range, not a scan. Each page is written before
- * the next is read: an interrupted run leaves whole pages done, and running it again carries on.
- * Every message goes through the same CAS mutation as the single actions, decided again on the
- * fresh document, so `changed` counts only what was really written.
+ * messages of https://github.com/medic/cht-core/issues/10428. Candidates come a bounded page at a
+ * time (bulk-candidates.ts), and each page is written before the next is read: an interrupted run
+ * leaves whole pages done, and running it again carries on. Every message goes through the same
+ * CAS mutation as the single actions, decided again on the fresh document, so `changed` counts
+ * only what was really written, whatever the outbox or a delivery report did meanwhile.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
 import { normalize } from '../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
-import type { MessageDoc, MessageState, Task } from '../../../shared-libs/task-utils/types.js';
+import type { MessageState, Task } from '../../../shared-libs/task-utils/types.js';
 import { AppError } from '../http/errors.js';
+import type { OpenWorkIndex } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { Change, QueueActions } from './actions.js';
+import { OPEN_STATES, openWorkRows, viewRows, type CandidateRow } from './bulk-candidates.js';
 import { ACTION_STATES, cancelTask, refusal, retryTask } from './queue-rules.js';
 
 export type BulkAction = 'retry' | 'cancel';
@@ -41,11 +42,12 @@ export interface BulkResult {
 
 export interface BulkDeps {
   db: Db;
+  openWork: OpenWorkIndex;
   actions: QueueActions;
   settings: () => AppSettings;
   now: () => Date;
   logger: Logger;
-  /** Rows read per view query. */
+  /** Docs (open work) or rows (view) read per page. */
   pageSize?: number;
 }
 
@@ -54,13 +56,6 @@ interface Candidate {
   uuid: string;
   /** State is per task: the messages of one task change together. */
   task: string;
-}
-
-interface ViewRow {
-  id: string;
-  key: [string, number | null];
-  value: { id?: string; to?: string };
-  doc?: MessageDoc;
 }
 
 /** What `reason` is looked for in: the state details and the last send error. */
@@ -93,21 +88,21 @@ export class BulkQueueActions {
     const change: Change = req.action === 'retry'
       ? (task, _msg, at) => retryTask(task, user, at, note)
       : (task, _msg, at) => cancelTask(task, user, at, note);
-    const pick = (row: ViewRow, s: MessageState): Candidate | undefined => {
-      const uuid = row.value.id as string;
-      const task = row.doc && findTask(row.doc, uuid);
-      const msg = task?.messages?.find((m) => m.uuid === uuid);
-      if (!task || !msg || task.state !== s || refusal(req.action, task, now)) return undefined;
+    const states = new Set<MessageState>(state ? [state] : applicable);
+    const pick = (row: CandidateRow): Candidate | undefined => {
+      const task = findTask(row.doc, row.uuid);
+      const msg = task?.messages?.find((m) => m.uuid === row.uuid);
+      if (!task?.state || !msg || !states.has(task.state) || refusal(req.action, task, now)) return undefined;
       if (to !== undefined && (normalize(settings, msg.to) || msg.to) !== to) return undefined;
       if (reason !== undefined && !reasonText(task).includes(reason)) return undefined;
-      return { docId: row.id, uuid, task: `${row.id}\n${task.messages?.[0]?.uuid ?? uuid}` };
+      return { docId: row.docId, uuid: row.uuid, task: `${row.docId}\n${task.messages?.[0]?.uuid ?? row.uuid}` };
     };
     const total: BulkResult = { matched: 0, changed: 0 };
     const progress = { action: req.action, dry_run: req.dry_run };
     let pages = 0;
-    for (const s of state ? [state] : applicable) {
-      for await (const rows of this.pages(s, dueBefore)) {
-        const picked = rows.map((row) => pick(row, s)).filter((c): c is Candidate => !!c);
+    for (const source of this.sources(states, dueBefore)) {
+      for await (const rows of source) {
+        const picked = rows.map(pick).filter((c): c is Candidate => !!c);
         total.matched += picked.length;
         if (!req.dry_run) total.changed += await this.change(picked, req.action, change);
         if (++pages % 10 === 0) this.deps.logger.info({ ...progress, ...total }, 'bulk queue action in progress');
@@ -131,35 +126,13 @@ export class BulkQueueActions {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /**
-   * Rows [state, due] in key order, a page at a time. Each page starts at the first row not yet
-   * handled (its key and doc id), so rows the action moved out of the range are not skipped over;
-   * a doc with several messages under one key may show a row again, which the uuid set drops.
-   */
-  private async *pages(state: MessageState, dueBefore: number | undefined): AsyncGenerator<ViewRow[]> {
-    const endkey = dueBefore === undefined ? [state, {}] : [state, dueBefore];
-    let start: { key: unknown; docid?: string } = { key: [state] };
-    let lastPage = new Set<string>();
-    for (;;) {
-      const res = await this.deps.db.query('medic/messages_by_state', {
-        startkey: start.key,
-        ...(start.docid ? { startkey_docid: start.docid } : {}),
-        endkey,
-        inclusive_end: dueBefore === undefined,
-        limit: this.pageSize + 1,
-        include_docs: true,
-      });
-      const rows = (res.rows as unknown as ViewRow[]).slice(0, this.pageSize);
-      const fresh = rows.filter((r) => typeof r.value?.id === 'string' && !lastPage.has(r.value.id));
-      lastPage = new Set(rows.map((r) => r.value?.id).filter((id): id is string => typeof id === 'string'));
-      if (fresh.length) yield fresh;
-      const next = res.rows[this.pageSize];
-      if (!next) return;
-      if (next.id === start.docid && JSON.stringify(next.key) === JSON.stringify(start.key)) {
-        // One document holds more than a page of messages under one key: a page cannot move past it.
-        throw new Error(`Bulk paging stalled at ${next.id}: raise the page size above ${this.pageSize}`);
-      }
-      start = { key: next.key, docid: next.id };
-    }
+  /** Open states from the outbox index in one pass; each other state from the view. */
+  private sources(states: ReadonlySet<MessageState>, dueBefore: number | undefined): Array<AsyncGenerator<CandidateRow[]>> {
+    const open = new Set([...states].filter((st) => OPEN_STATES.has(st)));
+    const others = [...states].filter((st) => !OPEN_STATES.has(st));
+    return [
+      ...(open.size ? [openWorkRows(this.deps.openWork, open, dueBefore, this.pageSize)] : []),
+      ...others.map((st) => viewRows(this.deps.db, st, dueBefore, this.pageSize)),
+    ];
   }
 }
