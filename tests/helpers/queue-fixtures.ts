@@ -19,12 +19,19 @@ export interface QueuedFixture {
   extraRecipients?: string[];
 }
 
+export interface QueuedDoc {
+  doc: Record<string, unknown> & { _id: string };
+  uuid: string;
+  uuids: string[];
+}
+
 /** The doc for one fixture; the first message's uuid is `uuid`. */
-export function queuedDoc(f: QueuedFixture): { doc: Record<string, unknown> & { _id: string }; uuid: string; uuids: string[] } {
+export function queuedDoc(f: QueuedFixture): QueuedDoc {
   const uuid = uuidv7();
   const to = f.to ?? '+254712000111';
   const messages = [{ uuid, to, message: f.message ?? `text for ${uuid}` }];
-  for (const other of f.extraRecipients ?? []) messages.push({ uuid: uuidv7(), to: other, message: messages[0]?.message ?? '' });
+  const text = messages[0]?.message ?? '';
+  for (const other of f.extraRecipients ?? []) messages.push({ uuid: uuidv7(), to: other, message: text });
   const task = {
     messages,
     state: f.state,
@@ -62,7 +69,9 @@ export interface ChannelView {
   circuit: { state: string };
 }
 
-export async function setPaused(server: Pick<TestServer, 'url' | 'adminAuth'>, paused: boolean, reason?: string): Promise<ChannelView> {
+type Target = Pick<TestServer, 'url' | 'adminAuth'>;
+
+export async function setPaused(server: Target, paused: boolean, reason?: string): Promise<ChannelView> {
   const res = await api(server, 'PUT', '/api/v1/sms/channel', { paused, ...(reason ? { reason } : {}) });
   if (res.status !== 200) throw new Error(`PUT /api/v1/sms/channel: ${res.status} ${res.text}`);
   return res.body as ChannelView;

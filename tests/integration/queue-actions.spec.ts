@@ -37,35 +37,58 @@ interface Row {
 }
 
 const FUTURE = inMinutes(24 * 60);
+const ok = (action: Action, name: string, fixture: QueuedFixture, state: string): Row => ({
+  name,
+  fixture,
+  action,
+  status: 200,
+  state,
+});
+const no = (action: Action, name: string, fixture: QueuedFixture, error: RegExp): Row => ({
+  name,
+  fixture,
+  action,
+  status: 409,
+  error,
+});
+const failed: QueuedFixture = { state: 'failed' };
+const pending: QueuedFixture = { state: 'pending' };
+const scheduled: QueuedFixture = { state: 'scheduled', due: FUTURE };
+const beingSent: QueuedFixture = { state: 'pending', task: { attempts: 1, lease: lease(2) } };
+const backingOff: QueuedFixture = { state: 'pending', task: { attempts: 2, next_attempt_at: inMinutes(30) } };
+const claimExpired: QueuedFixture = { state: 'pending', task: { attempts: 1, lease: lease(-2) } };
+
 const ROWS: Row[] = [
-  { name: 'a failed message', fixture: { state: 'failed', task: { attempts: 10, gateway_ref: 'ATXid_x' } }, action: 'retry', status: 200, state: 'pending' },
-  { name: 'a message backing off', fixture: { state: 'pending', task: { attempts: 2, next_attempt_at: inMinutes(30) } }, action: 'retry', status: 200, state: 'pending' },
-  { name: 'a message that never failed', fixture: { state: 'pending' }, action: 'retry', status: 409, error: /already waiting to go out/ },
-  { name: 'a delivered message', fixture: { state: 'delivered' }, action: 'retry', status: 409, error: /this one is delivered/ },
-  { name: 'a scheduled message', fixture: { state: 'scheduled', due: FUTURE }, action: 'retry', status: 409, error: /this one is scheduled/ },
-  { name: 'a message being sent', fixture: { state: 'pending', task: { attempts: 1, lease: lease(2) } }, action: 'retry', status: 409, error: /being sent now/ },
-  { name: 'a pending message', fixture: { state: 'pending' }, action: 'cancel', status: 200, state: 'cleared' },
-  { name: 'a scheduled message', fixture: { state: 'scheduled', due: FUTURE }, action: 'cancel', status: 200, state: 'cleared' },
-  { name: 'a message whose claim expired', fixture: { state: 'pending', task: { attempts: 1, lease: lease(-2) } }, action: 'cancel', status: 200, state: 'cleared' },
-  { name: 'a message being sent', fixture: { state: 'pending', task: { attempts: 1, lease: lease(2) } }, action: 'cancel', status: 409, error: /being sent now/ },
-  { name: 'a failed message', fixture: { state: 'failed' }, action: 'cancel', status: 409, error: /this one is failed/ },
-  { name: 'a message handed to the gateway app', fixture: { state: 'forwarded-to-gateway' }, action: 'cancel', status: 409, error: /gateway app/ },
-  { name: 'a cleared message', fixture: { state: 'cleared' }, action: 'cancel', status: 409, error: /this one is cleared/ },
-  { name: 'a pending message', fixture: { state: 'pending' }, action: 'edit', status: 200, state: 'pending' },
-  { name: 'a scheduled message', fixture: { state: 'scheduled', due: FUTURE }, action: 'edit', status: 200, state: 'scheduled' },
-  { name: 'a sent message', fixture: { state: 'sent', task: { gateway_ref: 'ATXid_s' } }, action: 'edit', status: 409, error: /this one is sent/ },
-  { name: 'a message being sent', fixture: { state: 'pending', task: { lease: lease(2) } }, action: 'edit', status: 409, error: /being sent now/ },
-  { name: 'a failed message', fixture: { state: 'failed' }, action: 'edit', status: 409, error: /this one is failed/ },
+  ok('retry', 'a failed message', { state: 'failed', task: { attempts: 10, gateway_ref: 'ATXid_x' } }, 'pending'),
+  ok('retry', 'a message backing off', backingOff, 'pending'),
+  no('retry', 'a message that never failed', pending, /already waiting to go out/),
+  no('retry', 'a delivered message', { state: 'delivered' }, /this one is delivered/),
+  no('retry', 'a scheduled message', scheduled, /this one is scheduled/),
+  no('retry', 'a message being sent', beingSent, /being sent now/),
+  ok('cancel', 'a pending message', pending, 'cleared'),
+  ok('cancel', 'a scheduled message', scheduled, 'cleared'),
+  ok('cancel', 'a message whose claim expired', claimExpired, 'cleared'),
+  no('cancel', 'a message being sent', beingSent, /being sent now/),
+  no('cancel', 'a failed message', failed, /this one is failed/),
+  no('cancel', 'a message handed to the gateway app', { state: 'forwarded-to-gateway' }, /gateway app/),
+  no('cancel', 'a cleared message', { state: 'cleared' }, /this one is cleared/),
+  ok('edit', 'a pending message', pending, 'pending'),
+  ok('edit', 'a scheduled message', scheduled, 'scheduled'),
+  no('edit', 'a sent message', { state: 'sent', task: { gateway_ref: 'ATXid_s' } }, /this one is sent/),
+  no('edit', 'a message being sent', beingSent, /being sent now/),
+  no('edit', 'a failed message', failed, /this one is failed/),
 ];
 
 const request = (action: Action, id: string, text = 'edited text'): [string, string, unknown?] =>
-  action === 'edit' ? ['PATCH', `/api/v1/messages/${id}`, { message: text }] : ['POST', `/api/v1/messages/${id}/${action}`];
+  action === 'edit'
+    ? ['PATCH', `/api/v1/messages/${id}`, { message: text }]
+    : ['POST', `/api/v1/messages/${id}/${action}`];
 
 onEachStore((s) => {
   describe('queue actions on one message', function () {
     const docOf = async (uuid: string) => {
-      const row = (await s.server.dbs.medic.query('medic-sms/messages_by_uuid', { key: uuid, include_docs: true })).rows[0];
-      return row?.doc as unknown as { _rev: string; tasks?: Task[]; scheduled_tasks?: Task[] };
+      const res = await s.server.dbs.medic.query('medic-sms/messages_by_uuid', { key: uuid, include_docs: true });
+      return res.rows[0]?.doc as unknown as { _id: string; _rev: string; tasks?: Task[]; scheduled_tasks?: Task[] };
     };
 
     for (const row of ROWS) {
@@ -89,9 +112,10 @@ onEachStore((s) => {
         expect(last?.user).to.equal(adminName(s.server));
         expect(Date.now() - Date.parse(last?.timestamp ?? '')).to.be.lessThan(60_000);
         if (row.action === 'retry') {
-          expect(view).to.include({ attempts: 0, gateway_ref: null, state_details: `Retried by ${adminName(s.server)}` });
+          const details = `Retried by ${adminName(s.server)}`;
+          expect(view).to.include({ attempts: 0, gateway_ref: null, state_details: details });
           expect(view.next_attempt_at).to.equal(undefined);
-          const open = await s.server.dbs.medic.get(`sms-open:${((await docOf(uuid)) as unknown as { _id: string })._id}`);
+          const open = await s.server.dbs.medic.get(`sms-open:${(await docOf(uuid))._id}`);
           expect(open, 'the outbox index has it again').to.include({ type: 'sms_open_work' });
         }
         if (row.action === 'cancel') expect(view.state_details).to.equal(`Cancelled by ${adminName(s.server)}`);
@@ -193,8 +217,9 @@ onEachStore((s) => {
     }
 
     it('GET and PUT need an administrator', async function () {
-      expect((await api(s.server, 'GET', '/api/v1/sms/channel', undefined, { authorization: '' })).status).to.equal(401);
-      expect((await api(s.server, 'PUT', '/api/v1/sms/channel', { paused: true }, { authorization: '' })).status).to.equal(401);
+      const anonymous = { authorization: '' };
+      expect((await api(s.server, 'GET', '/api/v1/sms/channel', undefined, anonymous)).status).to.equal(401);
+      expect((await api(s.server, 'PUT', '/api/v1/sms/channel', { paused: true }, anonymous)).status).to.equal(401);
     });
   });
 });

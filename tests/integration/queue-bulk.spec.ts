@@ -20,6 +20,8 @@ const at = (ms: number): string => new Date(ms).toISOString();
 const T0 = Date.now() + 2 * DAY;
 
 const SCHEDULED_A = 450;
+/** Scheduled messages in all: 450 + 5 + a task of two. */
+const ALL_SCHEDULED = SCHEDULED_A + 5 + 2;
 
 /** 450 scheduled for one number (due T0 + i minutes), 5 for another (due T0 + 3 days), and others. */
 function seed(): QueuedFixture[] {
@@ -28,7 +30,8 @@ function seed(): QueuedFixture[] {
   for (let i = 0; i < 5; i++) out.push({ state: 'scheduled', to: '+254722000002', due: at(T0 + 3 * DAY) });
   out.push({ state: 'scheduled', to: '+254733000003', due: at(T0 + 4 * DAY), extraRecipients: ['+254733000004'] });
   for (let i = 0; i < 3; i++) out.push({ state: 'failed', task: { state_details: 'Rejected: InvalidPhoneNumber' } });
-  for (let i = 0; i < 2; i++) out.push({ state: 'failed', task: { state_details: 'HTTP 502 (gave up after 10 attempts)' } });
+  const gaveUp = 'HTTP 502 (gave up after 10 attempts)';
+  for (let i = 0; i < 2; i++) out.push({ state: 'failed', task: { state_details: gaveUp } });
   for (let i = 0; i < 2; i++) {
     const error = { code: 'http_503', message: 'HTTP 503', at: at(Date.now()) };
     out.push({ state: 'pending', task: { attempts: 2, next_attempt_at: at(Date.now() + DAY), last_error: error } });
@@ -36,6 +39,8 @@ function seed(): QueuedFixture[] {
   out.push({ state: 'delivered' }, { state: 'sent' });
   return out;
 }
+
+const retryWith = (reason: string) => ({ action: 'retry', filter: { reason } });
 
 async function bulk(server: TestServer, body: unknown): Promise<{ status: number; body: unknown; text: string }> {
   return api(server, 'POST', '/api/v1/messages/bulk', body);
@@ -66,18 +71,22 @@ onEachStore((s) => {
     });
 
     const dryRuns: Array<{ name: string; body: Record<string, unknown>; matched: number }> = [
-      { name: 'cancel, no filter: every pending and scheduled message', body: { action: 'cancel' }, matched: SCHEDULED_A + 5 + 2 + 2 },
-      { name: 'cancel scheduled', body: { action: 'cancel', filter: { state: 'scheduled' } }, matched: SCHEDULED_A + 5 + 2 },
-      { name: 'cancel scheduled to one number (any format)', body: { action: 'cancel', filter: { state: 'scheduled', to: '0722 000 002' } }, matched: 5 },
+      { name: 'cancel, no filter: all pending and scheduled', body: { action: 'cancel' }, matched: ALL_SCHEDULED + 2 },
+      { name: 'cancel scheduled', body: { action: 'cancel', filter: { state: 'scheduled' } }, matched: ALL_SCHEDULED },
+      {
+        name: 'cancel scheduled to one number (any format)',
+        body: { action: 'cancel', filter: { state: 'scheduled', to: '0722 000 002' } },
+        matched: 5,
+      },
       {
         name: 'cancel scheduled due before a time (a key range)',
         body: { action: 'cancel', filter: { state: 'scheduled', due_before: at(T0 + 100 * 60_000) } },
         matched: 100,
       },
       { name: 'retry, no filter: failed and backing off', body: { action: 'retry' }, matched: 5 + 2 },
-      { name: 'retry failed with a reason (case-insensitive)', body: { action: 'retry', filter: { reason: 'invalidphone' } }, matched: 3 },
-      { name: 'retry with a reason in the last error', body: { action: 'retry', filter: { reason: 'http_503' } }, matched: 2 },
-      { name: 'retry with a reason nobody has', body: { action: 'retry', filter: { reason: 'no such reason' } }, matched: 0 },
+      { name: 'retry, reason in the details (any case)', body: retryWith('invalidphone'), matched: 3 },
+      { name: 'retry, reason in the last error', body: retryWith('http_503'), matched: 2 },
+      { name: 'retry, a reason nobody has', body: retryWith('no such reason'), matched: 0 },
     ];
     for (const row of dryRuns) {
       it(`dry run: ${row.name} → matched ${row.matched}, nothing changed`, async function () {
@@ -116,11 +125,15 @@ onEachStore((s) => {
     });
 
     const refused: Array<[string, unknown, RegExp]> = [
-      ['a state the action does not apply to', { action: 'cancel', filter: { state: 'failed' } }, /filter\.state: cancel applies to pending or scheduled/],
+      [
+        'a state the action does not apply to',
+        { action: 'cancel', filter: { state: 'failed' } },
+        /filter\.state: cancel applies to pending or scheduled/,
+      ],
       ['an unknown action', { action: 'delete' }, /^action: must be "retry" or "cancel"/],
       ['a misspelt dry_run', { action: 'cancel', dryrun: true }, /dryrun|Unrecognized/i],
       ['dry_run not a boolean', { action: 'cancel', dry_run: 'yes' }, /^dry_run:/],
-      ['a bad due_before', { action: 'cancel', filter: { due_before: 'tomorrow' } }, /^filter\.due_before: must be an ISO date-time/],
+      ['a bad due_before', { action: 'cancel', filter: { due_before: 'tomorrow' } }, /^filter\.due_before: must be/],
       ['an unknown filter', { action: 'cancel', filter: { number: '+254' } }, /filter|Unrecognized/i],
     ];
     for (const [name, body, error] of refused) {
@@ -152,7 +165,8 @@ onEachStore((s) => {
     it('a task of two messages changes once and counts both', async function () {
       const res = await bulk(s.server, { action: 'cancel', filter: { to: '+254733000003' } });
       expect(res.body).to.deep.equal({ matched: 1, changed: 1 });
-      const rest = await bulk(s.server, { action: 'cancel', filter: { state: 'scheduled', due_before: at(T0 + 5 * DAY) }, dry_run: true });
+      const filter = { state: 'scheduled', due_before: at(T0 + 5 * DAY) };
+      const rest = await bulk(s.server, { action: 'cancel', filter, dry_run: true });
       expect(rest.body).to.deep.equal({ matched: 5, changed: 0 });
     });
 

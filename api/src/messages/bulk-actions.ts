@@ -127,7 +127,10 @@ export class BulkQueueActions {
   }
 
   /** Open states from the outbox index in one pass; each other state from the view. */
-  private sources(states: ReadonlySet<MessageState>, dueBefore: number | undefined): Array<AsyncGenerator<CandidateRow[]>> {
+  private sources(
+    states: ReadonlySet<MessageState>,
+    dueBefore: number | undefined,
+  ): Array<AsyncGenerator<CandidateRow[]>> {
     const open = new Set([...states].filter((st) => OPEN_STATES.has(st)));
     const others = [...states].filter((st) => !OPEN_STATES.has(st));
     return [

@@ -20,7 +20,11 @@ export interface CandidateRow {
 }
 
 /** States the open-work index holds. */
-export const OPEN_STATES: ReadonlySet<MessageState> = new Set<MessageState>(['pending', 'forwarded-to-gateway', 'scheduled']);
+export const OPEN_STATES: ReadonlySet<MessageState> = new Set<MessageState>([
+  'pending',
+  'forwarded-to-gateway',
+  'scheduled',
+]);
 
 /** Due time as CHT's views compute it (due, else timestamp, else reported_date). */
 export const dueOf = (task: Task, doc: MessageDoc): number => taskAgeStart(task, doc);
@@ -57,7 +61,12 @@ interface ViewRow {
  * doc id), so rows the action moved out of the range are not skipped over; a doc with several
  * messages under one key may show a row again, which the previous page's uuids drop.
  */
-export async function* viewRows(db: Db, state: MessageState, dueBefore: number | undefined, pageSize: number): AsyncGenerator<CandidateRow[]> {
+export async function* viewRows(
+  db: Db,
+  state: MessageState,
+  dueBefore: number | undefined,
+  pageSize: number,
+): AsyncGenerator<CandidateRow[]> {
   const endkey = dueBefore === undefined ? [state, {}] : [state, dueBefore];
   let start: { key: unknown; docid?: string } = { key: [state] };
   let lastPage = new Set<string>();
