@@ -54,8 +54,9 @@ const no = (action: Action, name: string, fixture: QueuedFixture, error: RegExp)
 const failed: QueuedFixture = { state: 'failed' };
 const pending: QueuedFixture = { state: 'pending' };
 const scheduled: QueuedFixture = { state: 'scheduled', due: FUTURE };
-const beingSent: QueuedFixture = { state: 'pending', task: { attempts: 1, lease: lease(2) } };
-const backingOff: QueuedFixture = { state: 'pending', task: { attempts: 2, next_attempt_at: inMinutes(30) } };
+// Times are taken when the file loads, maybe long before the row runs: hours, not minutes.
+const beingSent: QueuedFixture = { state: 'pending', task: { attempts: 1, lease: lease(600) } };
+const backingOff: QueuedFixture = { state: 'pending', task: { attempts: 2, next_attempt_at: inMinutes(600) } };
 const claimExpired: QueuedFixture = { state: 'pending', task: { attempts: 1, lease: lease(-2) } };
 
 const ROWS: Row[] = [
