@@ -7,7 +7,7 @@
 import { truncateToParts } from '../../../shared-libs/message-utils/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, OutgoingMessage, Task } from '../../../shared-libs/task-utils/types.js';
-import { AppError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { hasOpenWork, type OpenWorkIndex } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { DocUpdater } from '../store/doc-updater.js';
@@ -27,7 +27,7 @@ export interface QueueActionDeps {
 
 export type Change = (task: Task, msg: OutgoingMessage, now: Date) => void;
 
-export const notFound = (uuid: string): AppError => new AppError(404, `No outgoing message with id "${uuid}"`);
+export const notFound = (uuid: string): NotFoundError => new NotFoundError(`No outgoing message with id "${uuid}"`);
 
 /** What the mutation saw on the last (saved or refused) copy of the document. */
 interface Seen {
@@ -99,7 +99,7 @@ export class QueueActions {
     if (!docId) throw notFound(uuid);
     const seen = await this.apply(docId, uuid, action, change);
     if (!seen.found || !seen.view) throw notFound(uuid);
-    if (seen.refused) throw new AppError(409, `Cannot ${action} message "${uuid}": ${seen.refused}`);
+    if (seen.refused) throw new ConflictError(`Cannot ${action} message "${uuid}": ${seen.refused}`);
     return seen.view;
   }
 }

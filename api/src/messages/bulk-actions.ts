@@ -11,7 +11,7 @@ import type { Db } from '../../../shared-libs/couch/index.js';
 import { normalize } from '../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageState, Task } from '../../../shared-libs/task-utils/types.js';
-import { AppError } from '../http/errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { OpenWorkIndex } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { Change, QueueActions } from './actions.js';
@@ -77,7 +77,8 @@ export class BulkQueueActions {
     const { state } = req.filter;
     if (state !== undefined && !applicable.includes(state)) {
       const states = applicable.join(' or ');
-      throw new AppError(400, `filter.state: ${req.action} applies to ${states} messages, not ${state}`);
+      const message = `filter.state: ${req.action} applies to ${states} messages, not ${state}`;
+      throw new InvalidInputError('filter.state', message);
     }
     const dueBefore = req.filter.due_before === undefined ? undefined : Date.parse(req.filter.due_before);
     const settings = this.deps.settings();

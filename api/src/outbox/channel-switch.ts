@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
 import { follow, getDoc, isConflict, type Follower } from '../../../shared-libs/couch/index.js';
-import { AppError } from '../http/errors.js';
+import { ConflictError } from '../errors.js';
 
 export const CHANNEL_DOC_ID = 'sms-channel';
 
@@ -113,7 +113,7 @@ export class ChannelSwitch implements ChannelSwitchReader {
         if (!isConflict(err)) throw err;
       }
     }
-    throw new AppError(409, 'The channel switch is being changed concurrently; try again');
+    throw new ConflictError('The channel switch is being changed concurrently; try again');
   }
 
   /** One read at a time, so an older read never lands after a newer one. */

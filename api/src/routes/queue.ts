@@ -8,11 +8,12 @@ import { z } from 'zod';
 import { MESSAGE_STATES } from '../../../shared-libs/task-utils/types.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
-import { AppError } from '../http/errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { QueueActions } from '../messages/actions.js';
 import type { BulkQueueActions } from '../messages/bulk-actions.js';
 import type { ChannelSwitch } from '../outbox/channel-switch.js';
 import type { ChannelState } from '../outbox/circuit.js';
+import { firstIssue } from '../validation.js';
 import { newMessageSchema } from './messages.js';
 
 // Strict bodies: a misspelt `dry_run` must be refused, not ignored into a real run.
@@ -70,9 +71,8 @@ export interface QueueRouteDeps {
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    throw new AppError(400, `${field}: ${issue?.message ?? 'invalid'}`);
+    const { field, message } = firstIssue(parsed.error, 'body');
+    throw new InvalidInputError(field, message);
   }
   return parsed.data;
 }
