@@ -11,7 +11,9 @@ import { requireAdmin } from '../http/admin.js';
 import { InvalidInputError } from '../errors.js';
 import type { QueueActions } from '../messages/actions.js';
 import type { BulkQueueActions } from '../messages/bulk-actions.js';
+import type { OutgoingView } from '../messages/outgoing.js';
 import type { ChannelSwitch } from '../outbox/channel-switch.js';
+import type { ExchangeView } from '../observability/exchanges.js';
 import type { ChannelState } from '../outbox/circuit.js';
 import { firstIssue } from '../validation.js';
 import { newMessageSchema } from './messages.js';
@@ -66,6 +68,8 @@ export interface QueueRouteDeps {
   channelState: () => ChannelState;
   now: () => Date;
   queueAudit?: QueueAuditHook;
+  /** The provider exchanges of a message, answered as `exchanges` like GET /api/v1/messages/:id. */
+  exchanges?: { forMessage(id: string): Promise<ExchangeView[]> };
 }
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
@@ -91,18 +95,21 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
     }
   };
   const channel = () => ({ ...deps.channelSwitch.get(), circuit: deps.channelState() });
+  // The message as GET /api/v1/messages/:id answers it.
+  const asRead = async (view: OutgoingView) =>
+    deps.exchanges ? { ...view, exchanges: await deps.exchanges.forMessage(view.id) } : view;
 
   type ById = { Params: { id: string } };
   app.post<ById>('/api/v1/messages/:id/retry', { onRequest }, async (req) => {
     const view = await deps.queueActions.retry(req.params.id, user(req));
     await audit(req, 'retry', req.params.id);
-    return view;
+    return asRead(view);
   });
 
   app.post<ById>('/api/v1/messages/:id/cancel', { onRequest }, async (req) => {
     const view = await deps.queueActions.cancel(req.params.id, user(req));
     await audit(req, 'cancel', req.params.id);
-    return view;
+    return asRead(view);
   });
 
   app.patch<ById>('/api/v1/messages/:id', { onRequest }, async (req) => {
@@ -110,7 +117,7 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
     const view = await deps.queueActions.edit(req.params.id, message, user(req));
     // The text itself stays out of the audit log, as it stays out of process logs.
     await audit(req, 'edit', req.params.id, { message: 'edited' });
-    return view;
+    return asRead(view);
   });
 
   app.post('/api/v1/messages/bulk', { onRequest }, async (req) => {
