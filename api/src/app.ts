@@ -37,12 +37,15 @@ import { metricsRoutes } from './routes/metrics.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { optOutRoutes } from './routes/opt-outs.js';
+import { queueRoutes, type QueueRouteDeps } from './routes/queue.js';
 import { settingsRoutes } from './routes/settings.js';
 import { smsRoutes, type SmsRouteDeps } from './routes/sms.js';
 import type { AppSettings } from './settings/schema.js';
 import type { SettingsService } from './settings/settings.js';
 
-export interface AppDeps extends SmsRouteDeps, Pick<ListingRouteDeps, 'listings' | 'messageCounts'> {
+type QueueDeps = Pick<QueueRouteDeps, 'queueActions' | 'bulkActions' | 'channelSwitch' | 'queueAudit'>;
+
+export interface AppDeps extends SmsRouteDeps, QueueDeps, Pick<ListingRouteDeps, 'listings' | 'messageCounts'> {
   version: string;
   logger: Logger;
   auth: AdminAuthenticator;
@@ -124,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   listingRoutes(app, deps);
   smsRoutes(app, deps);
   exchangeRoutes(app, deps);
+  queueRoutes(app, deps);
   monitoringRoutes(app, deps);
   metricsRoutes(app, deps.metrics);
   openapiRoutes(app, deps);

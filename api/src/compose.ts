@@ -21,6 +21,9 @@ import { couchAdminAuth, staticAdminAuth, type AdminAuthenticator } from './http
 import { LogPrivacy, privateLogger } from './http/log-privacy.js';
 import { FailureThrottle } from './http/failure-throttle.js';
 import { handOut } from './outbox/hand-out.js';
+import { ChannelSwitch } from './outbox/channel-switch.js';
+import { QueueActions } from './messages/actions.js';
+import { BulkQueueActions } from './messages/bulk-actions.js';
 import { CredentialsService, resolveCredentialKeys } from './credentials/credentials.js';
 import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
@@ -59,6 +62,8 @@ export interface Server {
   /** Listings, counts, the gateway hand-out and uuid lookups read it. */
   messageIndex: MessageIndex;
   jobs: ServiceJobRunner;
+  /** The operator's pause switch for all sending. */
+  channelSwitch: ChannelSwitch;
   statusUpdates: StatusUpdates;
   outgoing: OutgoingMessages;
   incoming: IncomingMessages;
@@ -175,6 +180,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     logger,
   });
   live.settings = settings;
+  const channelSwitch = await ChannelSwitch.open(dbs.medic, logger, now);
   const keys = await resolveCredentialKeys({ credentialsSecret: env.credentialsSecret, dataDir: env.dataDir, dbs });
   const credentials = new CredentialsService(dbs.vault, keys, logger);
   const updater = new DocUpdater(dbs.medic, logger);
@@ -226,6 +232,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     http,
     logger,
     serviceEnv: (service) => serviceEnvOf(service, env),
+    channelSwitch,
     now,
     observer: fanOutDispatch(
       metrics.dispatchObserver,
@@ -258,7 +265,10 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       return { saved: result.saved };
     },
     applyStatusUpdates: async (list) => ({ saved: (await statusUpdates.apply(list)).saved }),
-    handOut: (limit) => handOut({ db: dbs.medic, updater, index: messageIndex, settings: () => settings.get(), now, logger }, limit),
+    handOut: (limit) => {
+      const paused = () => channelSwitch.get().paused;
+      return handOut({ db: dbs.medic, updater, index: messageIndex, settings: () => settings.get(), now, logger, paused }, limit);
+    },
     isSelected: () => registry.selectedId(settings.get()) === service.id,
     optOut: (list) => consent.optOuts.add(list),
     reportBalance: (report) => balance.report(service.id, report),
@@ -276,6 +286,22 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     core,
     serviceEnv: (service) => serviceEnvOf(service, env),
     onRun: (service, job, ok, result) => metrics.jobRun(service, job, ok, result),
+  });
+  const queueActions = new QueueActions({
+    updater,
+    openWork,
+    docIdFor: (uuid) => outgoing.docIdFor(uuid),
+    settings: () => settings.get(),
+    now,
+    requeue: (docs) => outbox.notify(docs),
+  });
+  const bulkActions = new BulkQueueActions({
+    db: dbs.medic,
+    openWork,
+    actions: queueActions,
+    settings: () => settings.get(),
+    now,
+    logger,
   });
   const app = await buildApp({
     version: packageVersion(),
@@ -309,6 +335,9 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     signInThrottle: adminThrottle,
     listings,
     messageCounts,
+    queueActions,
+    bulkActions,
+    channelSwitch,
   });
 
   let closed = false;
@@ -321,6 +350,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     outbox,
     messageIndex,
     jobs,
+    channelSwitch,
     statusUpdates,
     outgoing,
     incoming,
@@ -337,6 +367,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     start() {
       settings.start();
       messageIndex.start();
+      channelSwitch.start();
       outbox.start();
       jobs.start();
       consent.start();
@@ -357,6 +388,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       await exchanges.stop();
       await audit.stop();
       settings.stop();
+      channelSwitch.stop();
       await agent.close().catch(() => undefined);
       await messageIndex.stop();
       await dbs.close();

@@ -30,6 +30,8 @@ export interface StateHistoryEntry {
   state: MessageState;
   state_details?: StateDetails;
   timestamp: string;
+  /** Ours: the administrator whose action (retry, cancel, edit) made this entry. */
+  user?: string;
 }
 
 export interface OutgoingMessage {
@@ -79,6 +81,8 @@ export interface Task {
   delivery_reports?: DeliveryReportRecord[];
   /** Outbox lane: 'high' | 'normal' | 'bulk'; absent (CHT's own messages) is normal. */
   priority?: string;
+  /** References of earlier attempts (kept when an operator retries): their late reports are only audited. */
+  previous_gateway_refs?: string[];
   [extra: string]: unknown;
 }
 

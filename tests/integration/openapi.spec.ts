@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { listQuerySchema } from '../../api/src/routes/listings.js';
 import { newMessageSchema } from '../../api/src/routes/messages.js';
 import { openapiPath } from '../../api/src/routes/openapi.js';
+import { bulkActionSchema, channelUpdateSchema, editMessageSchema } from '../../api/src/routes/queue.js';
 import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../../api/src/sms/services/medic-gateway/protocol.js';
 import { walkRoutes } from '../helpers/routes.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -67,6 +68,20 @@ describe('GET /api/v1/openapi.json', function () {
     const query = live(listQuerySchema) as { properties: Record<string, unknown> };
     const params = op('GET', '/api/v1/messages').parameters as Array<{ name: string; in: string; schema: unknown }>;
     expect(Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, p.schema]))).to.deep.equal(query.properties);
+  });
+
+  it('queue actions: request schemas are the live validators; 404 and 409 are declared', function () {
+    expect(body('PATCH', '/api/v1/messages/{id}')).to.deep.equal(live(editMessageSchema));
+    expect(body('POST', '/api/v1/messages/bulk')).to.deep.equal(live(bulkActionSchema));
+    expect(body('PUT', '/api/v1/sms/channel')).to.deep.equal(live(channelUpdateSchema));
+    const actions = [
+      ['POST', '/api/v1/messages/{id}/retry'],
+      ['POST', '/api/v1/messages/{id}/cancel'],
+      ['PATCH', '/api/v1/messages/{id}'],
+    ] as const;
+    for (const [method, path] of actions) {
+      expect(Object.keys(op(method, path).responses as Json), path).to.include.members(['200', '401', '404', '409']);
+    }
   });
 
   it('path parameters and auth are declared', function () {

@@ -12,6 +12,7 @@ import type { DocUpdater } from '../store/doc-updater.js';
 import type { AwaitingStatusIndex } from '../reports/awaiting-status.js';
 import type { GatewayRefIndex } from '../reports/gateway-refs.js';
 import type { StatusUpdates } from '../reports/status-updates.js';
+import type { ChannelSwitchReader } from './channel-switch.js';
 import type { ChannelState, ReopenGate } from './circuit.js';
 import type { OpenWorkIndex } from './open-work.js';
 import type { RecordKind } from './mutations.js';
@@ -43,6 +44,8 @@ export interface OutboxDeps {
   logger: Logger;
   /** The environment variables each service declared. */
   serviceEnv: (service: OutgoingService) => ServiceEnv;
+  /** The operator's pause switch (channel-switch.ts); absent = never paused. */
+  channelSwitch?: ChannelSwitchReader;
   now?: () => Date;
   random?: () => number;
   observer?: OutboxObserver;
@@ -58,6 +61,8 @@ export interface DispatchContext {
   now: () => Date;
   random: () => number;
   running(): boolean;
+  /** An operator paused all sending: claim nothing. */
+  paused(): boolean;
   policy(): DispatchPolicy;
   /** The selected service, if it sends (push mode). */
   service(): OutgoingService | undefined;

@@ -28,6 +28,8 @@ export interface HandOutDeps {
   settings: () => AppSettings;
   now: () => Date;
   logger?: Logger;
+  /** An operator paused all sending (channel-switch.ts): hand out nothing. */
+  paused?: () => boolean;
 }
 
 /** How long a poll waits for the index before answering with nothing (the gateway polls again). */
@@ -36,6 +38,7 @@ const INDEX_WAIT_MS = 5_000;
 const MAX_EXAMINED = 500;
 
 export async function handOut(deps: HandOutDeps, limit: number): Promise<HandedOutMessage[]> {
+  if (deps.paused?.()) return [];
   try {
     await deps.index.readyForRead(INDEX_WAIT_MS);
   } catch (err) {

@@ -16,6 +16,8 @@ export interface Entry {
   uuid: string;
   priority: Priority;
   timer?: NodeJS.Timeout;
+  /** When the timer makes it ready. */
+  at?: number;
 }
 
 export class OutboxIntake {
@@ -175,7 +177,22 @@ export class OutboxIntake {
   }
 
   private enqueue(docId: string, uuid: string, priority: Priority, notBefore?: number): void {
-    if (this.known.has(uuid)) return;
+    const known = this.known.get(uuid);
+    if (known) {
+      // Waiting for a later time than the doc now says (an operator's retry, here or on another
+      // instance): bring it forward. The claim re-checks the fresh doc, so an old copy costs a read.
+      if (known.timer && (notBefore ?? 0) < (known.at ?? 0)) {
+        clearTimeout(known.timer);
+        known.timer = undefined;
+        if (notBefore !== undefined) {
+          this.delay(known, notBefore);
+        } else {
+          this.ready.push(uuid, known.priority);
+          this.wake();
+        }
+      }
+      return;
+    }
     const entry: Entry = { docId, uuid, priority };
     this.known.set(uuid, entry);
     if (notBefore !== undefined) {
@@ -193,8 +210,10 @@ export class OutboxIntake {
       return;
     }
     const wait = Math.max(0, at - this.now().getTime()) + 5;
+    entry.at = at;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
+      entry.at = undefined;
       this.ready.push(entry.uuid, entry.priority);
       this.wake();
     }, Math.min(wait, 2 ** 31 - 1));

@@ -73,6 +73,12 @@ export class OpenWorkIndex {
     return this.ensures.submit(docId);
   }
 
+  /** Work reopened (an operator's retry): write the entry even if this process thought it present. */
+  restore(docId: string): Promise<void> {
+    this.present.delete(docId);
+    return this.ensures.submit(docId);
+  }
+
   remove(docId: string): Promise<void> {
     this.present.delete(docId);
     return this.removals.submit(docId);

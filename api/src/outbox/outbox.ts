@@ -20,6 +20,7 @@ export class Outbox {
   private running = false;
   private readonly queue: OutboxIntake;
   private readonly sender: OutboxSender;
+  private unsubscribeSwitch?: () => void;
 
   constructor(private readonly deps: OutboxDeps) {
     const ctx: DispatchContext = {
@@ -27,6 +28,7 @@ export class Outbox {
       now: deps.now ?? (() => new Date()),
       random: deps.random ?? Math.random,
       running: () => this.running,
+      paused: () => deps.channelSwitch?.get().paused ?? false,
       policy: () => this.policy(),
       service: () => this.service(),
     };
@@ -55,12 +57,15 @@ export class Outbox {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // Pausing gives back what is claimed but unsent; resuming sends what waited. Both are a pump.
+    this.unsubscribeSwitch = this.deps.channelSwitch?.onChange(() => this.sender.pump());
     this.queue.start();
   }
 
   /** Stops taking work, then waits for requests in flight to be recorded. */
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribeSwitch?.();
     this.queue.stopFinding();
     this.sender.halt();
     this.queue.clearDelays();

@@ -82,6 +82,10 @@ export class OutboxSender {
   /** Moves work along: claims while there is room, sends while there are free slots. */
   pump(): void {
     if (!this.ctx.running()) return;
+    if (this.ctx.paused()) {
+      this.releaseForPause();
+      return;
+    }
     const service = this.ctx.service();
     if (!service) return;
     const policy = this.ctx.policy();
@@ -316,6 +320,29 @@ export class OutboxSender {
       }),
     );
     if (refs.length > 0) await this.deps.statusUpdates.resolveParked(refs.map((r) => r.ref));
+  }
+
+  /**
+   * An operator paused sending: what is claimed but not sent goes back at once, without spending an
+   * attempt, and waits in the intake (requests already in flight finish and are recorded).
+   */
+  private releaseForPause(): void {
+    if (this.sendQueue.size === 0) return;
+    const waiting = this.sendQueue.drain();
+    const now = this.now().getTime();
+    this.claiming++;
+    void Promise.all(
+      waiting.map(async (m) => {
+        const release = releaseMutation(m.id, this.deps.owner, m.attempt, now);
+        await this.deps.updater.update({ docId: m.docId, apply: release }).catch(() => undefined);
+        const entry = this.queue.entry(m.id);
+        if (entry) this.queue.delay(entry, now);
+      }),
+    ).finally(() => {
+      this.claiming--;
+      this.settle();
+      this.pump();
+    });
   }
 
   /** Channel paused: messages claimed but not yet sent go back without spending an attempt. */

@@ -141,6 +141,14 @@ export class StatusUpdates {
           outcome = 'not_found';
           return false;
         }
+        if (update.gatewayRef && task.previous_gateway_refs?.includes(update.gatewayRef)) {
+          // A report for an attempt an operator has since retried: kept for audit; the new attempt decides.
+          outcome = 'stale';
+          const before = task.delivery_reports?.length ?? 0;
+          const state = update.state ?? task.state ?? 'pending';
+          recordReport(task, { state, status: update.status, details: update.details }, 'stale', now);
+          return (task.delivery_reports?.length ?? 0) > before;
+        }
         if (!update.state) {
           // A status we cannot map: kept for audit, the state does not move.
           outcome = 'recorded';

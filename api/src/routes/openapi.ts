@@ -14,6 +14,7 @@ import { exchangeListQuerySchema } from './exchanges.js';
 import { listQuerySchema } from './listings.js';
 import { newMessageSchema } from './messages.js';
 import { optOutBodySchema, optOutDeleteQuerySchema } from './opt-outs.js';
+import { bulkActionSchema, channelUpdateSchema, editMessageSchema } from './queue.js';
 
 type Json = Record<string, unknown>;
 type Auth = 'admin' | 'none' | 'webhook-key' | 'header-token';
@@ -30,7 +31,17 @@ export interface RouteDoc {
   /** Query parameters read without a zod validator (described by hand). */
   flags?: Array<{ name: string; description: string }>;
   response?: string;
+  /** Refusals beyond the usual 400/401/403, by status. */
+  errors?: Record<string, string>;
 }
+
+const MESSAGE_VIEW = 'The message, as GET /api/v1/messages/{id} returns it';
+const ACTION_ERRORS = {
+  '404': 'No outgoing message with that id',
+  '409': 'The action does not apply to the message now (its state, or it is being sent); nothing changed',
+};
+const CHANNEL_VIEW = '{"paused", "reason", "by", "at", "circuit"}';
+const json = (schema: z.ZodType) => ({ contentTypes: ['application/json'], schema });
 
 /** The core's routes; each SMS service's routes are described from the registry. */
 export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
@@ -100,6 +111,54 @@ export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
     summary: 'Provider exchange log (requests to and callbacks from providers, redacted), newest first',
     auth: 'admin',
     query: exchangeListQuerySchema,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/messages/:id/retry',
+    summary: 'Send a failed or backing-off message now (attempts reset)',
+    auth: 'admin',
+    response: MESSAGE_VIEW,
+    errors: ACTION_ERRORS,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/messages/:id/cancel',
+    summary: 'Cancel a pending or scheduled message: it ends `cleared`, never sent',
+    auth: 'admin',
+    response: MESSAGE_VIEW,
+    errors: ACTION_ERRORS,
+  },
+  {
+    method: 'PATCH',
+    path: '/api/v1/messages/:id',
+    summary: 'Edit the text of a pending or scheduled message (truncated as POST /api/v1/messages)',
+    auth: 'admin',
+    body: json(editMessageSchema),
+    response: MESSAGE_VIEW,
+    errors: ACTION_ERRORS,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/messages/bulk',
+    summary: 'Retry or cancel every message a filter selects, page by page; dry_run only counts',
+    auth: 'admin',
+    body: json(bulkActionSchema),
+    response: '{"matched": n, "changed": m}',
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/sms/channel',
+    summary: 'The operator pause switch for all sending, and the outbox circuit',
+    auth: 'admin',
+    response: CHANNEL_VIEW,
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/sms/channel',
+    summary: 'Pause or resume all sending, on every instance, across restarts; incoming and reports keep flowing',
+    auth: 'admin',
+    body: json(channelUpdateSchema),
+    response: CHANNEL_VIEW,
   },
   { method: 'GET', path: '/api/v2/monitoring', summary: 'CHT-style monitoring figures (outgoing counts, channel, cost)', auth: 'none' },
   { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', auth: 'none' },
@@ -174,6 +233,9 @@ function operation(doc: RouteDoc): Json {
   if (doc.auth === 'webhook-key' || doc.auth === 'header-token') {
     responses['403'] = { description: 'Key missing or wrong', content: { 'application/json': { schema: ERROR } } };
     responses['429'] = { description: 'Too many failed key checks from this address (Retry-After)', content: { 'application/json': { schema: ERROR } } };
+  }
+  for (const [status, description] of Object.entries(doc.errors ?? {})) {
+    responses[status] = { description, content: { 'application/json': { schema: ERROR } } };
   }
   op.responses = responses;
   return op;
