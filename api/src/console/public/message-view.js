@@ -98,6 +98,8 @@ export class MessageView {
       field(t('view.text'), el('span', { class: 'full-text', id: 'view-text' }, m.message)),
       field(t('view.state'), stateBadge(m.state), detailsText(m.state_details) ? el('span', { class: 'details' }, detailsText(m.state_details)) : null),
       field(t('view.id'), el('code', {}, m.id)),
+      field(t('col.created'), timeEl(m.reported_date)),
+      m.due ? field(t('col.due'), timeEl(m.due)) : null,
       m.gateway_ref ? field(t('view.gateway_ref'), el('code', {}, m.gateway_ref)) : null,
       m.attempts !== undefined ? field(t('view.attempts'), String(m.attempts)) : null,
       m.next_attempt_at ? field(t('view.next_attempt'), timeEl(m.next_attempt_at), ` (${formatRelative(m.next_attempt_at)})`) : null,
