@@ -60,14 +60,15 @@ export class StatusHeader {
    * Fast figures every tick; settings and monitoring (database views) every 10 s. Each source
    * stands alone: one failing leaves the others shown and says which is stale.
    */
-  async refresh() {
+  async refresh(background = true) {
     const now = Date.now();
+    const opts = { background };
     const slowDue = now - this.slow.at > 10_000;
     const [channel, activity, settings, monitoring] = await Promise.allSettled([
-      get('/api/v1/sms/channel'),
-      get('/api/v1/sms/activity?minutes=60'),
-      slowDue ? get('/api/v1/settings') : this.slow.settings,
-      slowDue ? get('/api/v2/monitoring') : this.slow.monitoring,
+      get('/api/v1/sms/channel', opts),
+      get('/api/v1/sms/activity?minutes=60', opts),
+      slowDue ? get('/api/v1/settings', opts) : this.slow.settings,
+      slowDue ? get('/api/v2/monitoring', opts) : this.slow.monitoring,
     ]);
     const value = (r, fallback) => (r.status === 'fulfilled' ? r.value : fallback);
     if (slowDue) {
@@ -126,7 +127,7 @@ export class StatusHeader {
       this.channel = await call('PUT', '/api/v1/sms/channel', paused ? { paused, ...(reason ? { reason } : {}) } : { paused });
       if (this.pauseDialog.open) this.pauseDialog.close();
       announce(paused ? t('pause.done') : t('resume.done'));
-      await this.refresh();
+      await this.refresh(false);
       this.onChanged();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return;

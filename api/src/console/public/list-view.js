@@ -100,7 +100,7 @@ export class ListView {
     const cursor = this.cursors[this.cursors.length - 1];
     const params = { ...listQuery(tab, this.filters), limit: PAGE_SIZE, cursor };
     const status = $('#list-status', this.panel);
-    const request = get(`/api/v1/messages${query(params)}`);
+    const request = get(`/api/v1/messages${query(params)}`, { background: quiet });
     this.loading = request;
     let answer;
     try {

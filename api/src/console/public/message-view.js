@@ -68,12 +68,12 @@ export class MessageView {
   /** Live loop: the open message follows its state, unless the operator is editing or confirming. */
   refresh() {
     if (!this.dialog.open || this.incoming || !this.message || this.body.querySelector('.edit, .confirm')) return undefined;
-    return this.reload(this.message.id);
+    return this.reload(this.message.id, true);
   }
 
-  async reload(id) {
+  async reload(id, background = false) {
     try {
-      this.render(await get(`/api/v1/messages/${encodeURIComponent(id)}`));
+      this.render(await get(`/api/v1/messages/${encodeURIComponent(id)}`, { background }));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return this.dialog.close();
       clear(this.body).append(el('p', { class: 'error', role: 'alert' }, t('view.error', { error: err.message })));
