@@ -101,7 +101,9 @@ async function enterApp() {
   show('app');
   $('#who-name').textContent = t('signed_in_as', { user: currentUser() });
   const initial = location.hash.slice(1) || 'due';
-  await Promise.all([selectTab(initial), refreshCounts(false), header.refresh(false)]);
+  // The tab first: the header's figures (monitoring reads database views) must not delay the rows.
+  await Promise.all([selectTab(initial), refreshCounts(false)]);
+  await header.refresh(false);
   startLive();
 }
 
