@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   }
   if (only.has('console')) {
     const size = n(100_000);
-    const r = await step(`5. console: first render of the Due tab, store of ${size}`, results, () => consoleScenario({ storeSize: size }));
+    const r = await step(`7. console: first render of the Due tab, store of ${size}`, results, () => consoleScenario({ storeSize: size }));
     if (r) results.console = r;
   }
   const totalMs = performance.now() - t0;
@@ -212,7 +212,7 @@ function print(results: Results, totalMs: number): void {
   }
   const con = results.console;
   if (con) {
-    const scen = `5 console, store ${fmt(con.storeSize)}`;
+    const scen = `7 console, store ${fmt(con.storeSize)}`;
     const due = `Due tab (${fmt(con.dueMessages)} due): page, files, session, listing + counts`;
     add(scen, con.store, `${due}, first after start ms`, fmt(con.cold.dueTabMs, 1), '< 300', yesNo(con.cold.dueTabMs < 300), '-');
     add(scen, con.store, `${due}, warm p50 / p90 ms`, `${fmt(con.warm.dueTab.p50, 1)} / ${fmt(con.warm.dueTab.p90, 1)}`, '< 300', yesNo(con.warm.dueTab.p90 < 300), '-');
