@@ -6,7 +6,8 @@
  * Environment (all optional):
  *   BENCH_SCALE=0.1      scale every count (quick check; default 1)
  *   BENCH_ONLY=outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming   run only these parts;
- *                        `soak` (10 minutes of mixed traffic, BENCH_SOAK_MINUTES) runs only when named
+ *                        `soak` (10 minutes of mixed traffic, BENCH_SOAK_MINUTES) and `console` (the console's
+ *                        Due tab over 100,000 messages) run only when named
  *   BENCH_GROUP=500      sms.dispatch.group_recipients for the one-text-to-many run (AT takes 500)
  *   BENCH_ONLY=listings  the listings at 100,000 messages (bench/listings.ts; about 5 minutes), only when named
  *   BENCH_CONCURRENCY=32 the outbox's dispatch.concurrency setting for the outgoing runs
@@ -27,6 +28,7 @@ import { fmt, renderTable, yesNo, type Row } from './table.js';
 import type { CostRow } from './costs.js';
 import { fanoutAtScenario, fanoutGatewayScenario, type FanoutResult } from './fanout.js';
 import { soakScenario, type SoakResult } from './soak.js';
+import { consoleScenario, type ConsoleResult } from './console.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const only = new Set((process.env.BENCH_ONLY ?? 'outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming').split(',').map((s) => s.trim()));
@@ -47,6 +49,7 @@ interface Results {
   sweep?: SweepResult;
   incoming?: IncomingResult;
   listings: ListingsResult[];
+  console?: ConsoleResult;
   errors: Array<{ scenario: string; error: string }>;
 }
 
@@ -142,6 +145,11 @@ async function main(): Promise<void> {
       await couch.close();
     }
   }
+  if (only.has('console')) {
+    const size = n(100_000);
+    const r = await step(`7. console: first render of the Due tab, store of ${size}`, results, () => consoleScenario({ storeSize: size }));
+    if (r) results.console = r;
+  }
   const totalMs = performance.now() - t0;
 
   if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ scale, concurrency, totalMs, ...results }, null, 2));
@@ -219,6 +227,19 @@ function print(results: Results, totalMs: number): void {
     }
   }
   for (const r of listingsRows(results.listings)) rows.push(r);
+  const con = results.console;
+  if (con) {
+    const scen = `7 console, store ${fmt(con.storeSize)}`;
+    const due = `Due tab (${fmt(con.dueMessages)} due): page, files, session, listing + counts`;
+    add(scen, con.store, `${due}, first after start ms`, fmt(con.cold.dueTabMs, 1), '< 300', yesNo(con.cold.dueTabMs < 300), '-');
+    add(scen, con.store, `${due}, warm p50 / p90 ms`, `${fmt(con.warm.dueTab.p50, 1)} / ${fmt(con.warm.dueTab.p90, 1)}`, '< 300', yesNo(con.warm.dueTab.p90 < 300), '-');
+    add(scen, con.store, 'then the header (channel, activity, settings), first / warm p50 ms', `${fmt(con.cold.allMs, 1)} / ${fmt(con.warm.all.p50, 1)}`, 'info', '-', '-');
+    if (con.browserMs) {
+      const sorted = [...con.browserMs].sort((a, b) => a - b);
+      add(scen, con.store, 'chromium: navigation → first Due row on screen, median ms', fmt(sorted[Math.floor(sorted.length / 2)] ?? 0, 1), 'info', '-', '-');
+    }
+    add(scen, con.store, 'server peak RSS MB', fmt(mb(con.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(con.peakRssBytes) < RSS_TARGET_MB), '-');
+  }
   for (const e of results.errors) add(e.scenario, '-', 'ERROR', e.error.slice(0, 80), '-', 'NO', '-');
 
   const details: string[] = [];
@@ -250,6 +271,14 @@ function print(results: Results, totalMs: number): void {
     );
   }
 
+  if (con) {
+    const req = Object.entries(con.warm.requests).map(([k, v]) => `${k} ${fmt(v.p50, 1)}`).join(', ');
+    details.push(
+      `  console: preload ${fmt(con.preloadMs / 1000, 1)} s; first start until the listings answered ${fmt(con.readyMs / 1000, 1)} s; ` +
+        `first render's requests (ms): ${Object.entries(con.cold.requestMs).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}; warm p50 (ms): ${req}` +
+        (con.browserMs ? `; chromium runs (ms): ${con.browserMs.map((v) => fmt(v, 0)).join(', ')}` : `; chromium: ${con.browserSkipped ?? 'not run'}`),
+    );
+  }
   console.log('');
   const scaled = scale !== 1 ? `, BENCH_SCALE=${scale}` : '';
   console.log(`CHT SMS server benchmarks — ${os.cpus().length} cores, Node ${process.version}${scaled}`);

@@ -13,6 +13,7 @@ import { api, eventually, startTestServer, type TestServer } from '../helpers/te
 import { CHROMIUM, chromiumAvailable, launchChromium, screenshotDir, seed, tabFixtures } from './support.js';
 
 const PASSWORD = 'test-admin-pass';
+const INCOMING_TEXT = '<b>bold</b><script>alert("incoming")</script>';
 
 describe('operator console in Chromium', function () {
   this.timeout(60_000);
@@ -52,6 +53,7 @@ describe('operator console in Chromium', function () {
     // messages stay pending while the tabs are looked at.
     server = await startTestServer({ env: { AT_API_URL: sim.url, ADMIN_PASSWORD: PASSWORD } });
     await seed(server.dbs.medic, Object.values(tabFixtures()).flat());
+    await server.incoming.save([{ gatewayId: 'console-in-1', from: '+254700900001', content: INCOMING_TEXT }]);
     for (const [name, url] of Object.entries(ENDPOINTS)) {
       const res = await api(server, 'GET', url);
       if (res.status === 404 || res.status === 400) missing.add(name);
@@ -123,6 +125,11 @@ describe('operator console in Chromium', function () {
       }
       await page.screenshot({ path: path.join(shots, `tab-${id}.png`), fullPage: true });
     }
+    await openTab('incoming');
+    await eventually(async () => (await count('incoming').textContent()) === '1', 10_000);
+    expect(await rowFor('+254700900001').locator('td').nth(2).textContent()).to.equal(INCOMING_TEXT);
+    expect(await page.locator('#messages b, #messages script').count()).to.equal(0);
+    await page.screenshot({ path: path.join(shots, 'tab-incoming.png'), fullPage: true });
     await openTab('due');
     expect(await rowFor('+254700200001').locator('.badge.delayed').count(), '30 minutes pending is delayed').to.equal(1);
     expect(await rowFor('+254700200002').locator('.badge.delayed').count()).to.equal(0);

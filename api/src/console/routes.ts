@@ -6,8 +6,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
+import { firstIssue } from '../validation.js';
 import type { WebhookGuard } from '../http/webhook-guard.js';
 import { csrfRefusal, ownOrigin, sessionFromRequest } from './session-auth.js';
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie, type ConsoleSessions } from './sessions.js';
@@ -86,8 +88,8 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleRouteDeps): voi
     deps.signInThrottle.check(req.ip);
     const parsed = signInSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AppError(400, `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+      const { field, message } = firstIssue(parsed.error, 'body');
+      throw new InvalidInputError(field, message);
     }
     const { user, password } = parsed.data;
     try {

@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { timingSafeEqualString } from '../../../shared-libs/credentials/index.js';
-import { CSRF_HEADER, readCookie, SESSION_COOKIE, type ConsoleSession, type ConsoleSessions } from './sessions.js';
+import { BACKGROUND_HEADER, CSRF_HEADER, readCookie, SESSION_COOKIE, type ConsoleSession, type ConsoleSessions } from './sessions.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -31,7 +31,7 @@ export function csrfRefusal(req: FastifyRequest, session: ConsoleSession): strin
 }
 
 export function sessionFromRequest(sessions: ConsoleSessions, req: FastifyRequest): ConsoleSession | undefined {
-  return sessions.touch(readCookie(req.headers.cookie, SESSION_COOKIE));
+  return sessions.touch(readCookie(req.headers.cookie, SESSION_COOKIE), req.headers[BACKGROUND_HEADER] !== '1');
 }
 
 /** Registers the hook; call before the admin routes so it runs ahead of their own hooks. */

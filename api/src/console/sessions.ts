@@ -13,6 +13,8 @@ import { timingSafeEqualString } from '../../../shared-libs/credentials/index.js
 
 export const SESSION_COOKIE = 'cht-sms-console';
 export const CSRF_HEADER = 'x-csrf-token';
+/** Sent by the page's live refreshes: they do not keep an unattended session alive. */
+export const BACKGROUND_HEADER = 'x-console-background';
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 
 export interface ConsoleSession {
@@ -66,8 +68,11 @@ export class ConsoleSessions {
     return timingSafeEqualString(cookie.slice(dot + 1), this.sign(id)) ? id : undefined;
   }
 
-  /** The live session behind a cookie value, refreshed; undefined when unknown, forged or idle too long. */
-  touch(cookie: string | undefined): ConsoleSession | undefined {
+  /**
+   * The live session behind a cookie value; undefined when unknown, forged or idle too long.
+   * `extend: false` (the page's background refreshes) reads it without counting as activity.
+   */
+  touch(cookie: string | undefined, extend = true): ConsoleSession | undefined {
     const id = this.idOf(cookie);
     if (!id) return undefined;
     const session = this.sessions.get(id);
@@ -75,7 +80,7 @@ export class ConsoleSessions {
     this.sessions.delete(id);
     const t = this.now();
     if (t - session.lastSeen > this.idleMs) return undefined;
-    session.lastSeen = t;
+    if (extend) session.lastSeen = t;
     this.sessions.set(id, session);
     return session;
   }

@@ -47,6 +47,11 @@ export interface OutgoingView {
   cost?: string;
   message_parts?: number;
   delivery_reports?: Task['delivery_reports'];
+  /** A scheduled message's due time (CHT's task.due); otherwise the message is due when created. */
+  due?: string;
+  /** The claim while a request to the provider is in flight. */
+  lease?: Task['lease'];
+  last_error?: Task['last_error'];
   reported_date: number;
 }
 
@@ -141,6 +146,9 @@ export function toOutgoingView(doc: MessageDoc, uuid: string): OutgoingView | un
     ...(task.cost ? { cost: task.cost } : {}),
     ...(task.message_parts !== undefined ? { message_parts: task.message_parts } : {}),
     ...(task.delivery_reports?.length ? { delivery_reports: task.delivery_reports } : {}),
+    ...(task.due ? { due: task.due } : {}),
+    ...(task.lease ? { lease: task.lease } : {}),
+    ...(task.last_error ? { last_error: task.last_error } : {}),
     reported_date: doc.reported_date,
   };
 }

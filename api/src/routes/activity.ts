@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AdminAuthenticator } from '../http/auth.js';
 import { requireAdmin } from '../http/admin.js';
-import { AppError } from '../http/errors.js';
+import { InvalidInputError } from '../errors.js';
+import { firstIssue } from '../validation.js';
 import { MAX_MINUTES, type ActivityCounter } from '../observability/activity.js';
 
 export const activityQuerySchema = z.object({
@@ -22,8 +23,8 @@ export function activityRoutes(app: FastifyInstance, deps: ActivityRouteDeps): v
   app.get('/api/v1/sms/activity', { onRequest: requireAdmin(deps.auth) }, async (req) => {
     const parsed = activityQuerySchema.safeParse(req.query);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AppError(400, `${issue?.path.join('.') || 'query'}: ${issue?.message ?? 'invalid'}`);
+      const { field, message } = firstIssue(parsed.error, 'query');
+      throw new InvalidInputError(field, message);
     }
     return deps.activity.series(parsed.data.minutes);
   });

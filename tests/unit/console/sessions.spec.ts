@@ -15,6 +15,15 @@ describe('console sessions (unit)', function () {
     expect(sessions.touch(cookie), 'an expired session stays gone').to.equal(undefined);
   });
 
+  it("background refreshes read the session without keeping it alive", function () {
+    let now = 0;
+    const sessions = new ConsoleSessions({ idleMs: 1000, now: () => now });
+    const { cookie } = sessions.create('admin');
+    for (now = 200; now <= 1000; now += 200) expect(sessions.touch(cookie, false)?.user).to.equal('admin');
+    now = 1001;
+    expect(sessions.touch(cookie, false), 'idle since sign-in, polled or not').to.equal(undefined);
+  });
+
   it('ids are random, CSRF tokens differ per session, and another instance cannot read them', function () {
     const a = new ConsoleSessions();
     const one = a.create('admin');

@@ -22,9 +22,14 @@ export function currentUser() {
   return session.user;
 }
 
-async function request(method, url, body) {
+/**
+ * `background`: a refresh of the live loop, not something the operator did; the server then does
+ * not count it as activity, so an unattended console still signs out when idle.
+ */
+async function request(method, url, body, background = false) {
   // X-Requested-With: the server then answers 401 without a Basic challenge (no browser prompt).
   const headers = { accept: 'application/json', 'x-requested-with': 'cht-sms-console' };
+  if (background) headers['x-console-background'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && session.csrf) headers['x-csrf-token'] = session.csrf;
   let res;
@@ -54,9 +59,9 @@ async function request(method, url, body) {
 }
 
 /** Admin API call; a 401 means the session is gone. */
-export async function call(method, url, body) {
+export async function call(method, url, body, background = false) {
   try {
-    return await request(method, url, body);
+    return await request(method, url, body, background);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       session.csrf = undefined;
@@ -67,7 +72,7 @@ export async function call(method, url, body) {
   }
 }
 
-export const get = (url) => call('GET', url);
+export const get = (url, { background = false } = {}) => call('GET', url, undefined, background);
 
 /** Restores a session after a reload; false when not signed in. */
 export async function resume() {

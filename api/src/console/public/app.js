@@ -63,10 +63,10 @@ function selectTab(id) {
   return list.show(tab);
 }
 
-async function refreshCounts() {
+async function refreshCounts(background = true) {
   let counts;
   try {
-    counts = await get('/api/v1/messages/counts');
+    counts = await get('/api/v1/messages/counts', { background });
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) console.warn('counts unavailable', err.message);
     return;
@@ -101,7 +101,9 @@ async function enterApp() {
   show('app');
   $('#who-name').textContent = t('signed_in_as', { user: currentUser() });
   const initial = location.hash.slice(1) || 'due';
-  await Promise.all([selectTab(initial), refreshCounts(), header.refresh()]);
+  // The tab first: the header's figures (monitoring reads database views) must not delay the rows.
+  await Promise.all([selectTab(initial), refreshCounts(false)]);
+  await header.refresh(false);
   startLive();
 }
 

@@ -5,7 +5,6 @@ import { t } from './strings.js';
 
 export const OUTCOMES = ['delivered', 'sent', 'retried', 'failed'];
 
-const W = 600;
 const H = 150;
 const PAD = { left: 34, right: 6, top: 8, bottom: 18 };
 
@@ -17,6 +16,8 @@ function niceMax(n) {
 }
 
 export function drawChart(container, minutes) {
+  // Drawn at the container's pixel width (redrawn every refresh), so text is never stretched.
+  const W = Math.max(280, Math.round(container.clientWidth || 600));
   const totals = Object.fromEntries(OUTCOMES.map((o) => [o, minutes.reduce((n, m) => n + (m[o] ?? 0), 0)]));
   const max = niceMax(Math.max(0, ...minutes.map((m) => OUTCOMES.reduce((n, o) => n + (m[o] ?? 0), 0))));
   const plotW = W - PAD.left - PAD.right;
@@ -30,7 +31,6 @@ export function drawChart(container, minutes) {
     role: 'img',
     id: 'activity-chart',
     'aria-label': t('chart.summary', totals),
-    preserveAspectRatio: 'none',
   });
   for (const v of [0, max / 2, max]) {
     svg.append(

@@ -40,6 +40,7 @@ export class StatusHeader {
     this.pauseDialog = pauseDialog;
     this.onChanged = onChanged;
     this.slow = { at: 0 };
+    this.slowPending = false;
     this.lastOk = undefined;
     pauseDialog.querySelector('.dialog-close').addEventListener('click', () => pauseDialog.close());
     pauseDialog.querySelector('form').addEventListener('submit', (event) => {
@@ -57,25 +58,36 @@ export class StatusHeader {
   }
 
   /**
-   * Fast figures every tick; settings and monitoring (database views) every 10 s. Each source
-   * stands alone: one failing leaves the others shown and says which is stale.
+   * Fast figures every tick; settings and monitoring (database views) every 10 s. Each source is
+   * shown as soon as it answers, so a slow one (monitoring's first read of a large store) delays
+   * nothing else; a failing one leaves the others shown and says which is stale.
    */
-  async refresh() {
+  async refresh(background = true) {
     const now = Date.now();
-    const slowDue = now - this.slow.at > 10_000;
-    const [channel, activity, settings, monitoring] = await Promise.allSettled([
-      get('/api/v1/sms/channel'),
-      get('/api/v1/sms/activity?minutes=60'),
-      slowDue ? get('/api/v1/settings') : this.slow.settings,
-      slowDue ? get('/api/v2/monitoring') : this.slow.monitoring,
-    ]);
-    const value = (r, fallback) => (r.status === 'fulfilled' ? r.value : fallback);
+    const opts = { background };
+    const slowDue = now - this.slow.at > 10_000 && !this.slowPending;
+    const show = (promise, apply) => promise.then((v) => {
+      apply(v);
+      this.render();
+    });
+    const jobs = [
+      show(get('/api/v1/sms/channel', opts), (v) => { this.channel = v; }),
+      show(get('/api/v1/sms/activity?minutes=60', opts), (v) => { this.activity = v; }),
+    ];
     if (slowDue) {
-      this.slow = { at: now, settings: value(settings, this.slow.settings), monitoring: value(monitoring, this.slow.monitoring) };
+      this.slowPending = true;
+      const slow = Promise.allSettled([
+        show(get('/api/v1/settings', opts), (v) => { this.slow.settings = v; }),
+        show(get('/api/v2/monitoring', opts), (v) => { this.slow.monitoring = v; }),
+      ]).finally(() => {
+        this.slowPending = false;
+        this.slow.at = Date.now();
+      });
+      // The fast figures do not wait for the slow ones; their failures are reported next time.
+      void slow;
     }
-    this.channel = value(channel, this.channel);
-    this.render(this.channel, value(activity, undefined), this.slow.settings, this.slow.monitoring);
-    const failed = [channel, activity, settings, monitoring].find((r) => r.status === 'rejected');
+    const results = await Promise.allSettled(jobs);
+    const failed = results.find((r) => r.status === 'rejected');
     if (failed && failed.reason instanceof ApiError && failed.reason.status === 401) return;
     if (!failed) this.lastOk = now;
     $('#status-freshness', this.root).textContent = failed
@@ -83,7 +95,9 @@ export class StatusHeader {
       : t('status.updated', { time: formatTime(now) });
   }
 
-  render(channel, activity, settings, monitoring) {
+  render() {
+    const { channel, activity } = this;
+    const { settings, monitoring } = this.slow;
     const set = (id, text) => {
       $(id, this.root).textContent = text;
     };
@@ -126,7 +140,7 @@ export class StatusHeader {
       this.channel = await call('PUT', '/api/v1/sms/channel', paused ? { paused, ...(reason ? { reason } : {}) } : { paused });
       if (this.pauseDialog.open) this.pauseDialog.close();
       announce(paused ? t('pause.done') : t('resume.done'));
-      await this.refresh();
+      await this.refresh(false);
       this.onChanged();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return;

@@ -100,7 +100,7 @@ export class ListView {
     const cursor = this.cursors[this.cursors.length - 1];
     const params = { ...listQuery(tab, this.filters), limit: PAGE_SIZE, cursor };
     const status = $('#list-status', this.panel);
-    const request = get(`/api/v1/messages${query(params)}`);
+    const request = get(`/api/v1/messages${query(params)}`, { background: quiet });
     this.loading = request;
     let answer;
     try {
@@ -139,10 +139,10 @@ export class ListView {
     if (focusedId) $(`tr[data-id="${CSS.escape(focusedId)}"] button`, wrap)?.focus();
 
     const pager = $('#pager', this.panel);
-    clear(pager).append(
-      this.page > 1 ? el('button', { type: 'button', class: 'secondary', onclick: () => this.firstPage() }, t('list.first')) : null,
-      nextCursor ? el('button', { type: 'button', id: 'next-page', onclick: () => this.nextPage(nextCursor) }, t('list.more', { limit: PAGE_SIZE })) : null,
-    );
+    const buttons = [];
+    if (this.page > 1) buttons.push(el('button', { type: 'button', class: 'secondary', onclick: () => this.firstPage() }, t('list.first')));
+    if (nextCursor) buttons.push(el('button', { type: 'button', id: 'next-page', onclick: () => this.nextPage(nextCursor) }, t('list.more', { limit: PAGE_SIZE })));
+    clear(pager).append(...buttons);
   }
 
   outgoingRow(m, tab) {

@@ -68,12 +68,12 @@ export class MessageView {
   /** Live loop: the open message follows its state, unless the operator is editing or confirming. */
   refresh() {
     if (!this.dialog.open || this.incoming || !this.message || this.body.querySelector('.edit, .confirm')) return undefined;
-    return this.reload(this.message.id);
+    return this.reload(this.message.id, true);
   }
 
-  async reload(id) {
+  async reload(id, background = false) {
     try {
-      this.render(await get(`/api/v1/messages/${encodeURIComponent(id)}`));
+      this.render(await get(`/api/v1/messages/${encodeURIComponent(id)}`, { background }));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return this.dialog.close();
       clear(this.body).append(el('p', { class: 'error', role: 'alert' }, t('view.error', { error: err.message })));
@@ -98,6 +98,8 @@ export class MessageView {
       field(t('view.text'), el('span', { class: 'full-text', id: 'view-text' }, m.message)),
       field(t('view.state'), stateBadge(m.state), detailsText(m.state_details) ? el('span', { class: 'details' }, detailsText(m.state_details)) : null),
       field(t('view.id'), el('code', {}, m.id)),
+      field(t('col.created'), timeEl(m.reported_date)),
+      m.due ? field(t('col.due'), timeEl(m.due)) : null,
       m.gateway_ref ? field(t('view.gateway_ref'), el('code', {}, m.gateway_ref)) : null,
       m.attempts !== undefined ? field(t('view.attempts'), String(m.attempts)) : null,
       m.next_attempt_at ? field(t('view.next_attempt'), timeEl(m.next_attempt_at), ` (${formatRelative(m.next_attempt_at)})`) : null,

@@ -55,6 +55,10 @@ export function countFor(tab, counts) {
       return sum(byState, ['scheduled']);
     case 'due':
       return sum(byState, DUE_STATES);
+    case 'will_not_send':
+      return typeof counts.outgoing?.muted_due_later === 'number' ? counts.outgoing.muted_due_later : undefined;
+    case 'did_not_send':
+      return typeof counts.outgoing?.muted_due_later === 'number' ? sum(byState, MUTED_STATES) - counts.outgoing.muted_due_later : undefined;
     case 'failed':
       return sum(byState, ['failed']);
     case 'stuck':
