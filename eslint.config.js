@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'data/**',
       'tests/helpers/reporter.cjs',
+      'tests/stubs/**',
       'shared-libs/couch/ddocs/**',
       'api/src/console/public/**',
       '.tmp/**',

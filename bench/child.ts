@@ -112,7 +112,12 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   let nextId = 1;
   const waiting = new Map<number, (msg: Record<string, unknown>) => void>();
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   const port = await new Promise<number>((resolve, reject) => {
     child.on('message', (msg: Record<string, unknown>) => {
@@ -127,7 +132,9 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
         cb?.(msg);
       }
     });
-    child.once('exit', (code) => reject(new Error(`bench server exited (${code}) before it was ready; see ${logFile}:\n${tail(logFile)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`bench server exited (${code}) before it was ready; see ${logFile}:\n${tail(logFile)}`)),
+    );
   });
 
   const ask = (cmd: string): Promise<Record<string, unknown>> =>

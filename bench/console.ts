@@ -16,8 +16,28 @@ import { kenyanNumber, openStore } from './store.js';
 import { tempDir } from './scenarios.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DUE_STATES = ['pending', 'forwarded-to-gateway', 'received-by-gateway', 'forwarded-by-gateway', 'unrecognised', 'received'];
-const STATIC_FILES = ['console.css', 'app.js', 'api.js', 'bulk.js', 'chart.js', 'dom.js', 'header.js', 'list-view.js', 'message-view.js', 'strings.js', 'tabs.js', 'icon.svg'];
+const DUE_STATES = [
+  'pending',
+  'forwarded-to-gateway',
+  'received-by-gateway',
+  'forwarded-by-gateway',
+  'unrecognised',
+  'received',
+];
+const STATIC_FILES = [
+  'console.css',
+  'app.js',
+  'api.js',
+  'bulk.js',
+  'chart.js',
+  'dom.js',
+  'header.js',
+  'list-view.js',
+  'message-view.js',
+  'strings.js',
+  'tabs.js',
+  'icon.svg',
+];
 const DUE_REQUESTS = {
   listing: `/api/v1/messages?direction=outgoing&state=${DUE_STATES.join('%2C')}&limit=50`,
   counts: '/api/v1/messages/counts',
@@ -75,9 +95,14 @@ async function preload(db: Db, n: number): Promise<number> {
       const at = new Date(created).toISOString();
       const uuid = uuidv7();
       const task: Task = {
-        messages: [{ uuid, to: kenyanNumber(i), message: `Console bench message ${i}: please visit the clinic on Tuesday.` }],
+        messages: [
+          { uuid, to: kenyanNumber(i), message: `Console bench message ${i}: please visit the clinic on Tuesday.` },
+        ],
         state,
-        state_history: [{ state: 'pending', timestamp: at }, ...(state === 'pending' ? [] : [{ state, timestamp: new Date(created + 500).toISOString() }])],
+        state_history: [
+          { state: 'pending', timestamp: at },
+          ...(state === 'pending' ? [] : [{ state, timestamp: new Date(created + 500).toISOString() }]),
+        ],
         ...(scheduled ? { due: new Date(now + 86_400_000 + i).toISOString() } : {}),
       };
       docs.push({
@@ -121,9 +146,11 @@ async function firstRender(base: string, cookie: string): Promise<ConsoleRun> {
   requestMs.files = Math.max(...files);
   requestMs.session = await timed(`${base}/console/api/session`, headers);
   const ask = (entries: Record<string, string>) =>
-    Promise.all(Object.entries(entries).map(async ([name, path]) => {
-      requestMs[name] = await timed(`${base}${path}`, headers);
-    }));
+    Promise.all(
+      Object.entries(entries).map(async ([name, path]) => {
+        requestMs[name] = await timed(`${base}${path}`, headers);
+      }),
+    );
   await ask(DUE_REQUESTS);
   const dueTabMs = performance.now() - t0;
   await ask(HEADER_REQUESTS);
@@ -145,7 +172,16 @@ async function browserRenders(base: string, cookie: string, runs: number): Promi
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const context = await browser.newContext();
@@ -181,12 +217,18 @@ export async function consoleScenario(opts: { storeSize: number; warmRuns?: numb
   try {
     const started = performance.now();
     let ready = false;
-    await waitUntil(async () => {
-      const res = await fetch(`${server.url}${DUE_REQUESTS.counts}`, { headers: { authorization: server.adminAuth } }).catch(() => undefined);
-      await res?.arrayBuffer();
-      ready = res?.status === 200;
-      return ready;
-    }, 600_000, 250);
+    await waitUntil(
+      async () => {
+        const res = await fetch(`${server.url}${DUE_REQUESTS.counts}`, {
+          headers: { authorization: server.adminAuth },
+        }).catch(() => undefined);
+        await res?.arrayBuffer();
+        ready = res?.status === 200;
+        return ready;
+      },
+      600_000,
+      250,
+    );
     if (!ready) throw new Error('the listings never answered 200 (index not built within 10 minutes)');
     const readyMs = performance.now() - started;
     const cookie = await signIn(server.url, password);

@@ -30,7 +30,8 @@ async function queue(server: ServerProcess, n: number): Promise<number> {
   const t0 = performance.now();
   for (let start = 0; start < n; start += 1000) {
     const items = [];
-    for (let i = start; i < Math.min(n, start + 1000); i++) items.push({ to: kenyanNumber(200_000 + i), message: TEXT });
+    for (let i = start; i < Math.min(n, start + 1000); i++)
+      items.push({ to: kenyanNumber(200_000 + i), message: TEXT });
     await api(server, 'POST', '/api/v1/messages', items);
   }
   return performance.now() - t0;
@@ -47,7 +48,8 @@ async function endState(dataDir: string, couchUrl: string | undefined): Promise<
     const task = d.tasks?.[0];
     if (task?.state !== 'sent') continue;
     sent++;
-    for (const h of task.state_history ?? []) if (h.state === 'sent') lastSentAt = Math.max(lastSentAt, Date.parse(h.timestamp));
+    for (const h of task.state_history ?? [])
+      if (h.state === 'sent') lastSentAt = Math.max(lastSentAt, Date.parse(h.timestamp));
   }
   return { sent, lastSentAt };
 }
@@ -60,19 +62,33 @@ export async function fanoutAtScenario(
   const sim = await startSimulator({ latencyMs: 50, reports: { enabled: false }, maxRecords: 1_000_000 });
   const { server, couchUrl, dataDir } = await launch(storage, 'fanout-at', sim, opts.cpuProf);
   try {
-    await configure(server, { outgoing: true, concurrency: opts.concurrency, dispatch: { group_recipients: opts.groupRecipients } });
+    await configure(server, {
+      outgoing: true,
+      concurrency: opts.concurrency,
+      dispatch: { group_recipients: opts.groupRecipients },
+    });
     const startupSweepMs = await server.sweep();
     const s0 = await server.stats();
     const recipientsSent = (): number =>
-      sim.sent().reduce((n, r) => n + (r.httpStatus === 201 ? r.recipients.filter((x) => x.messageId !== 'None').length : 0), 0);
+      sim
+        .sent()
+        .reduce(
+          (n, r) => n + (r.httpStatus === 201 ? r.recipients.filter((x) => x.messageId !== 'None').length : 0),
+          0,
+        );
     const t0Epoch = Date.now();
     const postMs = await queue(server, opts.recipients);
-    const drained = await waitUntil(async () => {
-      if (recipientsSent() < opts.recipients) return false;
-      const o = (await server.stats()).outbox;
-      return o.inFlight === 0 && o.claimedWaiting === 0 && o.ready === 0;
-    }, 300_000, 50);
-    if (!drained) throw new Error(`fan-out (AT): only ${recipientsSent()} of ${opts.recipients} recipients sent within 300 s`);
+    const drained = await waitUntil(
+      async () => {
+        if (recipientsSent() < opts.recipients) return false;
+        const o = (await server.stats()).outbox;
+        return o.inFlight === 0 && o.claimedWaiting === 0 && o.ready === 0;
+      },
+      300_000,
+      50,
+    );
+    if (!drained)
+      throw new Error(`fan-out (AT): only ${recipientsSent()} of ${opts.recipients} recipients sent within 300 s`);
     const s1 = await server.stats();
     await server.stop();
     const requests = sim.sent().length;
@@ -100,7 +116,10 @@ interface Handed {
   id: string;
 }
 
-export async function fanoutGatewayScenario(storage: Storage, opts: { recipients: number; cpuProf: boolean }): Promise<FanoutResult> {
+export async function fanoutGatewayScenario(
+  storage: Storage,
+  opts: { recipients: number; cpuProf: boolean },
+): Promise<FanoutResult> {
   const wall0 = performance.now();
   const sim = await startSimulator({ reports: { enabled: false } });
   const { server, couchUrl, dataDir } = await launch(storage, 'fanout-gateway', sim, opts.cpuProf);
@@ -123,7 +142,8 @@ export async function fanoutGatewayScenario(storage: Storage, opts: { recipients
       handed += res.messages.length;
       if (res.messages.length === 0 && previous.length === 0) break;
       previous = res.messages;
-      if (Date.now() > deadline) throw new Error(`fan-out (gateway): ${handed} of ${opts.recipients} handed out within 600 s`);
+      if (Date.now() > deadline)
+        throw new Error(`fan-out (gateway): ${handed} of ${opts.recipients} handed out within 600 s`);
     }
     const s1 = await server.stats();
     await server.stop();

@@ -16,8 +16,26 @@ export const NUMBER_POOL = 20_000;
 
 /** Twenty slots: the share of each state among outgoing messages (in 5 % steps). */
 const STATES: MessageState[] = [
-  'pending', 'pending', 'scheduled', 'forwarded-to-gateway', 'sent', 'sent', 'sent', 'sent', 'sent', 'forwarded-by-gateway',
-  'delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'failed', 'failed', 'denied', 'received-by-gateway',
+  'pending',
+  'pending',
+  'scheduled',
+  'forwarded-to-gateway',
+  'sent',
+  'sent',
+  'sent',
+  'sent',
+  'sent',
+  'forwarded-by-gateway',
+  'delivered',
+  'delivered',
+  'delivered',
+  'delivered',
+  'delivered',
+  'delivered',
+  'failed',
+  'failed',
+  'denied',
+  'received-by-gateway',
 ];
 
 export interface FilledStore {
@@ -44,9 +62,20 @@ function outgoing(i: number, now: number): { doc: MessageDoc; ref?: object; sent
   const task: Task = {
     messages: [{ uuid, to, message: `Bench ${i}: please bring the child's card to the clinic on Tuesday.` }],
     state,
-    state_history: [{ state: 'pending', timestamp: at(due) }, ...(state === 'pending' ? [] : [{ state, timestamp: at(Math.max(due, heard)) }])],
+    state_history: [
+      { state: 'pending', timestamp: at(due) },
+      ...(state === 'pending' ? [] : [{ state, timestamp: at(Math.max(due, heard)) }]),
+    ],
   };
-  const doc: MessageDoc = { _id: docId, type: 'data_record', form: null, kujua_message: true, sent_by: 'bench', reported_date: due, errors: [] };
+  const doc: MessageDoc = {
+    _id: docId,
+    type: 'data_record',
+    form: null,
+    kujua_message: true,
+    sent_by: 'bench',
+    reported_date: due,
+    errors: [],
+  };
   if (state === 'scheduled') {
     task.due = at(now + ((i * 104_729) % (14 * DAY)));
     task.state_history = [{ state: 'scheduled', timestamp: at(due) }];
@@ -59,7 +88,14 @@ function outgoing(i: number, now: number): { doc: MessageDoc; ref?: object; sent
   task.gateway_ref = ref;
   return {
     doc,
-    ref: { _id: gatewayRefDocId(ref), type: 'sms_gateway_ref', gateway_ref: ref, doc_id: docId, uuid, created: at(due) },
+    ref: {
+      _id: gatewayRefDocId(ref),
+      type: 'sms_gateway_ref',
+      gateway_ref: ref,
+      doc_id: docId,
+      uuid,
+      created: at(due),
+    },
     sent: { ref, to },
   };
 }

@@ -17,15 +17,47 @@ export function listingsRows(results: ListingsResult[]): Row[] {
     const couch = r.store.startsWith('pouchdb');
     const factor = couch ? 3 : 1;
     const scen = `5 listings, store ${fmt(r.storeSize)}`;
-    rows.push([scen, r.store, `fill (direct bulkDocs) s / first start: index built over the store s`, `${fmt(r.fillMs / 1000, 1)} / ${fmt(r.buildMs / 1000, 1)}`, 'info', '-', '-']);
-    rows.push([scen, r.store, `burst of ${fmt(r.burst)} writes (40% POST, 40% incoming, 20% DLR) s; non-200`, `${fmt(r.burstMs / 1000, 1)}; ${r.burstErrors}`, '0 non-200', yesNo(r.burstErrors === 0), '-']);
+    rows.push([
+      scen,
+      r.store,
+      `fill (direct bulkDocs) s / first start: index built over the store s`,
+      `${fmt(r.fillMs / 1000, 1)} / ${fmt(r.buildMs / 1000, 1)}`,
+      'info',
+      '-',
+      '-',
+    ]);
+    rows.push([
+      scen,
+      r.store,
+      `burst of ${fmt(r.burst)} writes (40% POST, 40% incoming, 20% DLR) s; non-200`,
+      `${fmt(r.burstMs / 1000, 1)}; ${r.burstErrors}`,
+      '0 non-200',
+      yesNo(r.burstErrors === 0),
+      '-',
+    ]);
     for (const c of r.calls) {
       const poll = c.name.startsWith('medic-gateway');
       const target = (poll ? POLL_MS : LISTING_MS) * factor;
-      rows.push([scen, r.store, `${c.name}: ms (items)`, `${fmt(c.ms, 1)} (${c.items})`, `< ${target}`, yesNo(c.status === 200 && c.ms < target), '-']);
+      rows.push([
+        scen,
+        r.store,
+        `${c.name}: ms (items)`,
+        `${fmt(c.ms, 1)} (${c.items})`,
+        `< ${target}`,
+        yesNo(c.status === 200 && c.ms < target),
+        '-',
+      ]);
     }
     const peak = mb(r.peakRssBytes);
-    rows.push([scen, r.store, 'server peak RSS MB: whole run / during the first build', `${fmt(peak)} / ${fmt(mb(r.buildPeakRssBytes))}`, couch ? 'info' : `< ${RSS_MB}`, couch ? '-' : yesNo(peak < RSS_MB), '-']);
+    rows.push([
+      scen,
+      r.store,
+      'server peak RSS MB: whole run / during the first build',
+      `${fmt(peak)} / ${fmt(mb(r.buildPeakRssBytes))}`,
+      couch ? 'info' : `< ${RSS_MB}`,
+      couch ? '-' : yesNo(peak < RSS_MB),
+      '-',
+    ]);
   }
   return rows;
 }

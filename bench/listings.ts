@@ -37,7 +37,13 @@ export interface ListingsResult {
   vmHwmBytes?: number;
 }
 
-async function timed(server: ServerProcess, name: string, method: string, path: string, body?: unknown): Promise<TimedCall> {
+async function timed(
+  server: ServerProcess,
+  name: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<TimedCall> {
   const t0 = performance.now();
   const res = await fetch(`${server.url}${path}`, {
     method,
@@ -63,8 +69,15 @@ async function postOutgoing(server: ServerProcess, n: number, concurrency: numbe
   const worker = async (): Promise<void> => {
     for (let start = next; start < n; start = next) {
       next += 100;
-      const items = Array.from({ length: Math.min(100, n - start) }, (_, i) => ({ to: poolNumber(start + i + 3), message: `Burst ${start + i}: your visit is tomorrow.` }));
-      const res = await fetch(`${server.url}/api/v1/messages`, { method: 'POST', headers: { authorization: server.adminAuth, 'content-type': 'application/json' }, body: JSON.stringify(items) });
+      const items = Array.from({ length: Math.min(100, n - start) }, (_, i) => ({
+        to: poolNumber(start + i + 3),
+        message: `Burst ${start + i}: your visit is tomorrow.`,
+      }));
+      const res = await fetch(`${server.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: server.adminAuth, 'content-type': 'application/json' },
+        body: JSON.stringify(items),
+      });
       await res.text();
       if (res.status !== 200) errors++;
     }
@@ -73,10 +86,16 @@ async function postOutgoing(server: ServerProcess, n: number, concurrency: numbe
   return errors;
 }
 
-export async function listingsScenario(storage: Storage, opts: { storeSize: number; burst: number }): Promise<ListingsResult> {
+export async function listingsScenario(
+  storage: Storage,
+  opts: { storeSize: number; burst: number },
+): Promise<ListingsResult> {
   const label = storage.kind === 'embedded' ? 'listings' : 'listings-couch';
   const dataDir = tempDir(label);
-  const couchUrl = storage.kind === 'couchdb' && storage.couch ? `${(storage.couch as CouchServer).adminUrl}/listings${process.pid}` : undefined;
+  const couchUrl =
+    storage.kind === 'couchdb' && storage.couch
+      ? `${(storage.couch as CouchServer).adminUrl}/listings${process.pid}`
+      : undefined;
   const f0 = performance.now();
   const pre = await openStore({ dataDir, couchUrl });
   const filled = await fillListingsStore(pre.medic, opts.storeSize);
@@ -85,7 +104,12 @@ export async function listingsScenario(storage: Storage, opts: { storeSize: numb
 
   const sim = await startSimulator({ reports: { enabled: false } });
   const b0 = performance.now();
-  const server = await startServer({ dataDir, couchUrl, atApiUrl: sim.url, adminAuth: storage.kind === 'couchdb' ? storage.couch?.adminAuth : undefined });
+  const server = await startServer({
+    dataDir,
+    couchUrl,
+    atApiUrl: sim.url,
+    adminAuth: storage.kind === 'couchdb' ? storage.couch?.adminAuth : undefined,
+  });
   try {
     // The first start indexes the whole store; wait until it has.
     for (;;) {
@@ -95,8 +119,15 @@ export async function listingsScenario(storage: Storage, opts: { storeSize: numb
     }
     const buildMs = performance.now() - b0;
     const buildPeakRssBytes = server.windowPeak();
-    for (const [key, secret] of [['outgoing', 'bench-at-key'], ['incoming', INCOMING_KEY]]) {
-      await fetch(`${server.url}/api/v1/credentials/africastalking.com:${key}`, { method: 'PUT', headers: { authorization: server.adminAuth, 'content-type': 'text/plain' }, body: secret });
+    for (const [key, secret] of [
+      ['outgoing', 'bench-at-key'],
+      ['incoming', INCOMING_KEY],
+    ]) {
+      await fetch(`${server.url}/api/v1/credentials/africastalking.com:${key}`, {
+        method: 'PUT',
+        headers: { authorization: server.adminAuth, 'content-type': 'text/plain' },
+        body: secret,
+      });
     }
 
     // The burst: outgoing, incoming and delivery reports at once (medic-gateway stays the service,
@@ -104,8 +135,19 @@ export async function listingsScenario(storage: Storage, opts: { storeSize: numb
     const nOut = Math.round(opts.burst * 0.4);
     const nIn = Math.round(opts.burst * 0.4);
     const nDlr = opts.burst - nOut - nIn;
-    const inBodies = Array.from({ length: nIn }, (_, i) => new URLSearchParams({ id: `burst-in-${i}`, from: poolNumber(i * 13), text: `VISIT burst ${i}`, to: '40000' }).toString());
-    const dlrBodies = filled.sent.slice(0, nDlr).map((s) => new URLSearchParams({ id: s.ref, status: 'Success', phoneNumber: s.to, networkCode: '63902' }).toString());
+    const inBodies = Array.from({ length: nIn }, (_, i) =>
+      new URLSearchParams({
+        id: `burst-in-${i}`,
+        from: poolNumber(i * 13),
+        text: `VISIT burst ${i}`,
+        to: '40000',
+      }).toString(),
+    );
+    const dlrBodies = filled.sent
+      .slice(0, nDlr)
+      .map((s) =>
+        new URLSearchParams({ id: s.ref, status: 'Success', phoneNumber: s.to, networkCode: '63902' }).toString(),
+      );
     const w0 = performance.now();
     const [outErrors, inRes, dlrRes] = await Promise.all([
       postOutgoing(server, nOut, 4),
@@ -113,7 +155,8 @@ export async function listingsScenario(storage: Storage, opts: { storeSize: numb
       closedLoop(`${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`, dlrBodies, 16),
     ]);
     const burstMs = performance.now() - w0;
-    const non200 = (r: typeof inRes): number => [...r.statuses.entries()].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0) + r.errors;
+    const non200 = (r: typeof inRes): number =>
+      [...r.statuses.entries()].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0) + r.errors;
 
     // Right after the last acknowledged write: each listing's first page, once.
     const full = encodeURIComponent(poolNumber(5));
@@ -133,8 +176,17 @@ export async function listingsScenario(storage: Storage, opts: { storeSize: numb
       ['incoming to=<full number>', `/api/v1/messages?direction=incoming&to=${full}`],
     ];
     for (const [name, path] of listings) calls.push(await timed(server, name, 'GET', path));
-    const first = (await (await fetch(`${server.url}/api/v1/messages`, { headers: { authorization: server.adminAuth } })).json()) as { next_cursor: string };
-    calls.push(await timed(server, 'outgoing, second page (cursor)', 'GET', `/api/v1/messages?cursor=${encodeURIComponent(first.next_cursor)}`));
+    const first = (await (
+      await fetch(`${server.url}/api/v1/messages`, { headers: { authorization: server.adminAuth } })
+    ).json()) as { next_cursor: string };
+    calls.push(
+      await timed(
+        server,
+        'outgoing, second page (cursor)',
+        'GET',
+        `/api/v1/messages?cursor=${encodeURIComponent(first.next_cursor)}`,
+      ),
+    );
     calls.push(await timed(server, 'counts', 'GET', '/api/v1/messages/counts'));
     calls.push(await timed(server, 'medic-gateway poll (hands out 25)', 'POST', '/api/sms', {}));
     calls.push(await timed(server, 'medic-gateway poll again', 'POST', '/api/sms', {}));

@@ -21,7 +21,13 @@ export interface Summary {
 
 export function summarize(values: number[]): Summary {
   const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? Number.NaN };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s[s.length - 1] ?? Number.NaN,
+  };
 }
 
 export interface ClosedLoopResult {
@@ -80,7 +86,12 @@ export interface ApiTarget {
 }
 
 /** One admin API call with JSON (or text/plain for a string body); throws on non-2xx. */
-export async function api<T = unknown>(target: ApiTarget, method: string, pathname: string, body?: unknown): Promise<T> {
+export async function api<T = unknown>(
+  target: ApiTarget,
+  method: string,
+  pathname: string,
+  body?: unknown,
+): Promise<T> {
   const isString = typeof body === 'string';
   const res = await fetch(`${target.url}${pathname}`, {
     method,

@@ -51,7 +51,8 @@ function main(): void {
   console.log('by package:');
   for (const [k, v] of [...packages].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(v)}  ${k}`);
   console.log('top functions (self time):');
-  for (const [k, v] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 25))) console.log(`  ${pct(v)}  ${k}`);
+  for (const [k, v] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 25)))
+    console.log(`  ${pct(v)}  ${k}`);
 }
 
 main();

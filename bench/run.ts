@@ -23,7 +23,17 @@ import { mb } from './load.js';
 import { startPouchDbServer } from '../tests/helpers/pouchdb-server.js';
 import { listingsScenario, type ListingsResult } from './listings.js';
 import { listingsRows } from './listings-report.js';
-import { dlrScenario, incomingScenario, outgoingScenario, sweepScenario, tempDirs, type DlrResult, type IncomingResult, type OutgoingResult, type SweepResult } from './scenarios.js';
+import {
+  dlrScenario,
+  incomingScenario,
+  outgoingScenario,
+  sweepScenario,
+  tempDirs,
+  type DlrResult,
+  type IncomingResult,
+  type OutgoingResult,
+  type SweepResult,
+} from './scenarios.js';
 import { fmt, renderTable, yesNo, type Row } from './table.js';
 import type { CostRow } from './costs.js';
 import { fanoutAtScenario, fanoutGatewayScenario, type FanoutResult } from './fanout.js';
@@ -31,7 +41,9 @@ import { soakScenario, type SoakResult } from './soak.js';
 import { consoleScenario, type ConsoleResult } from './console.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1') || 1;
-const only = new Set((process.env.BENCH_ONLY ?? 'outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming').split(',').map((s) => s.trim()));
+const only = new Set(
+  (process.env.BENCH_ONLY ?? 'outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming').split(',').map((s) => s.trim()),
+);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
 const cpuProf = process.env.BENCH_CPU_PROF === '1';
 const n = (x: number): number => Math.max(10, Math.round(x * scale));
@@ -79,7 +91,9 @@ async function main(): Promise<void> {
   const outgoingOpts = { n: n(5000), pacedN: n(500), pacedRate: 100, concurrency, cpuProf };
 
   if (only.has('outgoing')) {
-    const r = await step('1. outgoing, embedded store', results, () => outgoingScenario({ kind: 'embedded' }, outgoingOpts));
+    const r = await step('1. outgoing, embedded store', results, () =>
+      outgoingScenario({ kind: 'embedded' }, outgoingOpts),
+    );
     if (r) results.outgoing.push(r);
   }
   if (only.has('fanout')) {
@@ -105,13 +119,21 @@ async function main(): Promise<void> {
     const couch = await startPouchDbServer({ inMemory: false });
     try {
       if (only.has('couch')) {
-        const r = await step('1. outgoing, pouchdb-server', results, () => outgoingScenario({ kind: 'couchdb', couch }, outgoingOpts));
+        const r = await step('1. outgoing, pouchdb-server', results, () =>
+          outgoingScenario({ kind: 'couchdb', couch }, outgoingOpts),
+        );
         if (r) results.outgoing.push(r);
       }
       if (only.has('dlr-couch')) {
         for (const size of [n(10_000), n(100_000)]) {
           const r = await step(`2. delivery reports, pouchdb-server store of ${size}`, results, () =>
-            dlrScenario({ storage: { kind: 'couchdb', couch }, storeSize: size, reports: n(10_000), concurrency: 32, cpuProf }),
+            dlrScenario({
+              storage: { kind: 'couchdb', couch },
+              storeSize: size,
+              reports: n(10_000),
+              concurrency: 32,
+              cpuProf,
+            }),
           );
           if (r) results.dlr.push(r);
         }
@@ -121,25 +143,35 @@ async function main(): Promise<void> {
     }
   }
   if (only.has('soak')) {
-    const r = await step(`5. soak, ${soakMinutes} minutes of mixed traffic`, results, () => soakScenario({ kind: 'embedded' }, { minutes: soakMinutes, cpuProf }));
+    const r = await step(`5. soak, ${soakMinutes} minutes of mixed traffic`, results, () =>
+      soakScenario({ kind: 'embedded' }, { minutes: soakMinutes, cpuProf }),
+    );
     if (r) results.soak = r;
   }
   if (only.has('sweep')) {
     const size = n(10_000);
-    const r = await step(`2b. first outbox sweep over a store of ${size}`, results, () => sweepScenario({ storeSize: size, cpuProf }));
+    const r = await step(`2b. first outbox sweep over a store of ${size}`, results, () =>
+      sweepScenario({ storeSize: size, cpuProf }),
+    );
     if (r) results.sweep = r;
   }
   if (only.has('incoming')) {
-    const r = await step('3. incoming', results, () => incomingScenario({ unique: n(10_000), duplicateEvery: 10, concurrency: 32, cpuProf }));
+    const r = await step('3. incoming', results, () =>
+      incomingScenario({ unique: n(10_000), duplicateEvery: 10, concurrency: 32, cpuProf }),
+    );
     if (r) results.incoming = r;
   }
   if (only.has('listings')) {
     const opts = { storeSize: n(100_000), burst: n(10_000) };
-    const r = await step(`5. listings, store of ${opts.storeSize}, embedded`, results, () => listingsScenario({ kind: 'embedded' }, opts));
+    const r = await step(`5. listings, store of ${opts.storeSize}, embedded`, results, () =>
+      listingsScenario({ kind: 'embedded' }, opts),
+    );
     if (r) results.listings.push(r);
     const couch = await startPouchDbServer({ inMemory: false });
     try {
-      const c = await step(`5. listings, store of ${opts.storeSize}, pouchdb-server`, results, () => listingsScenario({ kind: 'couchdb', couch }, opts));
+      const c = await step(`5. listings, store of ${opts.storeSize}, pouchdb-server`, results, () =>
+        listingsScenario({ kind: 'couchdb', couch }, opts),
+      );
       if (c) results.listings.push(c);
     } finally {
       await couch.close();
@@ -147,19 +179,30 @@ async function main(): Promise<void> {
   }
   if (only.has('console')) {
     const size = n(100_000);
-    const r = await step(`7. console: first render of the Due tab, store of ${size}`, results, () => consoleScenario({ storeSize: size }));
+    const r = await step(`7. console: first render of the Due tab, store of ${size}`, results, () =>
+      consoleScenario({ storeSize: size }),
+    );
     if (r) results.console = r;
   }
   const totalMs = performance.now() - t0;
 
-  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ scale, concurrency, totalMs, ...results }, null, 2));
+  if (process.env.BENCH_JSON)
+    fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ scale, concurrency, totalMs, ...results }, null, 2));
   cleanupTemp();
   print(results, totalMs);
 }
 
 function print(results: Results, totalMs: number): void {
   const rows: Row[] = [];
-  const add = (scenario: string, store: string, figure: string, value: string, target: string, met: string, anchor: string): void => {
+  const add = (
+    scenario: string,
+    store: string,
+    figure: string,
+    value: string,
+    target: string,
+    met: string,
+    anchor: string,
+  ): void => {
     rows.push([scenario, store, figure, value, target, met, anchor]);
   };
 
@@ -167,63 +210,270 @@ function print(results: Results, totalMs: number): void {
     const s = o.store;
     const scen = '1 outgoing';
     const target = o.store.startsWith('embedded') ? 600 : 250;
-    add(scen, s, `backlog of ${fmt(o.backlog.n)}: messages/s, first POST → all sent`, fmt(o.backlog.msgsPerSec, 1), `≥ ${target}`, yesNo(o.backlog.msgsPerSec >= target), '0.42 (60 s timer); 15.1 back-to-back');
-    add(scen, s, 'backlog: pending→request p50 / p99 ms', `${fmt(o.backlog.latency.p50)} / ${fmt(o.backlog.latency.p99)}`, 'info (queue position)', '-', 'up to 60,000 + queue (25/min)');
-    add(scen, s, `paced ${fmt(o.paced.n)} at ${o.paced.ratePerSec}/s: pending→request p50 / p99 ms`, `${fmt(o.paced.latency.p50)} / ${fmt(o.paced.latency.p99)}`, 'p50 < 100', yesNo(o.paced.latency.p50 < 100), '0–60,000 (timer) + 1,581 tick');
-    add(scen, s, 'duplicate SMS sent (same number + text twice)', fmt(o.duplicates), '0', yesNo(o.duplicates === 0), '0 back-to-back; 243 in 20 s when ticks overlap');
-    add(scen, s, 'end state: tasks `sent` in the store', `${fmt(o.finalSent)} / ${fmt(o.finalTotal)}`, 'all', yesNo(o.finalSent === o.backlog.n + o.paced.n && o.finalTotal === o.finalSent), '2,000 / 2,000');
-    add(scen, s, 'server peak RSS MB', fmt(mb(o.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(o.peakRssBytes) < RSS_TARGET_MB), '-');
+    add(
+      scen,
+      s,
+      `backlog of ${fmt(o.backlog.n)}: messages/s, first POST → all sent`,
+      fmt(o.backlog.msgsPerSec, 1),
+      `≥ ${target}`,
+      yesNo(o.backlog.msgsPerSec >= target),
+      '0.42 (60 s timer); 15.1 back-to-back',
+    );
+    add(
+      scen,
+      s,
+      'backlog: pending→request p50 / p99 ms',
+      `${fmt(o.backlog.latency.p50)} / ${fmt(o.backlog.latency.p99)}`,
+      'info (queue position)',
+      '-',
+      'up to 60,000 + queue (25/min)',
+    );
+    add(
+      scen,
+      s,
+      `paced ${fmt(o.paced.n)} at ${o.paced.ratePerSec}/s: pending→request p50 / p99 ms`,
+      `${fmt(o.paced.latency.p50)} / ${fmt(o.paced.latency.p99)}`,
+      'p50 < 100',
+      yesNo(o.paced.latency.p50 < 100),
+      '0–60,000 (timer) + 1,581 tick',
+    );
+    add(
+      scen,
+      s,
+      'duplicate SMS sent (same number + text twice)',
+      fmt(o.duplicates),
+      '0',
+      yesNo(o.duplicates === 0),
+      '0 back-to-back; 243 in 20 s when ticks overlap',
+    );
+    add(
+      scen,
+      s,
+      'end state: tasks `sent` in the store',
+      `${fmt(o.finalSent)} / ${fmt(o.finalTotal)}`,
+      'all',
+      yesNo(o.finalSent === o.backlog.n + o.paced.n && o.finalTotal === o.finalSent),
+      '2,000 / 2,000',
+    );
+    add(
+      scen,
+      s,
+      'server peak RSS MB',
+      fmt(mb(o.peakRssBytes)),
+      `< ${RSS_TARGET_MB}`,
+      yesNo(mb(o.peakRssBytes) < RSS_TARGET_MB),
+      '-',
+    );
   }
   for (const f of results.fanout) {
     const scen = `1c one text to many, ${f.via}`;
-    const how = f.via === 'medic-gateway' ? 'polls of 25' : `AT requests (group_recipients ${f.groupRecipients ?? '-'})`;
-    add(scen, f.store, `${fmt(f.recipients)} recipients: recipients/s, first POST → all sent`, fmt(f.perSec, 1), f.via === 'medic-gateway' ? 'info' : '≥ 2,000', f.via === 'medic-gateway' ? '-' : yesNo(f.perSec >= 2000), '25 per 60 s tick');
-    add(scen, f.store, `${how}; ended \`sent\` in the store`, `${fmt(f.requests)}; ${fmt(f.finalSent)} / ${fmt(f.recipients)}`, 'all sent', yesNo(f.finalSent === f.recipients), '-');
-    add(scen, f.store, 'server peak RSS MB', fmt(mb(f.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(f.peakRssBytes) < RSS_TARGET_MB), '-');
+    const how =
+      f.via === 'medic-gateway' ? 'polls of 25' : `AT requests (group_recipients ${f.groupRecipients ?? '-'})`;
+    add(
+      scen,
+      f.store,
+      `${fmt(f.recipients)} recipients: recipients/s, first POST → all sent`,
+      fmt(f.perSec, 1),
+      f.via === 'medic-gateway' ? 'info' : '≥ 2,000',
+      f.via === 'medic-gateway' ? '-' : yesNo(f.perSec >= 2000),
+      '25 per 60 s tick',
+    );
+    add(
+      scen,
+      f.store,
+      `${how}; ended \`sent\` in the store`,
+      `${fmt(f.requests)}; ${fmt(f.finalSent)} / ${fmt(f.recipients)}`,
+      'all sent',
+      yesNo(f.finalSent === f.recipients),
+      '-',
+    );
+    add(
+      scen,
+      f.store,
+      'server peak RSS MB',
+      fmt(mb(f.peakRssBytes)),
+      `< ${RSS_TARGET_MB}`,
+      yesNo(mb(f.peakRssBytes) < RSS_TARGET_MB),
+      '-',
+    );
   }
   for (const d of results.dlr) {
     const scen = `2 DLR, store ${fmt(d.storeSize)}`;
-    add(scen, d.store, `${fmt(d.reports)} reports at C=${d.concurrency}: reports/s`, fmt(d.perSec, 1), '≥ 2,000', yesNo(d.perSec >= 2000), d.storeSize >= 50_000 ? '34.2 (50k docs, C=16)' : '31.0 (10k docs, C=16)');
-    add(scen, d.store, 'latency p50 / p99 ms', `${fmt(d.latency.p50, 1)} / ${fmt(d.latency.p99, 1)}`, 'info', '-', d.storeSize >= 50_000 ? '454 / 782' : '499 / 974');
-    add(scen, d.store, 'ended `delivered` (read from the store)', `${fmt(d.delivered)} / ${fmt(d.reports)}`, 'all', yesNo(d.delivered === d.reports && d.non200 === 0), '4,000 / 4,000');
-    add(scen, d.store, 'server peak RSS MB (whole life / during load)', `${fmt(mb(d.peakRssBytes))} / ${fmt(mb(d.loadPeakRssBytes ?? 0))}`, `< ${RSS_TARGET_MB}`, yesNo(mb(d.peakRssBytes) < RSS_TARGET_MB), '-');
+    add(
+      scen,
+      d.store,
+      `${fmt(d.reports)} reports at C=${d.concurrency}: reports/s`,
+      fmt(d.perSec, 1),
+      '≥ 2,000',
+      yesNo(d.perSec >= 2000),
+      d.storeSize >= 50_000 ? '34.2 (50k docs, C=16)' : '31.0 (10k docs, C=16)',
+    );
+    add(
+      scen,
+      d.store,
+      'latency p50 / p99 ms',
+      `${fmt(d.latency.p50, 1)} / ${fmt(d.latency.p99, 1)}`,
+      'info',
+      '-',
+      d.storeSize >= 50_000 ? '454 / 782' : '499 / 974',
+    );
+    add(
+      scen,
+      d.store,
+      'ended `delivered` (read from the store)',
+      `${fmt(d.delivered)} / ${fmt(d.reports)}`,
+      'all',
+      yesNo(d.delivered === d.reports && d.non200 === 0),
+      '4,000 / 4,000',
+    );
+    add(
+      scen,
+      d.store,
+      'server peak RSS MB (whole life / during load)',
+      `${fmt(mb(d.peakRssBytes))} / ${fmt(mb(d.loadPeakRssBytes ?? 0))}`,
+      `< ${RSS_TARGET_MB}`,
+      yesNo(mb(d.peakRssBytes) < RSS_TARGET_MB),
+      '-',
+    );
   }
   for (const store of new Set(results.dlr.map((d) => d.store))) {
     const runs = results.dlr.filter((d) => d.store === store);
     if (runs.length !== 2) continue;
     const [small, big] = runs as [DlrResult, DlrResult];
     const ratio = big.perSec / small.perSec;
-    add('2 DLR ratio', store, `reports/s ${fmt(big.storeSize)} ÷ ${fmt(small.storeSize)}`, fmt(ratio, 2), '≥ 0.9', yesNo(ratio >= 0.9), '1.10 (50k ÷ 10k, C=16)');
+    add(
+      '2 DLR ratio',
+      store,
+      `reports/s ${fmt(big.storeSize)} ÷ ${fmt(small.storeSize)}`,
+      fmt(ratio, 2),
+      '≥ 0.9',
+      yesNo(ratio >= 0.9),
+      '1.10 (50k ÷ 10k, C=16)',
+    );
   }
   const sw = results.sweep;
   if (sw) {
     const scen = `2b sweep, store ${fmt(sw.storeSize)}`;
-    add(scen, sw.store, `first start: outbox index built over ${fmt(sw.docs)} docs (paged scan) s`, fmt(sw.sweepMs / 1000, 1), 'info', '-', '10.1 s (view messages_by_state, 10k docs)');
-    add(scen, sw.store, 'server peak RSS MB during that sweep', fmt(mb(sw.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(sw.peakRssBytes) < RSS_TARGET_MB), '-');
+    add(
+      scen,
+      sw.store,
+      `first start: outbox index built over ${fmt(sw.docs)} docs (paged scan) s`,
+      fmt(sw.sweepMs / 1000, 1),
+      'info',
+      '-',
+      '10.1 s (view messages_by_state, 10k docs)',
+    );
+    add(
+      scen,
+      sw.store,
+      'server peak RSS MB during that sweep',
+      fmt(mb(sw.peakRssBytes)),
+      `< ${RSS_TARGET_MB}`,
+      yesNo(mb(sw.peakRssBytes) < RSS_TARGET_MB),
+      '-',
+    );
   }
   const inc = results.incoming;
   if (inc) {
     const scen = '3 incoming';
-    add(scen, inc.store, `${fmt(inc.unique)} + ${fmt(inc.duplicates)} retries at C=${inc.concurrency}: requests/s`, fmt(inc.reqPerSec, 1), '≥ 3,000', yesNo(inc.reqPerSec >= 3000), '32.7 req/s (C=16)');
-    add(scen, inc.store, 'unique messages stored /s', fmt(inc.storedPerSec, 1), '≥ 1,000', yesNo(inc.storedPerSec >= 1000), '32.5 stored/s');
-    add(scen, inc.store, 'latency p50 / p99 ms', `${fmt(inc.latency.p50, 1)} / ${fmt(inc.latency.p99, 1)}`, 'info', '-', '447 / 1,242');
-    add(scen, inc.store, 'duplicate records (sms-in: docs − unique ids)', fmt(inc.stored - inc.unique), '0', yesNo(inc.stored === inc.unique && inc.saved0 === inc.duplicates && inc.non200 === 0), '480 of 500 retried ids stored twice');
-    add(scen, inc.store, 'server peak RSS MB', fmt(mb(inc.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(inc.peakRssBytes) < RSS_TARGET_MB), '-');
+    add(
+      scen,
+      inc.store,
+      `${fmt(inc.unique)} + ${fmt(inc.duplicates)} retries at C=${inc.concurrency}: requests/s`,
+      fmt(inc.reqPerSec, 1),
+      '≥ 3,000',
+      yesNo(inc.reqPerSec >= 3000),
+      '32.7 req/s (C=16)',
+    );
+    add(
+      scen,
+      inc.store,
+      'unique messages stored /s',
+      fmt(inc.storedPerSec, 1),
+      '≥ 1,000',
+      yesNo(inc.storedPerSec >= 1000),
+      '32.5 stored/s',
+    );
+    add(
+      scen,
+      inc.store,
+      'latency p50 / p99 ms',
+      `${fmt(inc.latency.p50, 1)} / ${fmt(inc.latency.p99, 1)}`,
+      'info',
+      '-',
+      '447 / 1,242',
+    );
+    add(
+      scen,
+      inc.store,
+      'duplicate records (sms-in: docs − unique ids)',
+      fmt(inc.stored - inc.unique),
+      '0',
+      yesNo(inc.stored === inc.unique && inc.saved0 === inc.duplicates && inc.non200 === 0),
+      '480 of 500 retried ids stored twice',
+    );
+    add(
+      scen,
+      inc.store,
+      'server peak RSS MB',
+      fmt(mb(inc.peakRssBytes)),
+      `< ${RSS_TARGET_MB}`,
+      yesNo(mb(inc.peakRssBytes) < RSS_TARGET_MB),
+      '-',
+    );
   }
   const so = results.soak;
   if (so) {
     const scen = `5 soak, ${so.minutes} min`;
-    add(scen, so.store, `${so.outgoingPerSec} out/s + reports + ${so.incomingPerSec} in/s: RSS growth after minute 2, MB/min`, fmt(so.growthMbPerMin, 2), '< 1', yesNo(so.growthMbPerMin < 1), '-');
+    add(
+      scen,
+      so.store,
+      `${so.outgoingPerSec} out/s + reports + ${so.incomingPerSec} in/s: RSS growth after minute 2, MB/min`,
+      fmt(so.growthMbPerMin, 2),
+      '< 1',
+      yesNo(so.growthMbPerMin < 1),
+      '-',
+    );
     add(scen, so.store, 'RSS MB at each minute', so.rssMb.map((x) => fmt(x)).join(' '), 'info', '-', '-');
-    add(scen, so.store, 'sent / reports posted / incoming / request errors', `${fmt(so.sent)} / ${fmt(so.reports)} / ${fmt(so.incoming)} / ${fmt(so.errors)}`, '0 errors', yesNo(so.errors === 0), '-');
+    add(
+      scen,
+      so.store,
+      'sent / reports posted / incoming / request errors',
+      `${fmt(so.sent)} / ${fmt(so.reports)} / ${fmt(so.incoming)} / ${fmt(so.errors)}`,
+      '0 errors',
+      yesNo(so.errors === 0),
+      '-',
+    );
   }
-  const peaks = [...results.outgoing, ...results.fanout, ...results.dlr, ...(inc ? [inc] : []), ...(so ? [so] : [])].map((r) => mb(r.peakRssBytes));
+  const peaks = [
+    ...results.outgoing,
+    ...results.fanout,
+    ...results.dlr,
+    ...(inc ? [inc] : []),
+    ...(so ? [so] : []),
+  ].map((r) => mb(r.peakRssBytes));
   if (peaks.length) {
     const peak = Math.max(...peaks);
-    add('4 memory', 'runs 1–3', 'server peak RSS MB (max of 100 ms samples)', fmt(peak), `< ${RSS_TARGET_MB}`, yesNo(peak < RSS_TARGET_MB), '-');
+    add(
+      '4 memory',
+      'runs 1–3',
+      'server peak RSS MB (max of 100 ms samples)',
+      fmt(peak),
+      `< ${RSS_TARGET_MB}`,
+      yesNo(peak < RSS_TARGET_MB),
+      '-',
+    );
     if (sw) {
       const all = Math.max(peak, mb(sw.peakRssBytes));
-      add('4 memory', 'runs 1–3 + 2b', 'server peak RSS MB incl. the first start over a 10k store', fmt(all), `< ${RSS_TARGET_MB}`, yesNo(all < RSS_TARGET_MB), '-');
+      add(
+        '4 memory',
+        'runs 1–3 + 2b',
+        'server peak RSS MB incl. the first start over a 10k store',
+        fmt(all),
+        `< ${RSS_TARGET_MB}`,
+        yesNo(all < RSS_TARGET_MB),
+        '-',
+      );
     }
   }
   for (const r of listingsRows(results.listings)) rows.push(r);
@@ -231,14 +481,54 @@ function print(results: Results, totalMs: number): void {
   if (con) {
     const scen = `7 console, store ${fmt(con.storeSize)}`;
     const due = `Due tab (${fmt(con.dueMessages)} due): page, files, session, listing + counts`;
-    add(scen, con.store, `${due}, first after start ms`, fmt(con.cold.dueTabMs, 1), '< 300', yesNo(con.cold.dueTabMs < 300), '-');
-    add(scen, con.store, `${due}, warm p50 / p90 ms`, `${fmt(con.warm.dueTab.p50, 1)} / ${fmt(con.warm.dueTab.p90, 1)}`, '< 300', yesNo(con.warm.dueTab.p90 < 300), '-');
-    add(scen, con.store, 'then the header (channel, activity, settings), first / warm p50 ms', `${fmt(con.cold.allMs, 1)} / ${fmt(con.warm.all.p50, 1)}`, 'info', '-', '-');
+    add(
+      scen,
+      con.store,
+      `${due}, first after start ms`,
+      fmt(con.cold.dueTabMs, 1),
+      '< 300',
+      yesNo(con.cold.dueTabMs < 300),
+      '-',
+    );
+    add(
+      scen,
+      con.store,
+      `${due}, warm p50 / p90 ms`,
+      `${fmt(con.warm.dueTab.p50, 1)} / ${fmt(con.warm.dueTab.p90, 1)}`,
+      '< 300',
+      yesNo(con.warm.dueTab.p90 < 300),
+      '-',
+    );
+    add(
+      scen,
+      con.store,
+      'then the header (channel, activity, settings), first / warm p50 ms',
+      `${fmt(con.cold.allMs, 1)} / ${fmt(con.warm.all.p50, 1)}`,
+      'info',
+      '-',
+      '-',
+    );
     if (con.browserMs) {
       const sorted = [...con.browserMs].sort((a, b) => a - b);
-      add(scen, con.store, 'chromium: navigation → first Due row on screen, median ms', fmt(sorted[Math.floor(sorted.length / 2)] ?? 0, 1), 'info', '-', '-');
+      add(
+        scen,
+        con.store,
+        'chromium: navigation → first Due row on screen, median ms',
+        fmt(sorted[Math.floor(sorted.length / 2)] ?? 0, 1),
+        'info',
+        '-',
+        '-',
+      );
     }
-    add(scen, con.store, 'server peak RSS MB', fmt(mb(con.peakRssBytes)), `< ${RSS_TARGET_MB}`, yesNo(mb(con.peakRssBytes) < RSS_TARGET_MB), '-');
+    add(
+      scen,
+      con.store,
+      'server peak RSS MB',
+      fmt(mb(con.peakRssBytes)),
+      `< ${RSS_TARGET_MB}`,
+      yesNo(mb(con.peakRssBytes) < RSS_TARGET_MB),
+      '-',
+    );
   }
   for (const e of results.errors) add(e.scenario, '-', 'ERROR', e.error.slice(0, 80), '-', 'NO', '-');
 
@@ -249,7 +539,9 @@ function print(results: Results, totalMs: number): void {
         `last backlog message sent ${fmt(o.backlog.drainMs)} ms after the first POST (bench saw it idle at ${fmt(o.backlog.observedDrainMs)} ms); ` +
         `${fmt(o.atRequests)} AT requests; ${fmt(o.leftoverKnown)} already-sent messages re-queued by late feed events; paced p90 ${fmt(o.paced.latency.p90)} ms, max ${fmt(o.paced.latency.max)} ms; ` +
         `server CPU ${fmt(o.serverCpuMs / (o.backlog.n + o.paced.n), 2)} ms/msg` +
-        (o.couchCpuMs !== undefined ? `, pouchdb-server CPU ${fmt(o.couchCpuMs / (o.backlog.n + o.paced.n), 2)} ms/msg` : '') +
+        (o.couchCpuMs !== undefined
+          ? `, pouchdb-server CPU ${fmt(o.couchCpuMs / (o.backlog.n + o.paced.n), 2)} ms/msg`
+          : '') +
         `; VmHWM ${fmt(mb(o.vmHwmBytes ?? 0))} MB` +
         (Object.keys(o.notSent).length ? `; not sent: ${JSON.stringify(o.notSent)}` : ''),
     );
@@ -262,7 +554,9 @@ function print(results: Results, totalMs: number): void {
     );
   }
   if (sw) {
-    details.push(`  2b sweep: preload ${fmt(sw.preloadMs / 1000, 1)} s, server CPU ${fmt(sw.serverCpuMs / 1000, 1)} s, VmHWM ${fmt(mb(sw.vmHwmBytes ?? 0))} MB`);
+    details.push(
+      `  2b sweep: preload ${fmt(sw.preloadMs / 1000, 1)} s, server CPU ${fmt(sw.serverCpuMs / 1000, 1)} s, VmHWM ${fmt(mb(sw.vmHwmBytes ?? 0))} MB`,
+    );
   }
   if (inc) {
     details.push(
@@ -272,11 +566,17 @@ function print(results: Results, totalMs: number): void {
   }
 
   if (con) {
-    const req = Object.entries(con.warm.requests).map(([k, v]) => `${k} ${fmt(v.p50, 1)}`).join(', ');
+    const req = Object.entries(con.warm.requests)
+      .map(([k, v]) => `${k} ${fmt(v.p50, 1)}`)
+      .join(', ');
     details.push(
       `  console: preload ${fmt(con.preloadMs / 1000, 1)} s; first start until the listings answered ${fmt(con.readyMs / 1000, 1)} s; ` +
-        `first render's requests (ms): ${Object.entries(con.cold.requestMs).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}; warm p50 (ms): ${req}` +
-        (con.browserMs ? `; chromium runs (ms): ${con.browserMs.map((v) => fmt(v, 0)).join(', ')}` : `; chromium: ${con.browserSkipped ?? 'not run'}`),
+        `first render's requests (ms): ${Object.entries(con.cold.requestMs)
+          .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+          .join(', ')}; warm p50 (ms): ${req}` +
+        (con.browserMs
+          ? `; chromium runs (ms): ${con.browserMs.map((v) => fmt(v, 0)).join(', ')}`
+          : `; chromium: ${con.browserSkipped ?? 'not run'}`),
     );
   }
   console.log('');
@@ -286,15 +586,28 @@ function print(results: Results, totalMs: number): void {
   console.log(renderTable(['scenario', 'store', 'figure', 'value', 'target', 'met?', 'CHT anchor'], rows));
   console.log('');
   console.log('Per unit of work (server process; counted over the measured load only):');
-  console.log(renderTable(['scenario', 'store', 'unit', 'CPU ms', 'target', 'doc writes', 'store calls', 'HTTP to CouchDB', 'AT requests'], costRows(results).map(costCells)));
+  console.log(
+    renderTable(
+      ['scenario', 'store', 'unit', 'CPU ms', 'target', 'doc writes', 'store calls', 'HTTP to CouchDB', 'AT requests'],
+      costRows(results).map(costCells),
+    ),
+  );
   console.log('');
   console.log('Notes:');
-  console.log('  * pending→request = the simulator\'s arrival time of the AT request minus the message\'s creation time (its doc\'s reported_date).');
-  console.log('    "backlog": all messages are queued at once, so a message waits for every one queued before it; p50 ≈ half the drain time');
-  console.log('    and measures throughput, not promptness. "paced": one message per POST at a steady rate the server can keep up with; this is');
+  console.log(
+    "  * pending→request = the simulator's arrival time of the AT request minus the message's creation time (its doc's reported_date).",
+  );
+  console.log(
+    '    "backlog": all messages are queued at once, so a message waits for every one queued before it; p50 ≈ half the drain time',
+  );
+  console.log(
+    '    and measures throughput, not promptness. "paced": one message per POST at a steady rate the server can keep up with; this is',
+  );
   console.log('    "how soon after queueing does a message go out" (CHT: at the next 60 s tick, 25 per tick).');
-  console.log('  * The server runs as its own process (RSS sampled every 100 ms over IPC); the simulator and load generator share the 2 cores with it.');
-  console.log('  * CHT anchor: CHT-core 5.2.0\'s own modules against pouchdb-server, measured once on the');
+  console.log(
+    '  * The server runs as its own process (RSS sampled every 100 ms over IPC); the simulator and load generator share the 2 cores with it.',
+  );
+  console.log("  * CHT anchor: CHT-core 5.2.0's own modules against pouchdb-server, measured once on the");
   console.log('    2-core development machine (bench/README.md); its DLR and incoming figures are at C=16 and');
   console.log('    are lower bounds for CHT (pouchdb-server was its bottleneck).');
   console.log('Details:');
@@ -314,14 +627,49 @@ const CPU_TARGETS: Record<string, number> = { message: 1.5, report: 0.5, request
 function costRows(results: Results): CostRow[] {
   const rows: CostRow[] = [];
   for (const o of results.outgoing) {
-    rows.push({ scenario: '1 outgoing', store: o.store, unit: 'message', units: o.backlog.n + o.paced.n, cost: o.cost, providerRequests: o.atRequests });
+    rows.push({
+      scenario: '1 outgoing',
+      store: o.store,
+      unit: 'message',
+      units: o.backlog.n + o.paced.n,
+      cost: o.cost,
+      providerRequests: o.atRequests,
+    });
   }
   for (const f of results.fanout) {
-    rows.push({ scenario: `1c to many, ${f.via}`, store: f.store, unit: 'recipient', units: f.recipients, cost: f.cost, ...(f.via === 'medic-gateway' ? {} : { providerRequests: f.requests }) });
+    rows.push({
+      scenario: `1c to many, ${f.via}`,
+      store: f.store,
+      unit: 'recipient',
+      units: f.recipients,
+      cost: f.cost,
+      ...(f.via === 'medic-gateway' ? {} : { providerRequests: f.requests }),
+    });
   }
-  for (const d of results.dlr) rows.push({ scenario: `2 DLR, store ${fmt(d.storeSize)}`, store: d.store, unit: 'report', units: d.reports, cost: d.cost });
-  if (results.incoming) rows.push({ scenario: '3 incoming', store: results.incoming.store, unit: 'request', units: results.incoming.requests, cost: results.incoming.cost });
-  if (results.soak) rows.push({ scenario: '5 soak', store: results.soak.store, unit: 'message out', units: results.soak.sent, cost: results.soak.cost });
+  for (const d of results.dlr)
+    rows.push({
+      scenario: `2 DLR, store ${fmt(d.storeSize)}`,
+      store: d.store,
+      unit: 'report',
+      units: d.reports,
+      cost: d.cost,
+    });
+  if (results.incoming)
+    rows.push({
+      scenario: '3 incoming',
+      store: results.incoming.store,
+      unit: 'request',
+      units: results.incoming.requests,
+      cost: results.incoming.cost,
+    });
+  if (results.soak)
+    rows.push({
+      scenario: '5 soak',
+      store: results.soak.store,
+      unit: 'message out',
+      units: results.soak.sent,
+      cost: results.soak.cost,
+    });
   return rows;
 }
 

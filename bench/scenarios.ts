@@ -42,7 +42,13 @@ export interface ScenarioBase {
 }
 
 /** The figures every scenario reports about the server process. */
-export function processFigures(server: ServerProcess, s0: ServerStats, s1: ServerStats, wall0: number, startupSweepMs?: number): Omit<ScenarioBase, 'store' | 'loadPeakRssBytes'> {
+export function processFigures(
+  server: ServerProcess,
+  s0: ServerStats,
+  s1: ServerStats,
+  wall0: number,
+  startupSweepMs?: number,
+): Omit<ScenarioBase, 'store' | 'loadPeakRssBytes'> {
   const cost = storeCost(s0, s1);
   return {
     peakRssBytes: server.peakRss(),
@@ -64,29 +70,47 @@ export function tempDir(label: string): string {
   return dir;
 }
 
-export const storeLabel = (s: Storage): string => (s.kind === 'embedded' ? 'embedded (LevelDB)' : 'pouchdb-server (HTTP)');
+export const storeLabel = (s: Storage): string =>
+  s.kind === 'embedded' ? 'embedded (LevelDB)' : 'pouchdb-server (HTTP)';
 
 let dbCounter = 0;
 
-export async function launch(storage: Storage, label: string, sim: Simulator, cpuProf: boolean): Promise<{ server: ServerProcess; dataDir: string; couchUrl?: string }> {
+export async function launch(
+  storage: Storage,
+  label: string,
+  sim: Simulator,
+  cpuProf: boolean,
+): Promise<{ server: ServerProcess; dataDir: string; couchUrl?: string }> {
   const dataDir = tempDir(label);
-  const couchUrl = storage.kind === 'couchdb' && storage.couch ? `${storage.couch.adminUrl}/bench${++dbCounter}x${process.pid}` : undefined;
+  const couchUrl =
+    storage.kind === 'couchdb' && storage.couch
+      ? `${storage.couch.adminUrl}/bench${++dbCounter}x${process.pid}`
+      : undefined;
   const server = await startServer({
     dataDir,
     couchUrl,
     atApiUrl: sim.url,
     adminAuth: storage.kind === 'couchdb' ? storage.couch?.adminAuth : undefined,
-    execArgv: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`] : [],
+    execArgv: cpuProf
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`]
+      : [],
   });
   return { server, dataDir, couchUrl };
 }
 
-export async function configure(server: ServerProcess, opts: { outgoing: boolean; concurrency: number; dispatch?: Record<string, unknown> }): Promise<void> {
+export async function configure(
+  server: ServerProcess,
+  opts: { outgoing: boolean; concurrency: number; dispatch?: Record<string, unknown> },
+): Promise<void> {
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY);
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY);
   if (opts.outgoing) {
     await api(server, 'PUT', '/api/v1/settings', {
-      sms: { outgoing_service: 'africas-talking', africas_talking: { username: 'sandbox' }, dispatch: { concurrency: opts.concurrency, ...opts.dispatch } },
+      sms: {
+        outgoing_service: 'africas-talking',
+        africas_talking: { username: 'sandbox' },
+        dispatch: { concurrency: opts.concurrency, ...opts.dispatch },
+      },
     });
   }
 }
@@ -123,12 +147,21 @@ export interface OutgoingResult extends ScenarioBase {
   notSent: Record<string, number>;
 }
 
-const outgoingText = (run: string, i: number): string => `${run} ${i}: your next clinic visit is on Tuesday, bring the child's card.`;
+const outgoingText = (run: string, i: number): string =>
+  `${run} ${i}: your next clinic visit is on Tuesday, bring the child's card.`;
 
-export async function outgoingScenario(storage: Storage, opts: { n: number; pacedN: number; pacedRate: number; concurrency: number; cpuProf: boolean }): Promise<OutgoingResult> {
+export async function outgoingScenario(
+  storage: Storage,
+  opts: { n: number; pacedN: number; pacedRate: number; concurrency: number; cpuProf: boolean },
+): Promise<OutgoingResult> {
   const wall0 = performance.now();
   const sim = await startSimulator({ latencyMs: 50, reports: { enabled: false }, maxRecords: 1_000_000 });
-  const { server, couchUrl, dataDir } = await launch(storage, storage.kind === 'embedded' ? 'outgoing' : 'outgoing-couch', sim, opts.cpuProf);
+  const { server, couchUrl, dataDir } = await launch(
+    storage,
+    storage.kind === 'embedded' ? 'outgoing' : 'outgoing-couch',
+    sim,
+    opts.cpuProf,
+  );
   try {
     await configure(server, { outgoing: true, concurrency: opts.concurrency });
     const startupSweepMs = await server.sweep();
@@ -147,7 +180,8 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
     const t0Epoch = Date.now();
     for (let start = 0; start < opts.n; start += 1000) {
       const items = [];
-      for (let i = start; i < Math.min(opts.n, start + 1000); i++) items.push({ to: kenyanNumber(i), message: outgoingText('Backlog', i) });
+      for (let i = start; i < Math.min(opts.n, start + 1000); i++)
+        items.push({ to: kenyanNumber(i), message: outgoingText('Backlog', i) });
       await api(server, 'POST', '/api/v1/messages', items);
     }
     const postMs = performance.now() - t0;
@@ -164,7 +198,9 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
       const due = tp + (i * 1000) / opts.pacedRate;
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
-      posts.push(api(server, 'POST', '/api/v1/messages', { to: kenyanNumber(500_000 + i), message: outgoingText('Paced', i) }));
+      posts.push(
+        api(server, 'POST', '/api/v1/messages', { to: kenyanNumber(500_000 + i), message: outgoingText('Paced', i) }),
+      );
     }
     await Promise.all(posts);
     const lastPost = Date.now();
@@ -219,8 +255,20 @@ export async function outgoingScenario(storage: Storage, opts: { n: number; pace
     return {
       store: storeLabel(storage),
       concurrency: opts.concurrency,
-      backlog: { n: opts.n, postMs, drainMs, observedDrainMs, msgsPerSec: (opts.n / drainMs) * 1000, latency: summarize(backlogLat) },
-      paced: { n: opts.pacedN, ratePerSec: opts.pacedRate, latency: summarize(pacedLat), lastSentAfterLastPostMs: lastPacedAt - lastPost },
+      backlog: {
+        n: opts.n,
+        postMs,
+        drainMs,
+        observedDrainMs,
+        msgsPerSec: (opts.n / drainMs) * 1000,
+        latency: summarize(backlogLat),
+      },
+      paced: {
+        n: opts.pacedN,
+        ratePerSec: opts.pacedRate,
+        latency: summarize(pacedLat),
+        lastSentAfterLastPostMs: lastPacedAt - lastPost,
+      },
       atRequests: sent.length,
       leftoverKnown,
       couchCpuMs: couchCpu0 !== undefined && couchCpu1 !== undefined ? couchCpu1 - couchCpu0 : undefined,
@@ -269,7 +317,13 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 
-export async function dlrScenario(opts: { storage: Storage; storeSize: number; reports: number; concurrency: number; cpuProf: boolean }): Promise<DlrResult> {
+export async function dlrScenario(opts: {
+  storage: Storage;
+  storeSize: number;
+  reports: number;
+  concurrency: number;
+  cpuProf: boolean;
+}): Promise<DlrResult> {
   const wall0 = performance.now();
   const couch = opts.storage.kind === 'couchdb' ? opts.storage.couch : undefined;
   const label = `dlr-${opts.storeSize}${couch ? '-couch' : ''}`;
@@ -285,7 +339,13 @@ export async function dlrScenario(opts: { storage: Storage; storeSize: number; r
   // and an empty messaging window keeps the due-schedule check from querying the view.
   await preStore.medic.put({
     _id: 'settings',
-    settings: { ...loadDefaultSettings(), schedule_morning_hours: 23, schedule_morning_minutes: 59, schedule_evening_hours: 1, schedule_evening_minutes: 0 },
+    settings: {
+      ...loadDefaultSettings(),
+      schedule_morning_hours: 23,
+      schedule_morning_minutes: 59,
+      schedule_evening_hours: 1,
+      schedule_evening_minutes: 0,
+    },
   });
   await preStore.close();
   const preloadMs = performance.now() - p0;
@@ -296,30 +356,42 @@ export async function dlrScenario(opts: { storage: Storage; storeSize: number; r
     couchUrl,
     adminAuth: couch?.adminAuth,
     atApiUrl: sim.url,
-    execArgv: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`] : [],
+    execArgv: opts.cpuProf
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`]
+      : [],
   });
   try {
     await configure(server, { outgoing: false, concurrency: 32 });
     const startupSweepMs = await server.sweep();
     server.resetPeak();
     const step = Math.max(1, Math.floor(messages.length / opts.reports));
-    const targets = shuffle(
-      messages.filter((_, i) => i % step === 0).slice(0, opts.reports),
-      opts.storeSize,
-    );
+    const targets = shuffle(messages.filter((_, i) => i % step === 0).slice(0, opts.reports), opts.storeSize);
     const bodies = targets.map((m) =>
-      new URLSearchParams({ id: m.ref, status: 'Success', phoneNumber: m.to, networkCode: '63902', retryCount: '0' }).toString(),
+      new URLSearchParams({
+        id: m.ref,
+        status: 'Success',
+        phoneNumber: m.to,
+        networkCode: '63902',
+        retryCount: '0',
+      }).toString(),
     );
     const s0 = await server.stats();
     const couchCpu0 = couch ? procCpuMs(couch.pid) : undefined;
-    const res = await closedLoop(`${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`, bodies, opts.concurrency);
+    const res = await closedLoop(
+      `${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`,
+      bodies,
+      opts.concurrency,
+    );
     const s1 = await server.stats();
     const couchCpu1 = couch ? procCpuMs(couch.pid) : undefined;
     const windowPeak = server.windowPeak();
     await server.stop();
 
     const store = await openStore({ dataDir, couchUrl });
-    const docs = await readDocs(store.medic, targets.map((t) => t.docId));
+    const docs = await readDocs(
+      store.medic,
+      targets.map((t) => t.docId),
+    );
     await store.close();
     const delivered = docs.filter((d) => d.tasks?.[0]?.state === 'delivered').length;
     const savedOne = res.bodies.filter((b) => (b as { saved?: number } | null)?.saved === 1).length;
@@ -365,7 +437,12 @@ export interface IncomingResult extends ScenarioBase {
   stored: number;
 }
 
-export async function incomingScenario(opts: { unique: number; duplicateEvery: number; concurrency: number; cpuProf: boolean }): Promise<IncomingResult> {
+export async function incomingScenario(opts: {
+  unique: number;
+  duplicateEvery: number;
+  concurrency: number;
+  cpuProf: boolean;
+}): Promise<IncomingResult> {
   const wall0 = performance.now();
   const sim = await startSimulator({ reports: { enabled: false } });
   const { server, dataDir } = await launch({ kind: 'embedded' }, 'incoming', sim, opts.cpuProf);
@@ -392,7 +469,11 @@ export async function incomingScenario(opts: { unique: number; duplicateEvery: n
       }
     }
     const s0 = await server.stats();
-    const res = await closedLoop(`${server.url}/api/v1/sms/africastalking/incoming-messages?key=${INCOMING_KEY}`, bodies, opts.concurrency);
+    const res = await closedLoop(
+      `${server.url}/api/v1/sms/africastalking/incoming-messages?key=${INCOMING_KEY}`,
+      bodies,
+      opts.concurrency,
+    );
     const s1 = await server.stats();
     await server.stop();
     const store = await openStore({ dataDir });
@@ -451,7 +532,9 @@ export async function sweepScenario(opts: { storeSize: number; cpuProf: boolean 
   const server = await startServer({
     dataDir,
     atApiUrl: sim.url,
-    execArgv: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`] : [],
+    execArgv: opts.cpuProf
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR ?? dataDir, label)}`]
+      : [],
   });
   try {
     const s0 = await server.stats();

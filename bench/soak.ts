@@ -8,7 +8,15 @@ import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { startSimulator } from '../shared-libs/at-simulator/index.js';
 import { api, mb, sleep } from './load.js';
-import { configure, INCOMING_KEY, launch, processFigures, storeLabel, type ScenarioBase, type Storage } from './scenarios.js';
+import {
+  configure,
+  INCOMING_KEY,
+  launch,
+  processFigures,
+  storeLabel,
+  type ScenarioBase,
+  type Storage,
+} from './scenarios.js';
 import { kenyanNumber } from './store.js';
 
 export interface SoakResult extends ScenarioBase {
@@ -69,7 +77,12 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
       const elapsed = performance.now() - t0;
       while (outCount < (elapsed / 1000) * outRate) {
         const i = outCount++;
-        track(api(server, 'POST', '/api/v1/messages', { to: kenyanNumber(i % 900_000), message: `Soak ${i}: clinic visit on Tuesday.` }));
+        track(
+          api(server, 'POST', '/api/v1/messages', {
+            to: kenyanNumber(i % 900_000),
+            message: `Soak ${i}: clinic visit on Tuesday.`,
+          }),
+        );
       }
       while (inCount < (elapsed / 1000) * inRate) {
         const i = inCount++;

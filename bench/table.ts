@@ -9,6 +9,8 @@ export function renderTable(header: Row, rows: Row[]): string {
 }
 
 export const fmt = (n: number, digits = 0): string =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
 
 export const yesNo = (ok: boolean): string => (ok ? 'yes' : 'NO');

@@ -22,12 +22,23 @@ async function main(): Promise<number> {
   try {
     sim = await startSimulatorProcess(['--account', `sandbox:${AT_KEY}`, '--latency', '50', '--report-delay', '150']);
     say(`AT simulator on ${sim.url}`);
-    server = await startServerProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_PASSWORD, AT_API_URL: sim.url, LOG_LEVEL: 'info' });
+    server = await startServerProcess({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PASSWORD,
+      AT_API_URL: sim.url,
+      LOG_LEVEL: 'info',
+    });
     say(`server on ${server.url} (embedded store in ${dataDir})`);
     const base = server.url;
     const auth = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
     const call = async (method: string, p: string, body?: unknown, type = 'application/json'): Promise<unknown> => {
-      const res = await fetch(`${base}${p}`, { method, headers: { authorization: auth, ...(body !== undefined ? { 'content-type': type } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await fetch(`${base}${p}`, {
+        method,
+        headers: { authorization: auth, ...(body !== undefined ? { 'content-type': type } : {}) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
       const json = (await res.json()) as unknown;
       if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${JSON.stringify(json)}`);
       return json;
@@ -35,7 +46,9 @@ async function main(): Promise<number> {
     await call('PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY, 'text/plain');
     await call('PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY, 'text/plain');
     say('credentials stored (africastalking.com:outgoing, africastalking.com:incoming)');
-    await call('PUT', '/api/v1/settings', { sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC', africas_talking: { username: 'sandbox' } } });
+    await call('PUT', '/api/v1/settings', {
+      sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC', africas_talking: { username: 'sandbox' } },
+    });
     say('settings: sms.outgoing_service = africas-talking, username sandbox, reply_to MEDIC');
     await fetch(`${sim.url}/simulator/config`, {
       method: 'PUT',
@@ -58,7 +71,11 @@ async function main(): Promise<number> {
     while (Date.now() < until) {
       let done = 0;
       for (const m of created.messages) {
-        const view = (await call('GET', `/api/v1/messages/${m.id}`)) as { state: string; state_details?: string; gateway_ref: string | null };
+        const view = (await call('GET', `/api/v1/messages/${m.id}`)) as {
+          state: string;
+          state_details?: string;
+          gateway_ref: string | null;
+        };
         const label = `${view.state}${view.state_details ? ` (${view.state_details})` : ''}`;
         if (last.get(m.id) !== label) {
           last.set(m.id, label);
@@ -72,13 +89,23 @@ async function main(): Promise<number> {
     const res = await fetch(`${sim.url}/simulator/incoming`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ from: '+254711000009', text: 'HELLO I need a visit', id: 'demo-mo-1', copies: 2, concurrent: true }),
+      body: JSON.stringify({
+        from: '+254711000009',
+        text: 'HELLO I need a visit',
+        id: 'demo-mo-1',
+        copies: 2,
+        concurrent: true,
+      }),
     });
     const posts = (await res.json()) as Array<{ httpStatus: number; body: string }>;
     say(`incoming message posted twice by the simulator (an AT retry): answers ${posts.map((p) => p.body).join(', ')}`);
-    const incoming = (await call('GET', '/api/v1/messages?direction=incoming')) as { messages: Array<{ id: string; from: string; message: string }> };
+    const incoming = (await call('GET', '/api/v1/messages?direction=incoming')) as {
+      messages: Array<{ id: string; from: string; message: string }>;
+    };
     const stored = incoming.messages.filter((m) => m.id === 'demo-mo-1');
-    say(`stored incoming records for that id: ${stored.length} (${stored.map((m) => `${m.from}: "${m.message}"`).join('')})`);
+    say(
+      `stored incoming records for that id: ${stored.length} (${stored.map((m) => `${m.from}: "${m.message}"`).join('')})`,
+    );
     const ok = created.messages.every((m) => /^(delivered|failed)/.test(last.get(m.id) ?? '')) && stored.length === 1;
     say(ok ? 'round trip complete' : 'round trip INCOMPLETE');
     return ok ? 0 : 1;

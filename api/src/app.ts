@@ -89,7 +89,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({
     // A client sending its headers or body byte by byte must not hold a connection for ever.
-    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs },
+    http: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+    },
     requestTimeout: timeouts.requestMs,
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our own access log below redacts `?key=`; fastify's request lines would not.
@@ -133,7 +137,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   openapiRoutes(app, deps);
   activityRoutes(app, { auth: deps.auth, activity: deps.activity ?? new ActivityCounter(deps.now) });
   const signInThrottle = deps.signInThrottle ?? new FailureThrottle();
-  await app.register(async (scope) => consoleRoutes(scope, { auth: deps.auth, sessions: consoleSessions, signInThrottle }));
+  await app.register(async (scope) =>
+    consoleRoutes(scope, { auth: deps.auth, sessions: consoleSessions, signInThrottle }),
+  );
   auditRoutes(app, deps);
   return app;
 }

@@ -117,7 +117,10 @@ function instanceId(env: Env): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const id = `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${crypto.randomBytes(6).toString('hex')}`;
+  const id = `${os
+    .hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 40)}-${crypto.randomBytes(6).toString('hex')}`;
   fs.mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, `${id}\n`, { mode: 0o644 });
   return id;
@@ -128,7 +131,10 @@ function instanceId(env: Env): string {
  * once; in embedded mode every other lease is too (LevelDB's lock is exclusive, so no other
  * process can hold one). Other live instances' leases on a shared CouchDB are left alone.
  */
-function claimOwner(id: string, mode: Databases['mode']): { owner: string; deadLease: (l: { owner: string }) => boolean } {
+function claimOwner(
+  id: string,
+  mode: Databases['mode'],
+): { owner: string; deadLease: (l: { owner: string }) => boolean } {
   const owner = `${id}:${crypto.randomBytes(4).toString('hex')}`;
   const deadLease =
     mode === 'embedded'
@@ -186,7 +192,12 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const updater = new DocUpdater(dbs.medic, logger);
   const refs = new GatewayRefIndex(dbs.medic);
   const awaiting = new AwaitingStatusIndex(dbs.medic);
-  const messageIndex = await MessageIndex.open(dbs.medic, indexLocation(env.dataDir, env.couchUrl), logger, dbs.mode === 'couchdb');
+  const messageIndex = await MessageIndex.open(
+    dbs.medic,
+    indexLocation(env.dataDir, env.couchUrl),
+    logger,
+    dbs.mode === 'couchdb',
+  );
   watchWrites(dbs.medic, (docs) => messageIndex.ingest(docs));
   const stuckAfterHours = (): number => settings.get().sms?.stuck_after_hours ?? DEFAULT_STUCK_AFTER_HOURS;
   const listings = new Listings(dbs.medic, messageIndex, stuckAfterHours, now);
@@ -196,15 +207,34 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const exchangeConcerns: StatusUpdateObserver = {
     onOutcome: (_update, _outcome, task) => concernMessages((task?.messages ?? []).map((m) => m.uuid)),
   };
-  const statusObserver = fanOutStatus(metrics.statusObserver, activity.statusObserver, opts.statusObserver, exchangeConcerns);
-  const statusUpdates = new StatusUpdates(dbs.medic, updater, refs, logger, now, statusObserver, (uuid) => outgoing.docIdFor(uuid), (ref) => messageForRef(messageIndex, ref));
+  const statusObserver = fanOutStatus(
+    metrics.statusObserver,
+    activity.statusObserver,
+    opts.statusObserver,
+    exchangeConcerns,
+  );
+  const statusUpdates = new StatusUpdates(
+    dbs.medic,
+    updater,
+    refs,
+    logger,
+    now,
+    statusObserver,
+    (uuid) => outgoing.docIdFor(uuid),
+    (ref) => messageForRef(messageIndex, ref),
+  );
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const agent = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });
   const exchanges = new ExchangeLog(dbs.medic, {
     now,
     days: () => settings.get().sms?.exchange_log_days ?? DEFAULT_EXCHANGE_LOG_DAYS,
     secrets: async () => {
-      const values = await Promise.all(registry.all().flatMap((s) => s.credentialKeys).map((k) => credentials.get(k)));
+      const values = await Promise.all(
+        registry
+          .all()
+          .flatMap((s) => s.credentialKeys)
+          .map((k) => credentials.get(k)),
+      );
       return values.filter((v): v is string => typeof v === 'string');
     },
     logger,
@@ -267,7 +297,10 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     applyStatusUpdates: async (list) => ({ saved: (await statusUpdates.apply(list)).saved }),
     handOut: (limit) => {
       const paused = () => channelSwitch.get().paused;
-      return handOut({ db: dbs.medic, updater, index: messageIndex, settings: () => settings.get(), now, logger, paused }, limit);
+      return handOut(
+        { db: dbs.medic, updater, index: messageIndex, settings: () => settings.get(), now, logger, paused },
+        limit,
+      );
     },
     isSelected: () => registry.selectedId(settings.get()) === service.id,
     optOut: (list) => consent.optOuts.add(list),

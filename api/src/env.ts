@@ -76,7 +76,10 @@ export function readEnv(
   });
 }
 
-function readServiceVars(source: Record<string, string | undefined>, vars: readonly ServiceEnvVar[]): Record<string, string> {
+function readServiceVars(
+  source: Record<string, string | undefined>,
+  vars: readonly ServiceEnvVar[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of vars) {
     const value = source[v.name];
@@ -100,6 +103,7 @@ function readServiceVars(source: Record<string, string | undefined>, vars: reado
 function parseTrustProxy(v: string | undefined): boolean | string {
   if (v === undefined || v === 'false' || v === '0') return false;
   if (v === 'true') return true;
-  if (/^\d+$/.test(v)) throw new EnvError('TRUST_PROXY: give the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8) or true, not a hop count');
+  if (/^\d+$/.test(v))
+    throw new EnvError('TRUST_PROXY: give the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8) or true, not a hop count');
   return v;
 }

@@ -5,12 +5,7 @@
  */
 
 export type DomainErrorCode =
-  | 'not_found'
-  | 'invalid_input'
-  | 'conflict'
-  | 'unavailable'
-  | 'misconfigured'
-  | 'upstream_failed';
+  'not_found' | 'invalid_input' | 'conflict' | 'unavailable' | 'misconfigured' | 'upstream_failed';
 
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;

@@ -26,7 +26,15 @@ async function main(): Promise<void> {
   server.start();
   const addr = server.app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : env.port;
-  logger.info({ port, host: env.host, storage: server.dbs.mode, dataDir: server.dbs.mode === 'embedded' ? env.dataDir : undefined }, `listening on http://${env.host}:${port}`);
+  logger.info(
+    {
+      port,
+      host: env.host,
+      storage: server.dbs.mode,
+      dataDir: server.dbs.mode === 'embedded' ? env.dataDir : undefined,
+    },
+    `listening on http://${env.host}:${port}`,
+  );
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -74,7 +74,12 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: Simula
     firstInboxId: num(values['first-inbox-id'], '--first-inbox-id'),
     balance: num(values.balance, '--balance'),
     currency: values.currency,
-    senders: values.senders ? values.senders.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    senders: values.senders
+      ? values.senders
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
     ...(accountSpecs.length > 0 ? { accounts: accountSpecs.map((s) => account(s.trim())) } : {}),
   };
   return { options, quiet: values.quiet === true };

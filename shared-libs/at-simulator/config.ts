@@ -76,8 +76,7 @@ const accounts: Check = (v, f) => {
   return v.map((a: unknown, i): Account => {
     if (!isObject(a) || typeof a.username !== 'string' || a.username === '')
       return fail(`${f}[${i}].username`, 'must be a non-empty string');
-    if (typeof a.apiKey !== 'string' || a.apiKey === '')
-      return fail(`${f}[${i}].apiKey`, 'must be a non-empty string');
+    if (typeof a.apiKey !== 'string' || a.apiKey === '') return fail(`${f}[${i}].apiKey`, 'must be a non-empty string');
     return { username: a.username, apiKey: a.apiKey };
   });
 };

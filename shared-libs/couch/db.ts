@@ -35,7 +35,10 @@ export interface OpenOptions {
 const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
 const keepAliveFetch: typeof PouchDB.fetch = (url, opts) =>
-  PouchDB.fetch(url, { ...opts, agent: (u: URL) => (u.protocol === 'https:' ? agents.https : agents.http) } as RequestInit);
+  PouchDB.fetch(url, {
+    ...opts,
+    agent: (u: URL) => (u.protocol === 'https:' ? agents.https : agents.http),
+  } as RequestInit);
 
 export async function openDatabases(opts: OpenOptions): Promise<Databases> {
   if (opts.couchUrl) {

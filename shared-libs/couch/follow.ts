@@ -174,7 +174,12 @@ export function follow(db: Db, opts: FollowOptions): Follower {
     shared = new SharedFeed(db, () => feeds.delete(db));
     feeds.set(db, shared);
   }
-  const sub: Subscriber = { opts, since: opts.since, cancelled: false, ...(opts.doc_ids ? { ids: new Set(opts.doc_ids) } : {}) };
+  const sub: Subscriber = {
+    opts,
+    since: opts.since,
+    cancelled: false,
+    ...(opts.doc_ids ? { ids: new Set(opts.doc_ids) } : {}),
+  };
   shared.add(sub);
   const feed = shared;
   return {

@@ -11,12 +11,7 @@ import { decryptLegacy, isLegacyEnvelope } from './legacy.js';
 export { deriveKey, encryptCredential } from './envelope.js';
 export { encryptLegacyCht, isLegacyEnvelope } from './legacy.js';
 export { timingSafeEqualString } from './compare.js';
-export {
-  CredentialDecryptError,
-  CredentialKeyError,
-  DECRYPT_ERROR_MESSAGE,
-  MISSING_SECRET_MESSAGE,
-} from './errors.js';
+export { CredentialDecryptError, CredentialKeyError, DECRYPT_ERROR_MESSAGE, MISSING_SECRET_MESSAGE } from './errors.js';
 
 export interface CredentialKeys {
   /** 32-byte key for v2 envelopes, normally from deriveKey(). */

@@ -20,7 +20,8 @@ const LETTERS = /[a-z]/i;
  * punctuation libphonenumber strips. Stricter than google-libphonenumber, which extracts a number
  * out of surrounding junk ('<0275552636>'); CHT's tests expect '<>'-style input to fail.
  */
-const ALLOWED = /^[\p{Nd}\s+\-.()[\]/~\u00AD\u2010-\u2015\u2212\u2053\u223C\u30FC\uFF08\uFF09\uFF0D\uFF0F\uFF3B\uFF3D\uFF5E]*$/u;
+const ALLOWED =
+  /^[\p{Nd}\s+\-.()[\]/~\u00AD\u2010-\u2015\u2212\u2053\u223C\u30FC\uFF08\uFF09\uFF0D\uFF0F\uFF3B\uFF3D\uFF5E]*$/u;
 const DIGIT = /\p{Nd}/u;
 
 function cleanInput(phone: unknown): string | undefined {

@@ -40,7 +40,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: RapidP
     },
     HELP,
   );
-  const tokens = values.token ?? env.RAPIDPRO_SIMULATOR_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens =
+    values.token ??
+    env.RAPIDPRO_SIMULATOR_TOKENS?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   const stepDelay = values['step-delay'];
   const options: RapidProSimulatorOptions = {
     port: num(values.port ?? env.RAPIDPRO_SIMULATOR_PORT, '--port') ?? 0,

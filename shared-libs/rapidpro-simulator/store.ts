@@ -48,20 +48,18 @@ export class Store {
   /** One message per distinct urn. Broadcasts and messages share one id sequence, so never clash. */
   create(urns: string[], text: string, now: number): Broadcast {
     const id = this.nextId++;
-    const messages = [...new Set(urns)].map(
-      (urn): StoredMessage => ({
-        id: this.nextId++,
-        broadcast: id,
-        urn,
-        contactUuid: this.contactFor(urn),
-        text,
-        createdAt: now,
-        plan: statusPlan(urn),
-        step: 0,
-        stepAt: now,
-        sentAt: null,
-      }),
-    );
+    const messages = [...new Set(urns)].map((urn): StoredMessage => ({
+      id: this.nextId++,
+      broadcast: id,
+      urn,
+      contactUuid: this.contactFor(urn),
+      text,
+      createdAt: now,
+      plan: statusPlan(urn),
+      step: 0,
+      stepAt: now,
+      sentAt: null,
+    }));
     const stored: StoredBroadcast = { id, urns: [...urns], text, createdAt: now, messages };
     this.broadcasts.push(stored);
     return broadcastOf(stored);

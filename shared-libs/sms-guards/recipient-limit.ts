@@ -65,6 +65,8 @@ export function recipientLimitReason(sentInWindow: number, limit: RecipientLimit
   if (limit === null || sentInWindow < limit.max) {
     return null;
   }
-  return `recipient already has ${sentInWindow} messages in the last ${limit.window_minutes} minutes ` +
-    `(${FIELD}.max ${limit.max})`;
+  return (
+    `recipient already has ${sentInWindow} messages in the last ${limit.window_minutes} minutes ` +
+    `(${FIELD}.max ${limit.max})`
+  );
 }

@@ -45,7 +45,9 @@ describe('operator console in Chromium', function () {
 
   before(async function () {
     if (!chromiumAvailable()) {
-      console.log(`      SKIPPED: no chromium at ${CHROMIUM} (apt-get install chromium); the console's browser tests did not run`);
+      console.log(
+        `      SKIPPED: no chromium at ${CHROMIUM} (apt-get install chromium); the console's browser tests did not run`,
+      );
       this.skip();
     }
     sim = await startSimulator({ latencyMs: 5, reportDelayMs: 5 });
@@ -85,10 +87,15 @@ describe('operator console in Chromium', function () {
   const openTab = async (id: string) => {
     await tab(id).click();
     expect(await tab(id).getAttribute('aria-selected')).to.equal('true');
-    await page.locator('#list-status').filter({ hasNotText: /Loading/ }).waitFor();
+    await page
+      .locator('#list-status')
+      .filter({ hasNotText: /Loading/ })
+      .waitFor();
   };
-  const rowFor = (to: string) => page.locator('#messages tbody tr', { has: page.getByRole('button', { name: `Open message to ${to}` }) });
-  const waitText = (selector: string, text: string | RegExp) => page.locator(selector, { hasText: text }).first().waitFor({ timeout: 15_000 });
+  const rowFor = (to: string) =>
+    page.locator('#messages tbody tr', { has: page.getByRole('button', { name: `Open message to ${to}` }) });
+  const waitText = (selector: string, text: string | RegExp) =>
+    page.locator(selector, { hasText: text }).first().waitFor({ timeout: 15_000 });
 
   it('shows only the sign-in form before sign-in, refuses a wrong password, then opens', async function () {
     await page.goto(`${server.url}/console/`);
@@ -131,7 +138,9 @@ describe('operator console in Chromium', function () {
     expect(await page.locator('#messages b, #messages script').count()).to.equal(0);
     await page.screenshot({ path: path.join(shots, 'tab-incoming.png'), fullPage: true });
     await openTab('due');
-    expect(await rowFor('+254700200001').locator('.badge.delayed').count(), '30 minutes pending is delayed').to.equal(1);
+    expect(await rowFor('+254700200001').locator('.badge.delayed').count(), '30 minutes pending is delayed').to.equal(
+      1,
+    );
     expect(await rowFor('+254700200002').locator('.badge.delayed').count()).to.equal(0);
     await openTab('did_not_send');
     expect(await rowFor('+254700400001').textContent()).to.include('deny list');
@@ -152,18 +161,22 @@ describe('operator console in Chromium', function () {
     await eventually(async () => (await rows().count()) === 4);
   });
 
-  itNeeds(['listings'], 'renders script-injection texts as text, with no dialog and no element made from them', async function () {
-    await openTab('due');
-    expect(await rowFor('+254700200003').locator('td').nth(2).textContent()).to.equal('<img src=x onerror=alert(1)>');
-    expect(await page.locator('#messages img').count()).to.equal(0);
-    expect(await page.locator('#messages script').count()).to.equal(0);
-    await rowFor('+254700200004').getByRole('button').click();
-    await waitText('#view-text', '<script>alert("due")</script>');
-    expect(await page.locator('#message-dialog script, #message-dialog img').count()).to.equal(0);
-    await page.keyboard.press('Escape');
-    await page.waitForTimeout(300);
-    expect(dialogs).to.deep.equal([]);
-  });
+  itNeeds(
+    ['listings'],
+    'renders script-injection texts as text, with no dialog and no element made from them',
+    async function () {
+      await openTab('due');
+      expect(await rowFor('+254700200003').locator('td').nth(2).textContent()).to.equal('<img src=x onerror=alert(1)>');
+      expect(await page.locator('#messages img').count()).to.equal(0);
+      expect(await page.locator('#messages script').count()).to.equal(0);
+      await rowFor('+254700200004').getByRole('button').click();
+      await waitText('#view-text', '<script>alert("due")</script>');
+      expect(await page.locator('#message-dialog script, #message-dialog img').count()).to.equal(0);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+      expect(dialogs).to.deep.equal([]);
+    },
+  );
 
   itNeeds(['listings', 'counts'], 'updates a count live when a message arrives', async function () {
     await openTab('due');
@@ -202,18 +215,22 @@ describe('operator console in Chromium', function () {
     await eventually(async () => (await count('scheduled').textContent()) === '0', 10_000);
   });
 
-  itNeeds(['listings', 'queue'], 'retries a failed message from the page: it reaches the simulator and shows sent', async function () {
-    await configureAt(server, sim);
-    await openTab('failed');
-    await rowFor('+254700500001').getByRole('button').click();
-    await page.click('#action-retry');
-    await waitText('#action-result', 'Message queued again.');
-    await eventually(async () => sim.sent().some((s) => s.message === 'Failed once, retry me'), 15_000);
-    // The open message follows along: sent, then delivered by the simulator's report.
-    await waitText('#message-dialog .fields .state', /^(sent|delivered)$/);
-    await page.keyboard.press('Escape');
-    await eventually(async () => (await rowFor('+254700500001').count()) === 0, 15_000);
-  });
+  itNeeds(
+    ['listings', 'queue'],
+    'retries a failed message from the page: it reaches the simulator and shows sent',
+    async function () {
+      await configureAt(server, sim);
+      await openTab('failed');
+      await rowFor('+254700500001').getByRole('button').click();
+      await page.click('#action-retry');
+      await waitText('#action-result', 'Message queued again.');
+      await eventually(async () => sim.sent().some((s) => s.message === 'Failed once, retry me'), 15_000);
+      // The open message follows along: sent, then delivered by the simulator's report.
+      await waitText('#message-dialog .fields .state', /^(sent|delivered)$/);
+      await page.keyboard.press('Escape');
+      await eventually(async () => (await rowFor('+254700500001').count()) === 0, 15_000);
+    },
+  );
 
   itNeeds(['queue'], 'pauses sending (nothing reaches the simulator) and resumes it', async function () {
     // Also when the retry test above was skipped (a server without listings): AT must be selected.
@@ -234,7 +251,10 @@ describe('operator console in Chromium', function () {
   });
 
   itNeeds(['queue'], 'draws the outcomes chart from live activity', async function () {
-    await eventually(async () => (await page.locator('#activity-chart rect.bar-sent, #activity-chart rect.bar-delivered').count()) > 0, 10_000);
+    await eventually(
+      async () => (await page.locator('#activity-chart rect.bar-sent, #activity-chart rect.bar-delivered').count()) > 0,
+      10_000,
+    );
     const label = await page.locator('#activity-chart').getAttribute('aria-label');
     expect(label).to.match(/Last hour: \d+ sent, \d+ delivered/);
   });
@@ -261,7 +281,9 @@ describe('operator console in Chromium', function () {
     await page.click('#sign-out');
     await page.locator('#signin-form').waitFor();
     expect(await page.locator('#messages').count()).to.equal(0);
-    const status = await page.evaluate(`fetch('/api/v1/settings', { headers: { 'x-requested-with': 'test' } }).then((r) => r.status)`);
+    const status = await page.evaluate(
+      `fetch('/api/v1/settings', { headers: { 'x-requested-with': 'test' } }).then((r) => r.status)`,
+    );
     expect(status).to.equal(401);
   });
 

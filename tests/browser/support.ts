@@ -27,7 +27,9 @@ export function chromiumAvailable(): boolean {
 }
 
 /** A fresh browser profile in a temporary folder; close() removes it. */
-export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  viewport = { width: 1280, height: 900 },
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cht-sms-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -74,7 +76,14 @@ export function messageDoc(m: SeedMessage): { doc: Record<string, unknown>; uuid
     messages: [{ uuid, to: m.to, message: m.message }],
     state: m.state,
     state_history: [
-      ...(m.state !== 'pending' && m.state !== 'scheduled' ? [{ state: m.scheduled ? 'scheduled' : 'pending', timestamp: new Date(Math.min(m.due, m.updated ?? m.due) - 1000).toISOString() }] : []),
+      ...(m.state !== 'pending' && m.state !== 'scheduled'
+        ? [
+            {
+              state: m.scheduled ? 'scheduled' : 'pending',
+              timestamp: new Date(Math.min(m.due, m.updated ?? m.due) - 1000).toISOString(),
+            },
+          ]
+        : []),
       { state: m.state, ...(m.details ? { state_details: m.details } : {}), timestamp: updated },
     ],
     ...(m.details ? { state_details: m.details } : {}),
@@ -103,21 +112,56 @@ export function tabFixtures(now = Date.now()): Record<string, SeedMessage[]> {
   const minute = 60_000;
   return {
     scheduled: [
-      { to: '+254700100001', message: 'Scheduled visit reminder', state: 'scheduled', due: now + 48 * HOUR, scheduled: true },
-      { to: '+254700100002', message: 'Scheduled follow-up', state: 'scheduled', due: now + 72 * HOUR, scheduled: true },
+      {
+        to: '+254700100001',
+        message: 'Scheduled visit reminder',
+        state: 'scheduled',
+        due: now + 48 * HOUR,
+        scheduled: true,
+      },
+      {
+        to: '+254700100002',
+        message: 'Scheduled follow-up',
+        state: 'scheduled',
+        due: now + 72 * HOUR,
+        scheduled: true,
+      },
     ],
     due: [
       { to: '+254700200001', message: 'Waiting for a while', state: 'pending', due: now - 30 * minute },
       { to: '+254700200002', message: 'Just queued', state: 'pending', due: now - 10_000 },
       { to: '+254700200003', message: '<img src=x onerror=alert(1)>', state: 'pending', due: now - 20_000 },
-      { to: '+254700200004', message: '<script>alert("due")</script>', state: 'forwarded-by-gateway', due: now - 40_000 },
+      {
+        to: '+254700200004',
+        message: '<script>alert("due")</script>',
+        state: 'forwarded-by-gateway',
+        due: now - 40_000,
+      },
     ],
-    will_not_send: [{ to: '+254700300001', message: 'Muted before its time', state: 'muted', due: now + 24 * HOUR, scheduled: true }],
+    will_not_send: [
+      { to: '+254700300001', message: 'Muted before its time', state: 'muted', due: now + 24 * HOUR, scheduled: true },
+    ],
     did_not_send: [
       { to: '+254700400001', message: 'Denied number', state: 'denied', due: now - 2 * HOUR, details: 'deny list' },
       { to: '+254700400002', message: 'Duplicate text', state: 'duplicate', due: now - 3 * HOUR },
     ],
-    failed: [{ to: '+254700500001', message: 'Failed once, retry me', state: 'failed', due: now - HOUR, details: 'InvalidSenderId' }],
-    stuck: [{ to: '+254700600001', message: 'No report since yesterday', state: 'sent', due: now - 49 * HOUR, updated: now - 48 * HOUR }],
+    failed: [
+      {
+        to: '+254700500001',
+        message: 'Failed once, retry me',
+        state: 'failed',
+        due: now - HOUR,
+        details: 'InvalidSenderId',
+      },
+    ],
+    stuck: [
+      {
+        to: '+254700600001',
+        message: 'No report since yesterday',
+        state: 'sent',
+        due: now - 49 * HOUR,
+        updated: now - 48 * HOUR,
+      },
+    ],
   };
 }

@@ -17,15 +17,39 @@ describe('e2e: crash safety and two instances', function () {
   this.timeout(180_000);
 
   it('kill -9 during sending loses no message; re-sends are limited to what was in flight and are recorded', async function () {
-    const sim = await startSimulator({ latencyMs: 300, reportDelayMs: 5, accounts: [{ username: 'sandbox', apiKey: AT_KEY }] });
+    const sim = await startSimulator({
+      latencyMs: 300,
+      reportDelayMs: 5,
+      accounts: [{ username: 'sandbox', apiKey: AT_KEY }],
+    });
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cht-sms-crash-'));
-    const env = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_PASSWORD: 'crash-pass', AT_API_URL: sim.url, LOG_LEVEL: 'info' };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PASSWORD: 'crash-pass',
+      AT_API_URL: sim.url,
+      LOG_LEVEL: 'info',
+    };
     const auth = `Basic ${Buffer.from('admin:crash-pass').toString('base64')}`;
     try {
       let server = await startServerProcess(env);
       const client = () => ({ url: server.url, adminAuth: auth });
-      await configureAt(client(), sim, { dispatch: { concurrency: 4, group_recipients: 1, request_timeout_seconds: 1, lease_seconds: 2, sweep_interval_seconds: 1, backoff_base_seconds: 0.05, backoff_max_seconds: 0.2 } });
-      const items = Array.from({ length: 30 }, (_, i) => ({ to: `+2547115000${String(i).padStart(2, '0')}`, message: `crash test ${i}` }));
+      await configureAt(client(), sim, {
+        dispatch: {
+          concurrency: 4,
+          group_recipients: 1,
+          request_timeout_seconds: 1,
+          lease_seconds: 2,
+          sweep_interval_seconds: 1,
+          backoff_base_seconds: 0.05,
+          backoff_max_seconds: 0.2,
+        },
+      });
+      const items = Array.from({ length: 30 }, (_, i) => ({
+        to: `+2547115000${String(i).padStart(2, '0')}`,
+        message: `crash test ${i}`,
+      }));
       const created = await api(client(), 'POST', '/api/v1/messages', items);
       const ids = (created.body as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
       await eventually(async () => sim.sent().length >= 6, 30_000, 10);
@@ -35,7 +59,13 @@ describe('e2e: crash safety and two instances', function () {
       server = await startServerProcess(env);
       sim.configure({ dlrUrl: `${server.url}/api/v1/sms/africastalking/delivery-reports?key=x` });
       for (const id of ids) {
-        await eventually(async () => ['sent', 'delivered'].includes(((await api(client(), 'GET', `/api/v1/messages/${id}`)).body as { state: string }).state), 60_000);
+        await eventually(
+          async () =>
+            ['sent', 'delivered'].includes(
+              ((await api(client(), 'GET', `/api/v1/messages/${id}`)).body as { state: string }).state,
+            ),
+          60_000,
+        );
       }
       const counts = new Map<string, number>();
       for (const s of sim.sent()) counts.set(s.message, (counts.get(s.message) ?? 0) + 1);
@@ -46,8 +76,12 @@ describe('e2e: crash safety and two instances', function () {
       expect(beforeRestart).to.be.at.least(6);
       for (const text of twice) {
         const i = items.findIndex((it) => it.message === text);
-        const m = (await api(client(), 'GET', `/api/v1/messages/${ids[i]}`)).body as { state_history: Array<{ state_details?: string }> };
-        expect(m.state_history.some((h) => /interrupted before its result was recorded/.test(h.state_details ?? ''))).to.equal(true);
+        const m = (await api(client(), 'GET', `/api/v1/messages/${ids[i]}`)).body as {
+          state_history: Array<{ state_details?: string }>;
+        };
+        expect(
+          m.state_history.some((h) => /interrupted before its result was recorded/.test(h.state_details ?? '')),
+        ).to.equal(true);
       }
       await server.stop();
     } finally {
@@ -59,12 +93,21 @@ describe('e2e: crash safety and two instances', function () {
     const couch = await startPouchDbServer();
     const sim = await startSimulator({ latencyMs: 20, reports: { enabled: false } });
     const db = `medic-shared-${process.pid}`;
-    const a = await startTestServer({ storage: { kind: 'couchdb', couch, db }, env: { AT_API_URL: sim.url, LOG_LEVEL: 'warn' } });
-    const b = await startTestServer({ storage: { kind: 'couchdb', couch, db }, env: { AT_API_URL: sim.url, LOG_LEVEL: 'warn' } });
+    const a = await startTestServer({
+      storage: { kind: 'couchdb', couch, db },
+      env: { AT_API_URL: sim.url, LOG_LEVEL: 'warn' },
+    });
+    const b = await startTestServer({
+      storage: { kind: 'couchdb', couch, db },
+      env: { AT_API_URL: sim.url, LOG_LEVEL: 'warn' },
+    });
     try {
       await configureAt(a, sim, { dispatch: { concurrency: 8, group_recipients: 1 } });
       await eventually(async () => b.registry.selectedId(b.settings.get()) === 'africas-talking', 10_000);
-      const items = Array.from({ length: 200 }, (_, i) => ({ to: `+254711600${String(i).padStart(3, '0')}`, message: `two instances ${i}` }));
+      const items = Array.from({ length: 200 }, (_, i) => ({
+        to: `+254711600${String(i).padStart(3, '0')}`,
+        message: `two instances ${i}`,
+      }));
       const res = await api(a, 'POST', '/api/v1/messages', items);
       expect(res.status).to.equal(200);
       await eventually(async () => new Set(sim.sent().map((s) => s.message)).size === 200, 60_000, 50);

@@ -30,7 +30,11 @@ for (const storage of ['embedded', 'pouchdb-server'] as const) {
     });
 
     it(`kill -9 with ${TOTAL} queued: the rest go out after the restart, re-sends only among open requests`, async function () {
-      const sim = await startSimulator({ latencyMs: 100, reports: { enabled: false }, accounts: [{ username: 'sandbox', apiKey: AT_KEY }] });
+      const sim = await startSimulator({
+        latencyMs: 100,
+        reports: { enabled: false },
+        accounts: [{ username: 'sandbox', apiKey: AT_KEY }],
+      });
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cht-sms-recover-'));
       const env: Record<string, string> = {
         DATA_DIR: dataDir,
@@ -43,14 +47,19 @@ for (const storage of ['embedded', 'pouchdb-server'] as const) {
       };
       // With COUCH_URL the administrators are CouchDB's.
       const admin = couch ? new URL(couch.adminUrl) : undefined;
-      const credentials = admin ? `${decodeURIComponent(admin.username)}:${decodeURIComponent(admin.password)}` : 'admin:recover-pass';
+      const credentials = admin
+        ? `${decodeURIComponent(admin.username)}:${decodeURIComponent(admin.password)}`
+        : 'admin:recover-pass';
       const auth = `Basic ${Buffer.from(credentials).toString('base64')}`;
       let server = await startServerProcess(env);
       const client = () => ({ url: server.url, adminAuth: auth });
       try {
         // Default lease (120 s) and sweep interval (60 s): waiting on either would miss the deadline below.
         await configureAt(client(), sim, { dispatch: { concurrency: CONCURRENCY, group_recipients: 1 } });
-        const items = Array.from({ length: TOTAL }, (_, i) => ({ to: `+2547116${String(i).padStart(5, '0')}`, message: `recover ${i}` }));
+        const items = Array.from({ length: TOTAL }, (_, i) => ({
+          to: `+2547116${String(i).padStart(5, '0')}`,
+          message: `recover ${i}`,
+        }));
         const created = await api(client(), 'POST', '/api/v1/messages', items);
         expect(created.status).to.equal(200);
         const ids = (created.body as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
@@ -62,7 +71,9 @@ for (const storage of ['embedded', 'pouchdb-server'] as const) {
         server = await startServerProcess(env);
         const restarted = Date.now();
         await eventually(async () => new Set(sim.sent().map((s) => s.message)).size === TOTAL, 60_000, 50);
-        console.log(`      all ${TOTAL} reached the simulator ${((Date.now() - restarted) / 1000).toFixed(1)} s after the restart`);
+        console.log(
+          `      all ${TOTAL} reached the simulator ${((Date.now() - restarted) / 1000).toFixed(1)} s after the restart`,
+        );
 
         const counts = new Map<string, number>();
         for (const s of sim.sent()) counts.set(s.message, (counts.get(s.message) ?? 0) + 1);

@@ -42,7 +42,14 @@ class Rig {
   }
 
   async start(): Promise<void> {
-    const env = { DATA_DIR: this.dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_PASSWORD: PASSWORD, AT_API_URL: this.sim.url, LOG_LEVEL: 'info' };
+    const env = {
+      DATA_DIR: this.dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PASSWORD: PASSWORD,
+      AT_API_URL: this.sim.url,
+      LOG_LEVEL: 'info',
+    };
     this.server = await startServerProcess(env);
     // The callback URLs follow the server's new port, as AT's dashboard would after a redeploy.
     await control(this.sim, 'PUT', 'config', {
@@ -68,10 +75,14 @@ class Rig {
    * (or by the settings change), which answers what that run fetched.
    */
   async caughtUp(): Promise<void> {
-    await eventually(async () => {
-      const res = await this.sync();
-      return res.status === 200 && (res.body as { fetched: number }).fetched === 0;
-    }, 30_000, 100);
+    await eventually(
+      async () => {
+        const res = await this.sync();
+        return res.status === 200 && (res.body as { fetched: number }).fetched === 0;
+      },
+      30_000,
+      100,
+    );
   }
 
   async incoming(): Promise<IncomingView[]> {
@@ -88,7 +99,7 @@ async function inject(sim: { url: string }, texts: string[]): Promise<void> {
   for (const text of texts) await control(sim, 'POST', 'incoming', { from: '+254711222333', text });
 }
 
-describe('e2e: missed incoming SMS are recovered from AT\'s inbox', function () {
+describe("e2e: missed incoming SMS are recovered from AT's inbox", function () {
   this.timeout(180_000);
   let sim: Proc & { url: string };
 
@@ -125,10 +136,14 @@ describe('e2e: missed incoming SMS are recovered from AT\'s inbox', function () 
         await control(sim, 'PUT', 'config', { incomingCallbacks: 'deliver' });
 
         await rig.start();
-        const stored = await eventually(async () => {
-          const list = await rig.incoming();
-          return list.length >= 50 ? list : undefined;
-        }, 60_000, 100);
+        const stored = await eventually(
+          async () => {
+            const list = await rig.incoming();
+            return list.length >= 50 ? list : undefined;
+          },
+          60_000,
+          100,
+        );
         await rig.caughtUp();
         const again = await rig.incoming();
         expect(again, 'no record twice').to.have.length(50);
@@ -146,10 +161,14 @@ describe('e2e: missed incoming SMS are recovered from AT\'s inbox', function () 
     try {
       await rig.start();
       await rig.configure();
-      await eventually(async () => {
-        const fetches = (await control(sim, 'GET', 'fetches')) as Array<{ returned?: number }>;
-        return fetches.reduce((n, f) => n + (f.returned ?? 0), 0) === 200;
-      }, 30_000, 100);
+      await eventually(
+        async () => {
+          const fetches = (await control(sim, 'GET', 'fetches')) as Array<{ returned?: number }>;
+          return fetches.reduce((n, f) => n + (f.returned ?? 0), 0) === 200;
+        },
+        30_000,
+        100,
+      );
       await rig.caughtUp();
       expect(await rig.incoming(), 'old history imported').to.deep.equal([]);
 

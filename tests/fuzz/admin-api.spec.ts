@@ -9,7 +9,15 @@ import { applyUpdate } from '../../api/src/settings/settings.js';
 import type { AppSettings } from '../../api/src/settings/schema.js';
 import type { TestServer } from '../helpers/test-server.js';
 import {
-  contentType, expectHandled, fingerprint, fuzzParams, fuzzServer, inject, nastyString, rawJsonBody, TIMEOUT_MS,
+  contentType,
+  expectHandled,
+  fingerprint,
+  fuzzParams,
+  fuzzServer,
+  inject,
+  nastyString,
+  rawJsonBody,
+  TIMEOUT_MS,
   watchProcess,
 } from './harness.js';
 
@@ -29,48 +37,74 @@ const messagesBody = fc.oneof(
 );
 
 const queryValue = fc.constantFrom(
-  'incoming', 'outgoing', 'pending', 'sent', 'delivered', 'failed', '1', '1000', '1001', '0', '-1', '1.5', '1e3', '',
+  'incoming',
+  'outgoing',
+  'pending',
+  'sent',
+  'delivered',
+  'failed',
+  '1',
+  '1000',
+  '1001',
+  '0',
+  '-1',
+  '1.5',
+  '1e3',
+  '',
 );
 const queryName = fc.oneof(fc.constantFrom('direction', 'state', 'limit'), nastyString);
 const queryPart = fc.tuple(queryName, fc.oneof(queryValue, nastyString));
 const noSurrogates = (s: string): string => s.replace(/[\ud800-\udfff]/g, '');
 const rawQuery = fc.oneof(
-  fc.array(queryPart, { maxLength: 5 })
+  fc
+    .array(queryPart, { maxLength: 5 })
     .map((parts) => parts.map(([k, v]) => [k, v].map((x) => encodeURIComponent(noSurrogates(x))).join('=')).join('&')),
   fc.string({ unit: fc.constantFrom('%', '&', '=', '[', ']', 'a', '0', '+', '#', '?', '%zz', '%ff', '%00') }),
 );
 
 /** Settings patches: the known keys with values of any type, plus anything. */
 const settingsPatch = fc.oneof(
-  fc.record(
-    {
-      sms: fc.oneof(
-        fc.record({
-          outgoing_service: fc.oneof(fc.constantFrom('medic-gateway', 'africas-talking'), nastyString),
-          reply_to: fc.oneof(nastyString, fc.jsonValue()),
-          dispatch: fc.dictionary(
-            fc.constantFrom('concurrency', 'max_attempts', 'lease_seconds', 'group_recipients', 'nope'),
-            fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+  fc
+    .record(
+      {
+        sms: fc.oneof(
+          fc.record(
+            {
+              outgoing_service: fc.oneof(fc.constantFrom('medic-gateway', 'africas-talking'), nastyString),
+              reply_to: fc.oneof(nastyString, fc.jsonValue()),
+              dispatch: fc.dictionary(
+                fc.constantFrom('concurrency', 'max_attempts', 'lease_seconds', 'group_recipients', 'nope'),
+                fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+              ),
+              log_full_content: fc.jsonValue(),
+            },
+            { requiredKeys: [] },
           ),
-          log_full_content: fc.jsonValue(),
-        }, { requiredKeys: [] }),
-        fc.jsonValue(),
-      ),
-      default_country_code: fc.oneof(fc.constantFrom('254', 254, '1'), fc.jsonValue()),
-      phone_validation: fc.oneof(fc.constantFrom('full', 'partial', 'none'), fc.jsonValue()),
-      audit_log_days: fc.oneof(fc.integer(), fc.jsonValue()),
-      forms: fc.jsonValue(),
-    },
-    { requiredKeys: [] },
-  ).map((v) => JSON.stringify(v)),
+          fc.jsonValue(),
+        ),
+        default_country_code: fc.oneof(fc.constantFrom('254', 254, '1'), fc.jsonValue()),
+        phone_validation: fc.oneof(fc.constantFrom('full', 'partial', 'none'), fc.jsonValue()),
+        audit_log_days: fc.oneof(fc.integer(), fc.jsonValue()),
+        forms: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
   rawJsonBody,
 );
 const settingsMode = fc.constantFrom('', '?replace=1', '?overwrite=1', '?replace=false', '?overwrite=');
 
 const credentialKey = fc.oneof(
   fc.constantFrom(
-    'africastalking.com:outgoing', 'africastalking.com:incoming', 'a', '_private', 'has space', 'x'.repeat(201),
-    'key/with/slash', '..', '%2e%2e',
+    'africastalking.com:outgoing',
+    'africastalking.com:incoming',
+    'a',
+    '_private',
+    'has space',
+    'x'.repeat(201),
+    'key/with/slash',
+    '..',
+    '%2e%2e',
   ),
   fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\ud800-\udfff]/.test(s)),
 );

@@ -9,8 +9,18 @@ import { incomingDocId } from '../../api/src/messages/incoming.js';
 import { parkedDocId } from '../../api/src/reports/status-updates.js';
 import type { TestServer } from '../helpers/test-server.js';
 import {
-  contentType, expectHandled, fingerprint, fuzzParams, fuzzServer, INCOMING_KEY, inject, nastyString, rawJsonBody,
-  runsShare, TIMEOUT_MS, watchProcess,
+  contentType,
+  expectHandled,
+  fingerprint,
+  fuzzParams,
+  fuzzServer,
+  INCOMING_KEY,
+  inject,
+  nastyString,
+  rawJsonBody,
+  runsShare,
+  TIMEOUT_MS,
+  watchProcess,
 } from './harness.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -44,10 +54,12 @@ const safe = (s: string): boolean => {
 /** Arbitrary bodies: random form fields (known names likely), random JSON, random text. */
 const randomBody = (names: string[]) =>
   fc.oneof(
-    fc.array(fc.tuple(fc.oneof(fc.constantFrom(...names), nastyString), fieldValue), { maxLength: 12 })
+    fc
+      .array(fc.tuple(fc.oneof(fc.constantFrom(...names), nastyString), fieldValue), { maxLength: 12 })
       .filter((fields) => fields.every(([k, v]) => safe(k) && safe(v)))
       .map((fields) => ({ type: FORM as string | undefined, payload: formOf(fields) })),
-    fc.dictionary(fc.oneof(fc.constantFrom(...names), nastyString), jsonFieldValue, { maxKeys: 10 })
+    fc
+      .dictionary(fc.oneof(fc.constantFrom(...names), nastyString), jsonFieldValue, { maxKeys: 10 })
       .map((o) => ({ type: 'application/json' as string | undefined, payload: JSON.stringify(o) })),
     fc.tuple(contentType([FORM, 'application/json']), rawJsonBody).map(([type, payload]) => ({ type, payload })),
   );
@@ -55,7 +67,10 @@ const randomBody = (names: string[]) =>
 /** A well-formed incoming message, sent as form fields or JSON. */
 const validIncoming = fc.record({
   id: fc.string({ minLength: 1 }).filter((s) => /\S/.test(s) && safe(s)),
-  from: fc.oneof(fc.constant('+254711000001'), fc.string({ minLength: 1 }).filter((s) => /\S/.test(s) && safe(s))),
+  from: fc.oneof(
+    fc.constant('+254711000001'),
+    fc.string({ minLength: 1 }).filter((s) => /\S/.test(s) && safe(s)),
+  ),
   text: fc.string().filter(safe),
   asJson: fc.boolean(),
 });
@@ -84,9 +99,10 @@ describe('fuzz: provider callbacks', function () {
 
   for (const path of ['incoming-messages', 'delivery-reports']) {
     it(`${path}: random bodies → never 5xx; refused ones write nothing`, async function () {
-      const names = path === 'incoming-messages'
-        ? ['id', 'from', 'text', 'to', 'date', 'linkId']
-        : ['id', 'status', 'failureReason', 'phoneNumber', 'retryCount'];
+      const names =
+        path === 'incoming-messages'
+          ? ['id', 'from', 'text', 'to', 'date', 'linkId']
+          : ['id', 'status', 'failureReason', 'phoneNumber', 'retryCount'];
       await fc.assert(
         fc.asyncProperty(randomBody(names), async ({ type, payload }) => {
           const before = await fingerprint(server.dbs.medic);
@@ -104,7 +120,15 @@ describe('fuzz: provider callbacks', function () {
       fc.asyncProperty(validIncoming, async ({ id, from, text, asJson }) => {
         const res = asJson
           ? await post('incoming-messages', 'application/json', JSON.stringify({ id, from, text }))
-          : await post('incoming-messages', FORM, formOf([['id', id], ['from', from], ['text', text]]));
+          : await post(
+              'incoming-messages',
+              FORM,
+              formOf([
+                ['id', id],
+                ['from', from],
+                ['text', text],
+              ]),
+            );
         expectHandled(res, JSON.stringify({ id, from, text }));
         expect(res.statusCode, res.body).to.equal(200);
         const doc = (await server.dbs.medic.get(incomingDocId(id))) as unknown as StoredIncoming;
@@ -124,7 +148,14 @@ describe('fuzz: provider callbacks', function () {
     });
     await fc.assert(
       fc.asyncProperty(report, async ({ id, status }) => {
-        const res = await post('delivery-reports', FORM, formOf([['id', id], ['status', status]]));
+        const res = await post(
+          'delivery-reports',
+          FORM,
+          formOf([
+            ['id', id],
+            ['status', status],
+          ]),
+        );
         expectHandled(res, JSON.stringify({ id, status }));
         expect(res.statusCode, res.body).to.equal(200);
         const parked = (await server.dbs.medic.get(parkedDocId(id))) as unknown as ParkedReports;

@@ -68,8 +68,19 @@ export const nastyString = fc.oneof(
     unit: fc.constantFrom('\u0000', '\ud800', '\udfff', '%', '&', '=', '+', '"', '\\', '\n', '[', '{', '\u202e', 'é'),
   }),
   fc.constantFrom(
-    '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'null', 'NaN', '1e999', '-0',
-    '%00', '%zz',
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'hasOwnProperty',
+    '',
+    ' ',
+    'null',
+    'NaN',
+    '1e999',
+    '-0',
+    '%00',
+    '%zz',
   ),
 );
 
@@ -86,7 +97,11 @@ export const contentType = (right: string[]): fc.Arbitrary<string | undefined> =
     {
       weight: 1,
       arbitrary: fc.constantFrom(
-        undefined, 'text/plain', 'application/octet-stream', 'multipart/form-data', 'application/json; charset=latin1',
+        undefined,
+        'text/plain',
+        'application/octet-stream',
+        'multipart/form-data',
+        'application/json; charset=latin1',
         'application/x-www-form-urlencoded; charset=utf-16',
       ),
     },

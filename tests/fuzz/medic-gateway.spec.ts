@@ -10,8 +10,17 @@ import { incomingDocId } from '../../api/src/messages/incoming.js';
 import { gatewayIncomingSchema } from '../../api/src/sms/services/medic-gateway/protocol.js';
 import type { TestServer } from '../helpers/test-server.js';
 import {
-  contentType, expectHandled, fingerprint, fuzzParams, fuzzServer, inject, nastyString, rawJsonBody, runsShare,
-  TIMEOUT_MS, watchProcess,
+  contentType,
+  expectHandled,
+  fingerprint,
+  fuzzParams,
+  fuzzServer,
+  inject,
+  nastyString,
+  rawJsonBody,
+  runsShare,
+  TIMEOUT_MS,
+  watchProcess,
 } from './harness.js';
 
 const incomingItem = fc.oneof(
@@ -62,7 +71,14 @@ interface StoredIncoming {
 }
 
 const encoding = fc.constantFrom(
-  undefined, undefined, 'gzip', 'deflate', 'x-gzip', 'br', 'gzip-but-not-really', 'identity',
+  undefined,
+  undefined,
+  'gzip',
+  'deflate',
+  'x-gzip',
+  'br',
+  'gzip-but-not-really',
+  'identity',
 );
 
 function encode(body: string, enc: string | undefined): Buffer {

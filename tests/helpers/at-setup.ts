@@ -36,7 +36,11 @@ export interface MessageView {
   delivery_reports?: Array<{ status: string; applied: boolean }>;
 }
 
-export async function configureAt(server: Pick<TestServer, 'url' | 'adminAuth'>, sim: Simulator, sms: Record<string, unknown> = {}): Promise<void> {
+export async function configureAt(
+  server: Pick<TestServer, 'url' | 'adminAuth'>,
+  sim: Simulator,
+  sms: Record<string, unknown> = {},
+): Promise<void> {
   sim.configure({
     accounts: [{ username: 'sandbox', apiKey: AT_KEY }],
     dlrUrl: `${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`,
@@ -46,12 +50,20 @@ export async function configureAt(server: Pick<TestServer, 'url' | 'adminAuth'>,
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY);
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY);
   const res = await api(server, 'PUT', '/api/v1/settings', {
-    sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC', africas_talking: { username: 'sandbox' }, dispatch: FAST_DISPATCH, ...sms },
+    sms: {
+      outgoing_service: 'africas-talking',
+      reply_to: 'MEDIC',
+      africas_talking: { username: 'sandbox' },
+      dispatch: FAST_DISPATCH,
+      ...sms,
+    },
   });
   if (res.status !== 200) throw new Error(`settings refused: ${res.text}`);
 }
 
-export async function startAtRig(opts: { sms?: Record<string, unknown>; server?: TestServerOptions; sim?: Parameters<typeof startSimulator>[0] } = {}): Promise<AtRig> {
+export async function startAtRig(
+  opts: { sms?: Record<string, unknown>; server?: TestServerOptions; sim?: Parameters<typeof startSimulator>[0] } = {},
+): Promise<AtRig> {
   const sim = await startSimulator({ latencyMs: 5, reportDelayMs: 5, ...opts.sim });
   const server = await startTestServer({ ...opts.server, env: { AT_API_URL: sim.url, ...opts.server?.env } });
   await configureAt(server, sim, opts.sms);

@@ -16,12 +16,25 @@ export interface WebappMessageOptions {
 }
 
 /** A CHT webapp-style outgoing message doc: one task, one message, its own uuid. */
-export function webappMessageDoc(opts: WebappMessageOptions = {}): { doc: { _id: string; [k: string]: unknown }; uuid: string } {
+export function webappMessageDoc(opts: WebappMessageOptions = {}): {
+  doc: { _id: string; [k: string]: unknown };
+  uuid: string;
+} {
   const uuid = uuidv7();
   const state = opts.state ?? 'pending';
-  const task: Record<string, unknown> = { messages: [{ uuid, to: opts.to ?? '+254712000111', message: opts.message ?? `text for ${uuid}` }], state };
+  const task: Record<string, unknown> = {
+    messages: [{ uuid, to: opts.to ?? '+254712000111', message: opts.message ?? `text for ${uuid}` }],
+    state,
+  };
   if (opts.withHistory) task.state_history = [{ state, timestamp: new Date().toISOString() }];
-  const doc = { _id: uuidv7(), type: 'data_record', kujua_message: true, form: null, reported_date: opts.due ?? Date.now(), tasks: [task] };
+  const doc = {
+    _id: uuidv7(),
+    type: 'data_record',
+    kujua_message: true,
+    form: null,
+    reported_date: opts.due ?? Date.now(),
+    tasks: [task],
+  };
   return { doc, uuid };
 }
 

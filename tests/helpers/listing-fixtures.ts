@@ -31,8 +31,16 @@ export function outDoc(o: OutDocOptions): { doc: MessageDoc; uuid: string } {
     due: new Date(due).toISOString(),
     state_history: [{ state: state as NonNullable<Task['state']>, timestamp: new Date(o.at ?? due).toISOString() }],
   };
-  if (o.reports) task.delivery_reports = o.reports.map((t) => ({ status: 'Buffered', timestamp: new Date(t).toISOString(), applied: false }));
-  return { doc: { _id: uuidv7(), type: 'data_record', kujua_message: true, form: null, reported_date: due, tasks: [task] }, uuid };
+  if (o.reports)
+    task.delivery_reports = o.reports.map((t) => ({
+      status: 'Buffered',
+      timestamp: new Date(t).toISOString(),
+      applied: false,
+    }));
+  return {
+    doc: { _id: uuidv7(), type: 'data_record', kujua_message: true, form: null, reported_date: due, tasks: [task] },
+    uuid,
+  };
 }
 
 /** An incoming record as messages/incoming.ts stores it. */
@@ -52,7 +60,9 @@ export function inDoc(from: string, at = Date.now()): MessageDoc {
 
 export async function putDocs(server: TestServer, docs: MessageDoc[]): Promise<void> {
   for (let i = 0; i < docs.length; i += 500) {
-    const res = await server.dbs.medic.bulkDocs(docs.slice(i, i + 500) as unknown as PouchDB.Core.PutDocument<object>[]);
+    const res = await server.dbs.medic.bulkDocs(
+      docs.slice(i, i + 500) as unknown as PouchDB.Core.PutDocument<object>[],
+    );
     const failed = res.filter((r) => 'error' in r && r.error);
     if (failed.length) throw new Error(`writing fixtures failed: ${JSON.stringify(failed[0])}`);
   }
@@ -72,7 +82,11 @@ export interface Page {
   next_cursor: string | null;
 }
 
-export async function listPage(server: Pick<TestServer, 'url' | 'adminAuth'>, query: string, cursor?: string | null): Promise<Page> {
+export async function listPage(
+  server: Pick<TestServer, 'url' | 'adminAuth'>,
+  query: string,
+  cursor?: string | null,
+): Promise<Page> {
   const q = cursor ? `${query}&cursor=${encodeURIComponent(cursor)}` : query;
   const res = await api(server, 'GET', `/api/v1/messages?${q}`);
   if (res.status !== 200) throw new Error(`GET /api/v1/messages?${q} → ${res.status}: ${res.text}`);

@@ -50,7 +50,20 @@ export async function startPouchDbServer(opts: { inMemory?: boolean } = {}): Pro
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pouchdb-server-'));
   const bin = path.join(projectRoot(), 'node_modules', 'pouchdb-server', 'bin', 'pouchdb-server');
-  const args = [bin, '--host', '127.0.0.1', '--port', String(port), '--no-color', '--dir', dir, '--config', path.join(dir, 'config.json'), '--log-file', path.join(dir, 'log.txt')];
+  const args = [
+    bin,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--no-color',
+    '--dir',
+    dir,
+    '--config',
+    path.join(dir, 'config.json'),
+    '--log-file',
+    path.join(dir, 'log.txt'),
+  ];
   if (opts.inMemory !== false) args.splice(1, 0, '--in-memory');
   const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -66,7 +79,10 @@ export async function startPouchDbServer(opts: { inMemory?: boolean } = {}): Pro
   }
   const admin = { user: 'admin', password: 'pass' };
   // Leave "admin party": from now on only the admin may administer.
-  const res = await fetch(`${url}/_config/admins/${admin.user}`, { method: 'PUT', body: JSON.stringify(admin.password) });
+  const res = await fetch(`${url}/_config/admins/${admin.user}`, {
+    method: 'PUT',
+    body: JSON.stringify(admin.password),
+  });
   if (!res.ok) throw new Error(`could not create the pouchdb-server admin: ${res.status}`);
   return {
     url,
@@ -94,5 +110,6 @@ export async function createCouchUser(server: CouchServer, name: string, passwor
     headers: { authorization: auth, 'content-type': 'application/json' },
     body: JSON.stringify({ _id: `org.couchdb.user:${name}`, name, password, roles: [], type: 'user' }),
   });
-  if (!res.ok && res.status !== 409) throw new Error(`could not create user ${name}: ${res.status} ${await res.text()}`);
+  if (!res.ok && res.status !== 409)
+    throw new Error(`could not create user ${name}: ${res.status} ${await res.text()}`);
 }

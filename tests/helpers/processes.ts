@@ -71,17 +71,29 @@ export function startProcess(command: string, args: string[], env: Record<string
 export const distPath = (...p: string[]): string => path.join(projectRoot(), 'dist', ...p);
 
 /** The AT simulator CLI as a real process; resolves its URL from the first line it prints. */
-export async function startSimulatorProcess(args: string[] = [], env: Record<string, string> = {}): Promise<Proc & { url: string }> {
-  const proc = startProcess(process.execPath, [distPath('shared-libs', 'at-simulator', 'cli.js'), '--port', '0', '--quiet', ...args], env);
-  const m = await proc.waitFor(/AT simulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000).catch(async (err: unknown) => {
-    await proc.stop('SIGKILL');
-    throw err;
-  });
+export async function startSimulatorProcess(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Proc & { url: string }> {
+  const proc = startProcess(
+    process.execPath,
+    [distPath('shared-libs', 'at-simulator', 'cli.js'), '--port', '0', '--quiet', ...args],
+    env,
+  );
+  const m = await proc
+    .waitFor(/AT simulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000)
+    .catch(async (err: unknown) => {
+      await proc.stop('SIGKILL');
+      throw err;
+    });
   return Object.assign(proc, { url: m[1] as string });
 }
 
 /** The server as a real process on the built code; resolves its URL from its log line. */
-export async function startServerProcess(env: Record<string, string>, opts: { viaNpm?: boolean } = {}): Promise<Proc & { url: string }> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  opts: { viaNpm?: boolean } = {},
+): Promise<Proc & { url: string }> {
   const proc = opts.viaNpm
     ? startProcess('npm', ['start', '--silent'], env)
     : startProcess(process.execPath, [distPath('api', 'src', 'main.js')], env);

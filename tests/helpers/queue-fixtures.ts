@@ -58,7 +58,11 @@ export async function putQueued(db: Db, f: QueuedFixture): Promise<string> {
 
 /** The administrator's user name, as the server sees it (the basic auth user). */
 export function adminName(server: Pick<TestServer, 'adminAuth'>): string {
-  return Buffer.from(server.adminAuth.replace(/^Basic /, ''), 'base64').toString('utf8').split(':')[0] ?? '';
+  return (
+    Buffer.from(server.adminAuth.replace(/^Basic /, ''), 'base64')
+      .toString('utf8')
+      .split(':')[0] ?? ''
+  );
 }
 
 export interface ChannelView {

@@ -10,7 +10,8 @@ export function walkRoutes(tree: string): string[] {
     const depth = (m[1] ?? '').length / 4;
     stack.length = depth;
     stack.push(m[2] ?? '');
-    for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD')) out.push(`${method} ${stack.join('')}`);
+    for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD'))
+      out.push(`${method} ${stack.join('')}`);
   }
   return out.sort();
 }

@@ -14,7 +14,10 @@ export interface StoreSuite {
   couch: CouchServer;
 }
 
-export function onEachStore(define: (s: StoreSuite) => void, names = { embedded: 'embedded store', couchdb: 'CouchDB over HTTP (pouchdb-server)' }): void {
+export function onEachStore(
+  define: (s: StoreSuite) => void,
+  names = { embedded: 'embedded store', couchdb: 'CouchDB over HTTP (pouchdb-server)' },
+): void {
   let couch: CouchServer | undefined;
   before(async function () {
     couch = await startPouchDbServer();

@@ -43,7 +43,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     HOST: '127.0.0.1',
     ADMIN_PASSWORD: 'test-admin-pass',
     LOG_LEVEL: 'debug',
-    ...(storage.kind === 'couchdb' ? { COUCH_URL: `${storage.couch.adminUrl}/${storage.db ?? `medic${++dbCounter}x${process.pid}`}` } : {}),
+    ...(storage.kind === 'couchdb'
+      ? { COUCH_URL: `${storage.couch.adminUrl}/${storage.db ?? `medic${++dbCounter}x${process.pid}`}` }
+      : {}),
     ...opts.env,
   };
   const env = readEnv(envVars, (opts.compose?.registry ?? defaultRegistry()).envVars());

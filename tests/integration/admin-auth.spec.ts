@@ -37,7 +37,12 @@ describe('administrator authentication', function () {
         const none = await api({ url: s.server.url, adminAuth: '' }, method, url, body);
         expect(none.status).to.equal(401);
         expect(none.body).to.have.property('code', 401);
-        const wrong = await api({ url: s.server.url, adminAuth: `Basic ${Buffer.from('admin:nope').toString('base64')}` }, method, url, body);
+        const wrong = await api(
+          { url: s.server.url, adminAuth: `Basic ${Buffer.from('admin:nope').toString('base64')}` },
+          method,
+          url,
+          body,
+        );
         expect(wrong.status).to.equal(401);
         expect(wrong.body).to.have.property('error').that.is.a('string');
       });
@@ -47,14 +52,19 @@ describe('administrator authentication', function () {
       it('403 for a valid CouchDB user who is not an administrator, on every admin route', async function () {
         await createCouchUser(s.couch, 'chw', 'chw-pass');
         for (const [method, url, body] of ADMIN_ROUTES) {
-          const res = await api({ url: s.server.url, adminAuth: `Basic ${Buffer.from('chw:chw-pass').toString('base64')}` }, method, url, body);
+          const res = await api(
+            { url: s.server.url, adminAuth: `Basic ${Buffer.from('chw:chw-pass').toString('base64')}` },
+            method,
+            url,
+            body,
+          );
           expect(res.status, `${method} ${url}`).to.equal(403);
         }
       });
     }
   });
 
-  describe('embedded mode\'s generated password', function () {
+  describe("embedded mode's generated password", function () {
     this.timeout(30_000);
 
     it('refuses to start with an empty admin-password file instead of accepting an empty password', async function () {
@@ -82,7 +92,9 @@ describe('administrator authentication', function () {
       try {
         expect(second.generatedAdminPassword).to.equal(undefined);
         expect(fs.readFileSync(file, 'utf8').trim()).to.equal(stored);
-        const res = await fetch(`${second.url}/api/v1/settings`, { headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
+        const res = await fetch(`${second.url}/api/v1/settings`, {
+          headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+        });
         expect(res.status).to.equal(200);
       } finally {
         await second.stop();

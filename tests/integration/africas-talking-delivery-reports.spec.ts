@@ -48,12 +48,21 @@ describe('AT delivery-reports webhook', function () {
   let counter = 0;
 
   before(async () => {
-    sim = await startSimulator({ accounts: [{ username: 'sandbox', apiKey: API_KEY }], acceptCode: 102, reports: { enabled: false } });
+    sim = await startSimulator({
+      accounts: [{ username: 'sandbox', apiKey: API_KEY }],
+      acceptCode: 102,
+      reports: { enabled: false },
+    });
     server = await startTestServer({ env: { AT_API_URL: sim.url } });
-    for (const [key, secret] of [['incoming', INCOMING_KEY], ['outgoing', API_KEY]]) {
+    for (const [key, secret] of [
+      ['incoming', INCOMING_KEY],
+      ['outgoing', API_KEY],
+    ]) {
       expect((await api(server, 'PUT', `/api/v1/credentials/africastalking.com:${key}`, secret)).status).to.equal(200);
     }
-    const s = await api(server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC', africas_talking: { username: 'sandbox' } } });
+    const s = await api(server, 'PUT', '/api/v1/settings', {
+      sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC', africas_talking: { username: 'sandbox' } },
+    });
     expect(s.status).to.equal(200);
   });
   after(async () => {
@@ -73,7 +82,9 @@ describe('AT delivery-reports webhook', function () {
 
   async function task(v: View): Promise<Task> {
     const doc = (await server.dbs.medic.get(v.doc_id)) as unknown as MessageDoc;
-    const t = [...(doc.tasks ?? []), ...(doc.scheduled_tasks ?? [])].find((x) => x.messages?.some((m) => m.uuid === v.id));
+    const t = [...(doc.tasks ?? []), ...(doc.scheduled_tasks ?? [])].find((x) =>
+      x.messages?.some((m) => m.uuid === v.id),
+    );
     expect(t, 'task').to.not.equal(undefined);
     return t as Task;
   }
@@ -113,23 +124,117 @@ describe('AT delivery-reports webhook', function () {
   }
 
   const rows: Row[] = [
-    { name: 'Sent → forwarded-by-gateway', reports: [{ status: 'Sent' }], saved: [1], state: 'forwarded-by-gateway', audit: ['Sent:true'] },
+    {
+      name: 'Sent → forwarded-by-gateway',
+      reports: [{ status: 'Sent' }],
+      saved: [1],
+      state: 'forwarded-by-gateway',
+      audit: ['Sent:true'],
+    },
     { name: 'Submitted → sent (CHT e2e, tasks[0])', reports: [{ status: 'Submitted' }], saved: [1], state: 'sent' },
     { name: 'Buffered → sent', reports: [{ status: 'Buffered' }], saved: [1], state: 'sent' },
-    { name: 'CHT controller spec: Buffered with failureReason "none" → sent, state_details "none"', reports: [{ status: 'Buffered', failureReason: 'none' }], saved: [1], state: 'sent', details: 'none' },
-    { name: 'Success → delivered (CHT e2e, scheduled[0])', reports: [{ status: 'Success', phoneNumber: '+254711000001', networkCode: '63902' }], saved: [1], state: 'delivered' },
-    { name: 'Rejected + UserInBlackList → failed with the reason', reports: [{ status: 'Rejected', failureReason: 'UserInBlackList' }], saved: [1], state: 'failed', details: 'UserInBlackList' },
-    { name: 'Failed + DeliveryFailure → failed with the reason (AT live capture)', reports: [{ phoneNumber: '+254706318147', failureReason: 'DeliveryFailure', retryCount: '0', status: 'Failed', networkCode: '63902' }], saved: [1], state: 'failed', details: 'DeliveryFailure' },
-    { name: 'CHT e2e, scheduled[2]: Failed + InsufficientCredit → failed', reports: [{ status: 'Failed', failureReason: 'InsufficientCredit' }], saved: [1], state: 'failed', details: 'InsufficientCredit' },
-    { name: 'AbsentSubscriber → failed (deviation: CHT 400)', reports: [{ status: 'AbsentSubscriber' }], saved: [1], state: 'failed' },
+    {
+      name: 'CHT controller spec: Buffered with failureReason "none" → sent, state_details "none"',
+      reports: [{ status: 'Buffered', failureReason: 'none' }],
+      saved: [1],
+      state: 'sent',
+      details: 'none',
+    },
+    {
+      name: 'Success → delivered (CHT e2e, scheduled[0])',
+      reports: [{ status: 'Success', phoneNumber: '+254711000001', networkCode: '63902' }],
+      saved: [1],
+      state: 'delivered',
+    },
+    {
+      name: 'Rejected + UserInBlackList → failed with the reason',
+      reports: [{ status: 'Rejected', failureReason: 'UserInBlackList' }],
+      saved: [1],
+      state: 'failed',
+      details: 'UserInBlackList',
+    },
+    {
+      name: 'Failed + DeliveryFailure → failed with the reason (AT live capture)',
+      reports: [
+        {
+          phoneNumber: '+254706318147',
+          failureReason: 'DeliveryFailure',
+          retryCount: '0',
+          status: 'Failed',
+          networkCode: '63902',
+        },
+      ],
+      saved: [1],
+      state: 'failed',
+      details: 'DeliveryFailure',
+    },
+    {
+      name: 'CHT e2e, scheduled[2]: Failed + InsufficientCredit → failed',
+      reports: [{ status: 'Failed', failureReason: 'InsufficientCredit' }],
+      saved: [1],
+      state: 'failed',
+      details: 'InsufficientCredit',
+    },
+    {
+      name: 'AbsentSubscriber → failed (deviation: CHT 400)',
+      reports: [{ status: 'AbsentSubscriber' }],
+      saved: [1],
+      state: 'failed',
+    },
     { name: 'Expired → failed (deviation: CHT 400)', reports: [{ status: 'Expired' }], saved: [1], state: 'failed' },
-    { name: 'Sent → Submitted → Success: the full path ends delivered', reports: [{ status: 'Sent' }, { status: 'Submitted' }, { status: 'Success' }], saved: [1, 1, 1], state: 'delivered', audit: ['Sent:true', 'Submitted:true', 'Success:true'] },
-    { name: 'CHT controller spec (deviation): unknown status → 200 saved 0, recorded, state unchanged', reports: [{ status: 'unknown' }], saved: [0], state: 'received-by-gateway', audit: ['unknown:false'] },
-    { name: 'deviation: late Sent after Success stays delivered, report kept', reports: [{ status: 'Success' }, { status: 'Sent' }], saved: [1, 0], state: 'delivered', audit: ['Success:true', 'Sent:false'] },
-    { name: 'deviation: Failed after Success stays delivered', reports: [{ status: 'Success' }, { status: 'Failed', failureReason: 'DeliveryFailure' }], saved: [1, 0], state: 'delivered', audit: ['Success:true', 'Failed:false'] },
-    { name: 'deviation: out of order (Success, Submitted, Sent) → delivered', reports: [{ status: 'Success' }, { status: 'Submitted' }, { status: 'Sent' }], saved: [1, 0, 0], state: 'delivered', audit: ['Success:true', 'Submitted:false', 'Sent:false'] },
-    { name: 'duplicate report → saved 0, no second audit entry', reports: [{ status: 'Success' }, { status: 'Success' }], saved: [1, 0], state: 'delivered', audit: ['Success:true'] },
-    { name: 'duplicate Failed with its reason → saved 0', reports: [{ status: 'Failed', failureReason: 'UserIsInactive' }, { status: 'Failed', failureReason: 'UserIsInactive' }], saved: [1, 0], state: 'failed', details: 'UserIsInactive', audit: ['Failed:true'] },
+    {
+      name: 'Sent → Submitted → Success: the full path ends delivered',
+      reports: [{ status: 'Sent' }, { status: 'Submitted' }, { status: 'Success' }],
+      saved: [1, 1, 1],
+      state: 'delivered',
+      audit: ['Sent:true', 'Submitted:true', 'Success:true'],
+    },
+    {
+      name: 'CHT controller spec (deviation): unknown status → 200 saved 0, recorded, state unchanged',
+      reports: [{ status: 'unknown' }],
+      saved: [0],
+      state: 'received-by-gateway',
+      audit: ['unknown:false'],
+    },
+    {
+      name: 'deviation: late Sent after Success stays delivered, report kept',
+      reports: [{ status: 'Success' }, { status: 'Sent' }],
+      saved: [1, 0],
+      state: 'delivered',
+      audit: ['Success:true', 'Sent:false'],
+    },
+    {
+      name: 'deviation: Failed after Success stays delivered',
+      reports: [{ status: 'Success' }, { status: 'Failed', failureReason: 'DeliveryFailure' }],
+      saved: [1, 0],
+      state: 'delivered',
+      audit: ['Success:true', 'Failed:false'],
+    },
+    {
+      name: 'deviation: out of order (Success, Submitted, Sent) → delivered',
+      reports: [{ status: 'Success' }, { status: 'Submitted' }, { status: 'Sent' }],
+      saved: [1, 0, 0],
+      state: 'delivered',
+      audit: ['Success:true', 'Submitted:false', 'Sent:false'],
+    },
+    {
+      name: 'duplicate report → saved 0, no second audit entry',
+      reports: [{ status: 'Success' }, { status: 'Success' }],
+      saved: [1, 0],
+      state: 'delivered',
+      audit: ['Success:true'],
+    },
+    {
+      name: 'duplicate Failed with its reason → saved 0',
+      reports: [
+        { status: 'Failed', failureReason: 'UserIsInactive' },
+        { status: 'Failed', failureReason: 'UserIsInactive' },
+      ],
+      saved: [1, 0],
+      state: 'failed',
+      details: 'UserIsInactive',
+      audit: ['Failed:true'],
+    },
   ];
 
   for (const row of rows) {
@@ -152,11 +257,34 @@ describe('AT delivery-reports webhook', function () {
   }
 
   describe('refused or malformed: nothing changes', () => {
-    const bad: Array<{ name: string; key: string | null; fields: (ref: string) => Record<string, string>; status: number; field?: string }> = [
-      { name: 'CHT controller spec: wrong key → 403', key: 'wrong', fields: (ref) => ({ id: ref, status: 'Success' }), status: 403 },
+    const bad: Array<{
+      name: string;
+      key: string | null;
+      fields: (ref: string) => Record<string, string>;
+      status: number;
+      field?: string;
+    }> = [
+      {
+        name: 'CHT controller spec: wrong key → 403',
+        key: 'wrong',
+        fields: (ref) => ({ id: ref, status: 'Success' }),
+        status: 403,
+      },
       { name: 'no key → 403', key: null, fields: (ref) => ({ id: ref, status: 'Success' }), status: 403 },
-      { name: 'missing id → 400 naming it', key: INCOMING_KEY, fields: () => ({ status: 'Success' }), status: 400, field: 'id' },
-      { name: 'missing status → 400 naming it', key: INCOMING_KEY, fields: (ref) => ({ id: ref }), status: 400, field: 'status' },
+      {
+        name: 'missing id → 400 naming it',
+        key: INCOMING_KEY,
+        fields: () => ({ status: 'Success' }),
+        status: 400,
+        field: 'id',
+      },
+      {
+        name: 'missing status → 400 naming it',
+        key: INCOMING_KEY,
+        fields: (ref) => ({ id: ref }),
+        status: 400,
+        field: 'status',
+      },
     ];
     for (const row of bad) {
       it(row.name, async () => {
@@ -182,7 +310,14 @@ describe('AT delivery-reports webhook', function () {
         _id: uuidv7(),
         type: 'data_record',
         reported_date: Date.now(),
-        tasks: [{ state: 'sent', gateway_ref: 'ATXid_from_cht_core_0001', state_history: [{ state: 'sent', timestamp: new Date().toISOString() }], messages: [{ uuid, to: '+254711900001', message: 'sent by CHT-core' }] }],
+        tasks: [
+          {
+            state: 'sent',
+            gateway_ref: 'ATXid_from_cht_core_0001',
+            state_history: [{ state: 'sent', timestamp: new Date().toISOString() }],
+            messages: [{ uuid, to: '+254711900001', message: 'sent by CHT-core' }],
+          },
+        ],
       };
       await server.dbs.medic.put(doc);
       const res = await report({ id: 'ATXid_from_cht_core_0001', status: 'Success', phoneNumber: '+254711900001' });
@@ -198,13 +333,19 @@ describe('AT delivery-reports webhook', function () {
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal({ saved: 0 });
       const all = await server.dbs.medic.allDocs({ include_docs: true });
-      const parked = all.rows.map((r) => r.doc as unknown as { type?: string; gateway_ref?: string; reports?: Array<{ status: string }> }).filter((d) => d.type === 'sms_parked_reports' && d.gateway_ref === ref);
+      const parked = all.rows
+        .map((r) => r.doc as unknown as { type?: string; gateway_ref?: string; reports?: Array<{ status: string }> })
+        .filter((d) => d.type === 'sms_parked_reports' && d.gateway_ref === ref);
       expect(parked).to.have.length(1);
       expect(parked[0]?.reports?.map((r) => r.status)).to.deep.equal(['Success']);
     });
 
     it('reports before the send response (simulator beforeResponse) → parked, then applied: delivered', async () => {
-      sim.configure({ dlrUrl: `${server.url}${PATH}?key=${INCOMING_KEY}`, reportDelayMs: 1, reports: { enabled: true, beforeResponse: true } });
+      sim.configure({
+        dlrUrl: `${server.url}${PATH}?key=${INCOMING_KEY}`,
+        reportDelayMs: 1,
+        reports: { enabled: true, beforeResponse: true },
+      });
       try {
         const res = await api(server, 'POST', '/api/v1/messages', { to: '+254711099001', message: 'early reports' });
         const id = (res.body as { messages: Array<{ id: string }> }).messages[0]?.id as string;
@@ -215,7 +356,11 @@ describe('AT delivery-reports webhook', function () {
         await sim.idle();
         const posted = sim.reports().filter((r) => r.id === v.gateway_ref);
         expect(posted.map((r) => r.status)).to.deep.equal(['Sent', 'Submitted', 'Success']);
-        expect(posted.map((r) => [r.httpStatus, JSON.parse(r.body ?? '{}')])).to.deep.equal([[200, { saved: 0 }], [200, { saved: 0 }], [200, { saved: 0 }]]);
+        expect(posted.map((r) => [r.httpStatus, JSON.parse(r.body ?? '{}')])).to.deep.equal([
+          [200, { saved: 0 }],
+          [200, { saved: 0 }],
+          [200, { saved: 0 }],
+        ]);
         const t = await task(v);
         expect((t.delivery_reports ?? []).map((d) => d.status)).to.have.members(['Sent', 'Submitted', 'Success']);
         expect(t.cost).to.equal('KES 0.8000');

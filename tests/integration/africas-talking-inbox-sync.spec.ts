@@ -29,10 +29,14 @@ async function syncCount(server: TestServer, result: string): Promise<number> {
 }
 
 async function caughtUp(server: TestServer): Promise<void> {
-  await eventually(async () => {
-    const res = await api(server, 'POST', SYNC);
-    return res.status === 200 && (res.body as { fetched: number }).fetched === 0;
-  }, 20_000, 50);
+  await eventually(
+    async () => {
+      const res = await api(server, 'POST', SYNC);
+      return res.status === 200 && (res.body as { fetched: number }).fetched === 0;
+    },
+    20_000,
+    50,
+  );
 }
 
 async function injectMissed(sim: Simulator, texts: string[]): Promise<void> {
@@ -72,7 +76,9 @@ describe('AT inbox sync', function () {
         const records = await incomingRecords(rig.server);
         expect(records.map((r) => r.sms_message.message).sort()).to.deep.equal(['VISIT 1', 'VISIT 2', 'VISIT 3']);
         const inbox = rig.sim.inbox();
-        expect(records.map((r) => r.sms_message.gateway_ref).sort()).to.deep.equal(inbox.map((m) => String(m.id)).sort());
+        expect(records.map((r) => r.sms_message.gateway_ref).sort()).to.deep.equal(
+          inbox.map((m) => String(m.id)).sort(),
+        );
         const cursor = (await rig.server.dbs.medic.get(CURSOR)) as unknown as CursorDoc;
         expect(cursor.data).to.deep.equal({ lastReceivedId: String(inbox.at(-1)?.id) });
         expect(cursor.lease, 'the lease is released after a run').to.equal(undefined);
@@ -103,12 +109,20 @@ describe('AT inbox sync', function () {
           await eventually(async () => (await rig.message(id as string)).state === 'delivered');
 
           // The next interval (shrunk to 300 ms) tries again and recovers once AT answers.
-          const s = await api(rig.server, 'PUT', '/api/v1/settings', { sms: { africas_talking: { inbox_sync_minutes: 0.005 } } });
+          const s = await api(rig.server, 'PUT', '/api/v1/settings', {
+            sms: { africas_talking: { inbox_sync_minutes: 0.005 } },
+          });
           expect(s.status, s.text).to.equal(200);
           await eventually(async () => (await syncCount(rig.server, 'failed')) >= failedBefore + 2, 10_000);
           rig.sim.configure({ fetchFailNext: null });
-          await eventually(async () => (await incomingRecords(rig.server)).some((r) => r.sms_message.message === 'MISSED 1'), 10_000);
-          expect((await incomingRecords(rig.server)).map((r) => r.sms_message.message).sort()).to.deep.equal(['BY CALLBACK', 'MISSED 1']);
+          await eventually(
+            async () => (await incomingRecords(rig.server)).some((r) => r.sms_message.message === 'MISSED 1'),
+            10_000,
+          );
+          expect((await incomingRecords(rig.server)).map((r) => r.sms_message.message).sort()).to.deep.equal([
+            'BY CALLBACK',
+            'MISSED 1',
+          ]);
           await api(rig.server, 'PUT', '/api/v1/settings', { sms: { africas_talking: { inbox_sync_minutes: 0 } } });
         });
       }
@@ -131,7 +145,9 @@ describe('AT inbox sync', function () {
     ];
     for (const [value, message] of badSettings) {
       it(`refuses inbox_sync_minutes ${JSON.stringify(value)} naming the field`, async function () {
-        const res = await api(rig.server, 'PUT', '/api/v1/settings', { sms: { africas_talking: { inbox_sync_minutes: value } } });
+        const res = await api(rig.server, 'PUT', '/api/v1/settings', {
+          sms: { africas_talking: { inbox_sync_minutes: value } },
+        });
         expect(res.status).to.equal(400);
         expect(res.text).to.match(message);
       });
@@ -143,7 +159,9 @@ describe('AT inbox sync', function () {
     });
 
     it('answers 500 saying what to set without a username', async function () {
-      const res = await api(rig.server, 'PUT', '/api/v1/settings?replace=1', { sms: { outgoing_service: 'medic-gateway' } });
+      const res = await api(rig.server, 'PUT', '/api/v1/settings?replace=1', {
+        sms: { outgoing_service: 'medic-gateway' },
+      });
       expect(res.status, res.text).to.equal(200);
       const sync = await api(rig.server, 'POST', SYNC);
       expect(sync.status).to.equal(500);

@@ -28,7 +28,11 @@ const PATH = '/api/v1/sms/africastalking/incoming-messages';
 
 type Fields = Record<string, string>;
 
-async function post(server: TestServer, body: Fields | Record<string, unknown>, opts: { key?: string | null; json?: boolean } = {}) {
+async function post(
+  server: TestServer,
+  body: Fields | Record<string, unknown>,
+  opts: { key?: string | null; json?: boolean } = {},
+) {
   const key = opts.key === undefined ? INCOMING_KEY : opts.key;
   const url = `${server.url}${PATH}${key === null ? '' : `?key=${encodeURIComponent(key)}`}`;
   const res = await fetch(url, {
@@ -55,10 +59,17 @@ async function records(server: TestServer): Promise<Rec[]> {
   const res = await server.dbs.medic.allDocs({ include_docs: true });
   return res.rows
     .map((r) => r.doc as unknown as Rec | undefined)
-    .filter((d): d is Rec => d?.type === 'data_record' && typeof d.sms_message === 'object' && d.sms_message !== null && !('kujua_message' in d));
+    .filter(
+      (d): d is Rec =>
+        d?.type === 'data_record' &&
+        typeof d.sms_message === 'object' &&
+        d.sms_message !== null &&
+        !('kujua_message' in d),
+    );
 }
 
-const byRef = async (server: TestServer, id: string) => (await records(server)).filter((r) => r.sms_message.gateway_ref === id);
+const byRef = async (server: TestServer, id: string) =>
+  (await records(server)).filter((r) => r.sms_message.gateway_ref === id);
 
 function noSecrets(server: TestServer): void {
   const logs = server.logs();
@@ -73,9 +84,14 @@ describe('AT incoming-messages webhook', function () {
   before(async () => {
     server = await startTestServer();
     unconfigured = await startTestServer();
-    expect((await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY)).status).to.equal(200);
+    expect((await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY)).status).to.equal(
+      200,
+    );
     expect((await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', API_KEY)).status).to.equal(200);
-    const settings = await api(server, 'PUT', '/api/v1/settings', { default_country_code: '254', forms: { P: { meta: { code: 'P' } } } });
+    const settings = await api(server, 'PUT', '/api/v1/settings', {
+      default_country_code: '254',
+      forms: { P: { meta: { code: 'P' } } },
+    });
     expect(settings.status).to.equal(200);
   });
   after(async () => {
@@ -124,16 +140,26 @@ describe('AT incoming-messages webhook', function () {
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
         expect(res.status, type).to.equal(403);
       }
-      const ok = await fetch(`${server.url}${PATH}?key=${INCOMING_KEY}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      const ok = await fetch(`${server.url}${PATH}?key=${INCOMING_KEY}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'hello',
+      });
       // With the key, the body is judged: plain text is not a type this route takes.
       expect(ok.status).to.equal(415);
-      expect(((await ok.json()) as { error: string }).error).to.match(/send application\/x-www-form-urlencoded or application\/json/);
+      expect(((await ok.json()) as { error: string }).error).to.match(
+        /send application\/x-www-form-urlencoded or application\/json/,
+      );
     });
   });
 
   describe('bad input: 400 naming the field, nothing stored', () => {
     const rows: Array<{ name: string; body: Fields; field: string }> = [
-      { name: 'CHT messaging spec (deviation: 400, not silently skipped): missing id', body: { from: '+254711000001', text: 'hi' }, field: 'id' },
+      {
+        name: 'CHT messaging spec (deviation: 400, not silently skipped): missing id',
+        body: { from: '+254711000001', text: 'hi' },
+        field: 'id',
+      },
       { name: 'missing from', body: { id: 'bad-from', text: 'hi' }, field: 'from' },
       { name: 'missing text', body: { id: 'bad-text', from: '+254711000001' }, field: 'text' },
       { name: 'empty id', body: { id: '', from: '+254711000001', text: 'hi' }, field: 'id' },
@@ -162,41 +188,92 @@ describe('AT incoming-messages webhook', function () {
       {
         name: 'CHT controller spec: {id, from, text} → saved 1',
         body: { id: '123', from: '+456', text: 'gidday' },
-        want: { from: '+456', sms: { type: 'sms_message', message: 'gidday', form: 'GIDDAY', from: '+456', gateway_ref: '123' } },
+        want: {
+          from: '+456',
+          sms: { type: 'sms_message', message: 'gidday', form: 'GIDDAY', from: '+456', gateway_ref: '123' },
+        },
       },
       {
         name: 'CHT e2e: from=+64271234567&text=Hello&id=messageID → gateway_ref messageID',
         body: { from: '+64271234567', text: 'Hello', id: 'messageID' },
-        want: { from: '+64271234567', sms: { type: 'sms_message', message: 'Hello', form: 'HELLO', from: '+64271234567', gateway_ref: 'messageID' } },
+        want: {
+          from: '+64271234567',
+          sms: { type: 'sms_message', message: 'Hello', form: 'HELLO', from: '+64271234567', gateway_ref: 'messageID' },
+        },
       },
       {
         name: "AT's full form body (Courier fixture): to, date, linkId, networkCode kept",
-        body: { linkId: '03090445075804249226', text: 'Msg', to: '21512', id: 'ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3', date: '2017-05-03T06:04:45Z', from: '+254791541111', networkCode: '63902' },
+        body: {
+          linkId: '03090445075804249226',
+          text: 'Msg',
+          to: '21512',
+          id: 'ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3',
+          date: '2017-05-03T06:04:45Z',
+          from: '+254791541111',
+          networkCode: '63902',
+        },
         want: {
           from: '+254791541111',
-          sms: { type: 'sms_message', message: 'Msg', form: 'MSG', from: '+254791541111', gateway_ref: 'ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3', to: '21512', date: '2017-05-03T06:04:45Z', linkId: '03090445075804249226', networkCode: '63902' },
+          sms: {
+            type: 'sms_message',
+            message: 'Msg',
+            form: 'MSG',
+            from: '+254791541111',
+            gateway_ref: 'ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3',
+            to: '21512',
+            date: '2017-05-03T06:04:45Z',
+            linkId: '03090445075804249226',
+            networkCode: '63902',
+          },
         },
       },
       {
         name: 'local-format from is normalised on the record (default_country_code 254), raw kept on sms_message',
         body: { id: 'local-1', from: '0711000001', text: 'hello there' },
-        want: { from: '+254711000001', sms: { type: 'sms_message', message: 'hello there', form: 'HELLO', from: '0711000001', gateway_ref: 'local-1' } },
+        want: {
+          from: '+254711000001',
+          sms: {
+            type: 'sms_message',
+            message: 'hello there',
+            form: 'HELLO',
+            from: '0711000001',
+            gateway_ref: 'local-1',
+          },
+        },
       },
       {
         name: 'known form code (app_settings.forms has P) → record.form = P',
         body: { id: 'form-1', from: '+254711000002', text: 'p 10 Jane' },
-        want: { from: '+254711000002', form: 'P', sms: { type: 'sms_message', message: 'p 10 Jane', form: 'P', from: '+254711000002', gateway_ref: 'form-1' } },
+        want: {
+          from: '+254711000002',
+          form: 'P',
+          sms: { type: 'sms_message', message: 'p 10 Jane', form: 'P', from: '+254711000002', gateway_ref: 'form-1' },
+        },
       },
       {
         name: 'JSON body accepted (numeric id too)',
         json: true,
         body: { id: 987654, from: '+254711000003', text: 'json works', networkCode: '99999' },
-        want: { from: '+254711000003', sms: { type: 'sms_message', message: 'json works', form: 'JSON', from: '+254711000003', gateway_ref: '987654', networkCode: '99999' } },
+        want: {
+          from: '+254711000003',
+          sms: {
+            type: 'sms_message',
+            message: 'json works',
+            form: 'JSON',
+            from: '+254711000003',
+            gateway_ref: '987654',
+            networkCode: '99999',
+          },
+        },
       },
       {
         name: 'deviation: empty text is stored with sys.empty',
         body: { id: 'empty-1', from: '+254711000004', text: '' },
-        want: { from: '+254711000004', errors: ['sys.empty'], sms: { type: 'sms_message', message: '', from: '+254711000004', gateway_ref: 'empty-1' } },
+        want: {
+          from: '+254711000004',
+          errors: ['sys.empty'],
+          sms: { type: 'sms_message', message: '', from: '+254711000004', gateway_ref: 'empty-1' },
+        },
       },
     ];
     for (const row of rows) {
@@ -232,7 +309,9 @@ describe('AT incoming-messages webhook', function () {
     });
 
     it('10 concurrent copies of one id → exactly one record, one saved:1', async () => {
-      const answers = await Promise.all(Array.from({ length: 10 }, () => post(server, { id: 'race-1', from: '+254711000006', text: 'race' })));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => post(server, { id: 'race-1', from: '+254711000006', text: 'race' })),
+      );
       expect(answers.every((a) => a.status === 200)).to.equal(true);
       expect(answers.filter((a) => a.body.saved === 1)).to.have.length(1);
       expect(answers.filter((a) => a.body.saved === 0)).to.have.length(9);
@@ -248,7 +327,15 @@ describe('AT incoming-messages webhook', function () {
     after(() => sim.close());
 
     it('5 concurrent copies posted by the simulator → one record, all answered 200', async () => {
-      const results = await sim.injectIncoming({ from: '+254711000007', text: 'P 12', id: 'sim-race-1', copies: 5, concurrent: true, linkId: 'L1', to: '40100' });
+      const results = await sim.injectIncoming({
+        from: '+254711000007',
+        text: 'P 12',
+        id: 'sim-race-1',
+        copies: 5,
+        concurrent: true,
+        linkId: 'L1',
+        to: '40100',
+      });
       expect(results.map((r) => r.httpStatus)).to.deep.equal([200, 200, 200, 200, 200]);
       expect(results.map((r) => (JSON.parse(r.body) as { saved: number }).saved).sort()).to.deep.equal([0, 0, 0, 0, 1]);
       const found = await byRef(server, 'sim-race-1');

@@ -31,7 +31,13 @@ const SMS = {
   outgoing_service: 'africas-talking',
   reply_to: 'MEDIC',
   africas_talking: { username: 'sandbox' },
-  dispatch: { max_attempts: 2, backoff_base_seconds: 0.05, backoff_max_seconds: 0.1, request_timeout_seconds: 1, channel_pause_seconds: 1 },
+  dispatch: {
+    max_attempts: 2,
+    backoff_base_seconds: 0.05,
+    backoff_max_seconds: 0.1,
+    request_timeout_seconds: 1,
+    channel_pause_seconds: 1,
+  },
 };
 
 let n = 0;
@@ -39,8 +45,13 @@ let n = 0;
 const number = (suffix: string): string => `+25471${String(++n).padStart(4, '0')}${suffix}`;
 
 async function setup(server: TestServer, opts: { apiKey?: string | null; sms?: object } = {}): Promise<void> {
-  if (opts.apiKey !== null) expect((await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', opts.apiKey ?? API_KEY)).status).to.equal(200);
-  expect((await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY)).status).to.equal(200);
+  if (opts.apiKey !== null)
+    expect(
+      (await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', opts.apiKey ?? API_KEY)).status,
+    ).to.equal(200);
+  expect((await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY)).status).to.equal(
+    200,
+  );
   expect((await api(server, 'PUT', '/api/v1/settings', { sms: opts.sms ?? SMS })).status).to.equal(200);
 }
 
@@ -52,7 +63,10 @@ async function queue(server: TestServer, to: string, message = 'hello'): Promise
   return m?.id as string;
 }
 
-async function taskOf(server: TestServer, id: string): Promise<{ task: Task; view: { state: MessageState; state_details?: unknown; gateway_ref: string | null } }> {
+async function taskOf(
+  server: TestServer,
+  id: string,
+): Promise<{ task: Task; view: { state: MessageState; state_details?: unknown; gateway_ref: string | null } }> {
   const res = await api(server, 'GET', `/api/v1/messages/${id}`);
   expect(res.status).to.equal(200);
   const view = res.body as { doc_id: string; state: MessageState; state_details?: unknown; gateway_ref: string | null };
@@ -105,27 +119,159 @@ describe('AT send responses through the server (simulator)', function () {
       attempts: number;
     }
     const rows: Row[] = [
-      { name: '100 Processed → forwarded-by-gateway', suffix: '123', sim: { acceptCode: 100 }, state: 'forwarded-by-gateway', details: 'Processed', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 1 },
-      { name: '101 Sent → sent', suffix: '123', state: 'sent', details: 'Sent', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 1 },
-      { name: '102 Queued → received-by-gateway', suffix: '123', sim: { acceptCode: 102 }, state: 'received-by-gateway', details: 'Queued', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 1 },
-      { name: 'two-part message → messageParts 2 and its cost kept', suffix: '123', message: 'x'.repeat(200), state: 'sent', details: 'Sent', ref: true, cost: 'KES 1.6000', parts: 2, attempts: 1 },
+      {
+        name: '100 Processed → forwarded-by-gateway',
+        suffix: '123',
+        sim: { acceptCode: 100 },
+        state: 'forwarded-by-gateway',
+        details: 'Processed',
+        ref: true,
+        cost: 'KES 0.8000',
+        parts: 1,
+        attempts: 1,
+      },
+      {
+        name: '101 Sent → sent',
+        suffix: '123',
+        state: 'sent',
+        details: 'Sent',
+        ref: true,
+        cost: 'KES 0.8000',
+        parts: 1,
+        attempts: 1,
+      },
+      {
+        name: '102 Queued → received-by-gateway',
+        suffix: '123',
+        sim: { acceptCode: 102 },
+        state: 'received-by-gateway',
+        details: 'Queued',
+        ref: true,
+        cost: 'KES 0.8000',
+        parts: 1,
+        attempts: 1,
+      },
+      {
+        name: 'two-part message → messageParts 2 and its cost kept',
+        suffix: '123',
+        message: 'x'.repeat(200),
+        state: 'sent',
+        details: 'Sent',
+        ref: true,
+        cost: 'KES 1.6000',
+        parts: 2,
+        attempts: 1,
+      },
       { name: '401 RiskHold → failed', suffix: '401', state: 'failed', details: 'RiskHold', attempts: 1 },
-      { name: '403 InvalidPhoneNumber → failed', suffix: '403', state: 'failed', details: 'InvalidPhoneNumber', attempts: 1 },
-      { name: '404 UnsupportedNumberType → failed', suffix: '404', state: 'failed', details: 'UnsupportedNumberType', attempts: 1 },
+      {
+        name: '403 InvalidPhoneNumber → failed',
+        suffix: '403',
+        state: 'failed',
+        details: 'InvalidPhoneNumber',
+        attempts: 1,
+      },
+      {
+        name: '404 UnsupportedNumberType → failed',
+        suffix: '404',
+        state: 'failed',
+        details: 'UnsupportedNumberType',
+        attempts: 1,
+      },
       { name: '406 UserInBlacklist → denied', suffix: '406', state: 'denied', details: 'UserInBlacklist', attempts: 1 },
       { name: '407 CouldNotRoute → failed', suffix: '407', state: 'failed', details: 'CouldNotRoute', attempts: 1 },
-      { name: '409 DoNotDisturbRejection → failed', suffix: '409', state: 'failed', details: 'DoNotDisturbRejection', attempts: 1 },
-      { name: '500 InternalServerError → retried, then failed with the reason', suffix: '500', state: 'failed', details: /InternalServerError \(gave up after 2 attempts\)/, attempts: 2 },
-      { name: '501 GatewayError → retried, then failed', suffix: '501', state: 'failed', details: /GatewayError \(gave up after 2 attempts\)/, attempts: 2 },
-      { name: '502 RejectedByGateway → retried, then failed', suffix: '502', state: 'failed', details: /RejectedByGateway \(gave up after 2 attempts\)/, attempts: 2 },
-      { name: '500 once, then accepted (simulator 599) → sent on attempt 2', suffix: '599', state: 'sent', details: 'Sent', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 2 },
-      { name: 'HTTP 500 once → retried → sent', suffix: '123', sim: { failNext: { status: 500, count: 1 } }, state: 'sent', details: 'Sent', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 2 },
-      { name: 'HTTP 503 twice → failed after 2 attempts', suffix: '123', sim: { failNext: { status: 503, count: 2 } }, state: 'failed', details: /HTTP 503.*gave up after 2 attempts/, attempts: 2 },
-      { name: 'HTTP 429 once → retried → sent', suffix: '123', sim: { failNext: { status: 429, count: 1 } }, state: 'sent', details: 'Sent', ref: true, cost: 'KES 0.8000', parts: 1, attempts: 2 },
-      { name: 'HTTP 400 plain text → failed at once', suffix: '123', sim: { failNext: { status: 400, count: 1 } }, state: 'failed', details: /HTTP 400/, attempts: 1 },
-      { name: 'non-JSON 201 → retried, then failed', suffix: '123', sim: { nonJson: true }, state: 'failed', details: /not JSON.*gave up after 2 attempts/, attempts: 2 },
+      {
+        name: '409 DoNotDisturbRejection → failed',
+        suffix: '409',
+        state: 'failed',
+        details: 'DoNotDisturbRejection',
+        attempts: 1,
+      },
+      {
+        name: '500 InternalServerError → retried, then failed with the reason',
+        suffix: '500',
+        state: 'failed',
+        details: /InternalServerError \(gave up after 2 attempts\)/,
+        attempts: 2,
+      },
+      {
+        name: '501 GatewayError → retried, then failed',
+        suffix: '501',
+        state: 'failed',
+        details: /GatewayError \(gave up after 2 attempts\)/,
+        attempts: 2,
+      },
+      {
+        name: '502 RejectedByGateway → retried, then failed',
+        suffix: '502',
+        state: 'failed',
+        details: /RejectedByGateway \(gave up after 2 attempts\)/,
+        attempts: 2,
+      },
+      {
+        name: '500 once, then accepted (simulator 599) → sent on attempt 2',
+        suffix: '599',
+        state: 'sent',
+        details: 'Sent',
+        ref: true,
+        cost: 'KES 0.8000',
+        parts: 1,
+        attempts: 2,
+      },
+      {
+        name: 'HTTP 500 once → retried → sent',
+        suffix: '123',
+        sim: { failNext: { status: 500, count: 1 } },
+        state: 'sent',
+        details: 'Sent',
+        ref: true,
+        cost: 'KES 0.8000',
+        parts: 1,
+        attempts: 2,
+      },
+      {
+        name: 'HTTP 503 twice → failed after 2 attempts',
+        suffix: '123',
+        sim: { failNext: { status: 503, count: 2 } },
+        state: 'failed',
+        details: /HTTP 503.*gave up after 2 attempts/,
+        attempts: 2,
+      },
+      {
+        name: 'HTTP 429 once → retried → sent',
+        suffix: '123',
+        sim: { failNext: { status: 429, count: 1 } },
+        state: 'sent',
+        details: 'Sent',
+        ref: true,
+        cost: 'KES 0.8000',
+        parts: 1,
+        attempts: 2,
+      },
+      {
+        name: 'HTTP 400 plain text → failed at once',
+        suffix: '123',
+        sim: { failNext: { status: 400, count: 1 } },
+        state: 'failed',
+        details: /HTTP 400/,
+        attempts: 1,
+      },
+      {
+        name: 'non-JSON 201 → retried, then failed',
+        suffix: '123',
+        sim: { nonJson: true },
+        state: 'failed',
+        details: /not JSON.*gave up after 2 attempts/,
+        attempts: 2,
+      },
       // The sandbox hang CHT's e2e test probes for (https://github.com/medic/cht-core/issues/11289).
-      { name: 'AT hangs (cht-core #11289) → 1 s timeout, retried, then failed', suffix: '123', sim: { hang: true }, state: 'failed', details: /No answer from AT within 1000 ms.*gave up/, attempts: 2 },
+      {
+        name: 'AT hangs (cht-core #11289) → 1 s timeout, retried, then failed',
+        suffix: '123',
+        sim: { hang: true },
+        state: 'failed',
+        details: /No answer from AT within 1000 ms.*gave up/,
+        attempts: 2,
+      },
     ];
 
     for (const row of rows) {
@@ -163,18 +309,46 @@ describe('AT send responses through the server (simulator)', function () {
       server = undefined;
     });
 
-    const rows: Array<{ name: string; suffix: string; sim?: SimulatorConfigPatch; apiKey?: string | null; code: string; requests: number }> = [
+    const rows: Array<{
+      name: string;
+      suffix: string;
+      sim?: SimulatorConfigPatch;
+      apiKey?: string | null;
+      code: string;
+      requests: number;
+    }> = [
       { name: '402 InvalidSenderId → pending, paused, attempt not counted', suffix: '402', code: '402', requests: 1 },
       { name: '405 InsufficientBalance → pending, paused', suffix: '405', code: '405', requests: 1 },
-      { name: "empty Recipients 'InvalidSenderId' (from not allowed) → pending, paused", suffix: '123', sim: { senders: ['OTHER'] }, code: 'InvalidSenderId', requests: 1 },
-      { name: 'HTTP 401 (wrong API key) → pending, paused', suffix: '123', apiKey: 'wrong-key-not-secret', code: 'invalid_api_key', requests: 1 },
-      { name: 'no API key configured → pending, paused, no request made', suffix: '123', apiKey: null, code: 'no_api_key', requests: 0 },
+      {
+        name: "empty Recipients 'InvalidSenderId' (from not allowed) → pending, paused",
+        suffix: '123',
+        sim: { senders: ['OTHER'] },
+        code: 'InvalidSenderId',
+        requests: 1,
+      },
+      {
+        name: 'HTTP 401 (wrong API key) → pending, paused',
+        suffix: '123',
+        apiKey: 'wrong-key-not-secret',
+        code: 'invalid_api_key',
+        requests: 1,
+      },
+      {
+        name: 'no API key configured → pending, paused, no request made',
+        suffix: '123',
+        apiKey: null,
+        code: 'no_api_key',
+        requests: 0,
+      },
     ];
     for (const row of rows) {
       it(row.name, async () => {
         if (row.sim) sim.configure(row.sim);
         server = await startTestServer({ env: { AT_API_URL: sim.url } });
-        await setup(server, { apiKey: row.apiKey, sms: { ...SMS, dispatch: { ...SMS.dispatch, channel_pause_seconds: 60 } } });
+        await setup(server, {
+          apiKey: row.apiKey,
+          sms: { ...SMS, dispatch: { ...SMS.dispatch, channel_pause_seconds: 60 } },
+        });
         const to = number(row.suffix);
         const id = await queue(server, to);
         const s = server;
@@ -207,11 +381,15 @@ describe('AT send responses through the server (simulator)', function () {
   it('missing username: PUT settings → 400 naming it, nothing saved, nothing sent', async () => {
     const server = await startTestServer({ env: { AT_API_URL: sim.url } });
     try {
-      const res = await api(server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC' } });
+      const res = await api(server, 'PUT', '/api/v1/settings', {
+        sms: { outgoing_service: 'africas-talking', reply_to: 'MEDIC' },
+      });
       expect(res.status).to.equal(400);
       expect(String((res.body as { error: string }).error)).to.include('sms.africas_talking.username');
       const got = await api(server, 'GET', '/api/v1/settings');
-      expect((got.body as { sms?: { outgoing_service?: string } }).sms?.outgoing_service).to.not.equal('africas-talking');
+      expect((got.body as { sms?: { outgoing_service?: string } }).sms?.outgoing_service).to.not.equal(
+        'africas-talking',
+      );
       noSecrets(server);
     } finally {
       await server.stop();

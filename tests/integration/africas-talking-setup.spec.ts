@@ -52,16 +52,47 @@ describe("AT setup steps as written (CHT docs' Africa's Talking page)", function
 
   it('credentials by curl, settings, ?key= callbacks: send → delivered, failure, incoming', async () => {
     // 1-2. The two credentials, exactly as the docs' curl commands send them.
-    for (const [name, secret] of [['outgoing', AT_API_KEY], ['incoming', INCOMING_KEY]] as const) {
-      const res = await curl(['-X', 'PUT', '-H', 'Content-Type: text/plain', `${base}/api/v1/credentials/africastalking.com:${name}`, '-d', secret]);
+    for (const [name, secret] of [
+      ['outgoing', AT_API_KEY],
+      ['incoming', INCOMING_KEY],
+    ] as const) {
+      const res = await curl([
+        '-X',
+        'PUT',
+        '-H',
+        'Content-Type: text/plain',
+        `${base}/api/v1/credentials/africastalking.com:${name}`,
+        '-d',
+        secret,
+      ]);
       expect(res, `credential ${name}`).to.deep.equal({ status: 200, body: { ok: true } });
     }
     // Without the admin's password the same call is refused.
-    expect((await curl(['-X', 'PUT', '-H', 'Content-Type: text/plain', `http://${host}/api/v1/credentials/africastalking.com:outgoing`, '-d', 'x'])).status).to.equal(401);
+    expect(
+      (
+        await curl([
+          '-X',
+          'PUT',
+          '-H',
+          'Content-Type: text/plain',
+          `http://${host}/api/v1/credentials/africastalking.com:outgoing`,
+          '-d',
+          'x',
+        ])
+      ).status,
+    ).to.equal(401);
 
     // 3. The app settings.
     const sms = { outgoing_service: 'africas-talking', reply_to: 'MEDIC', africas_talking: { username: 'sandbox' } };
-    const put = await curl(['-X', 'PUT', '-H', 'Content-Type: application/json', `${base}/api/v1/settings`, '-d', JSON.stringify({ sms })]);
+    const put = await curl([
+      '-X',
+      'PUT',
+      '-H',
+      'Content-Type: application/json',
+      `${base}/api/v1/settings`,
+      '-d',
+      JSON.stringify({ sms }),
+    ]);
     expect(put).to.deep.equal({ status: 200, body: { success: true, updated: true } });
     const got = await curl([`${base}/api/v1/settings`]);
     expect((got.body as { sms: unknown }).sms).to.deep.include(sms);
@@ -73,20 +104,37 @@ describe("AT setup steps as written (CHT docs' Africa's Talking page)", function
     });
 
     // 5. Two messages: one delivered, one to a number whose delivery fails (simulator ...598).
-    const queued = await curl(['-X', 'POST', '-H', 'Content-Type: application/json', `${base}/api/v1/messages`, '-d', JSON.stringify([
-      { to: '+254711222333', message: 'Hello from CHT' },
-      { to: '+254711222598', message: 'This one fails' },
-    ])]);
+    const queued = await curl([
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/json',
+      `${base}/api/v1/messages`,
+      '-d',
+      JSON.stringify([
+        { to: '+254711222333', message: 'Hello from CHT' },
+        { to: '+254711222598', message: 'This one fails' },
+      ]),
+    ]);
     expect(queued.status).to.equal(200);
     const [ok, bad] = (queued.body as { messages: Array<{ id: string; state: string }> }).messages;
     expect([ok?.state, bad?.state]).to.deep.equal(['pending', 'pending']);
 
     const final = async (id: string, state: string) =>
-      eventually(async () => {
-        const r = await curl([`${base}/api/v1/messages/${id}`]);
-        const v = r.body as { state: string; state_details?: unknown; gateway_ref: string | null; state_history: Array<{ state: string }> };
-        return v.state === state ? v : undefined;
-      }, 10_000, 50);
+      eventually(
+        async () => {
+          const r = await curl([`${base}/api/v1/messages/${id}`]);
+          const v = r.body as {
+            state: string;
+            state_details?: unknown;
+            gateway_ref: string | null;
+            state_history: Array<{ state: string }>;
+          };
+          return v.state === state ? v : undefined;
+        },
+        10_000,
+        50,
+      );
     const delivered = await final(ok?.id as string, 'delivered');
     const failed = await final(bad?.id as string, 'failed');
     expect(delivered.gateway_ref).to.match(/^ATXid_[0-9a-f]{32}$/);

@@ -91,9 +91,13 @@ describe('AT simulator', function () {
     });
 
     it('accepts a ;charset=utf-8 content type suffix', async () => {
-      const res = await sendSms(sim, { username: USER, to: '+254700000001', message: 'hi' }, {
-        contentType: 'application/x-www-form-urlencoded;charset=utf-8',
-      });
+      const res = await sendSms(
+        sim,
+        { username: USER, to: '+254700000001', message: 'hi' },
+        {
+          contentType: 'application/x-www-form-urlencoded;charset=utf-8',
+        },
+      );
       expect(res.status).to.equal(201);
     });
 

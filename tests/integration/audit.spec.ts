@@ -58,9 +58,12 @@ describe('audit log', function () {
 
     it('records opt-outs an administrator adds and removes', async function () {
       const number = '+254711000777';
-      expect((await api(s.server, 'POST', '/api/v1/sms/opt-outs', { number, sender_id: 'MEDIC' })).status).to.equal(200);
-      expect((await api(s.server, 'DELETE', `/api/v1/sms/opt-outs/${encodeURIComponent(number)}?sender_id=MEDIC`)).status)
-        .to.equal(200);
+      expect((await api(s.server, 'POST', '/api/v1/sms/opt-outs', { number, sender_id: 'MEDIC' })).status).to.equal(
+        200,
+      );
+      expect(
+        (await api(s.server, 'DELETE', `/api/v1/sms/opt-outs/${encodeURIComponent(number)}?sender_id=MEDIC`)).status,
+      ).to.equal(200);
       const [removed, added] = await entries(s.server);
       expect(added).to.deep.include({ action: 'opt_out.add', target: number, changes: { sender_id: 'MEDIC' } });
       expect(removed).to.deep.include({ action: 'opt_out.remove', target: number, changes: { sender_id: 'MEDIC' } });

@@ -88,15 +88,23 @@ describe('console sessions', function () {
       const [name, value] = cookie.split('=') as [string, string];
       const [id] = value.split('.');
       for (const forged of [`${name}=${id}`, `${name}=${id}.AAAA`, `${name}=x${value}`]) {
-        expect((await fetch(`${server.url}/api/v1/settings`, { headers: { cookie: forged } })).status, forged).to.equal(401);
+        expect((await fetch(`${server.url}/api/v1/settings`, { headers: { cookie: forged } })).status, forged).to.equal(
+          401,
+        );
       }
     });
 
     it('signing out ends the session (and needs the CSRF token)', async function () {
       const { cookie, csrf } = await signIn(server);
-      const noToken = await fetch(`${server.url}/console/api/session`, { method: 'DELETE', headers: { cookie, origin: server.url } });
+      const noToken = await fetch(`${server.url}/console/api/session`, {
+        method: 'DELETE',
+        headers: { cookie, origin: server.url },
+      });
       expect(noToken.status).to.equal(403);
-      const res = await fetch(`${server.url}/console/api/session`, { method: 'DELETE', headers: { cookie, origin: server.url, 'x-csrf-token': csrf } });
+      const res = await fetch(`${server.url}/console/api/session`, {
+        method: 'DELETE',
+        headers: { cookie, origin: server.url, 'x-csrf-token': csrf },
+      });
       expect(res.status).to.equal(200);
       expect(res.headers.get('set-cookie')).to.include('Max-Age=0');
       expect((await fetch(`${server.url}/api/v1/settings`, { headers: { cookie } })).status).to.equal(401);
@@ -112,7 +120,10 @@ describe('console sessions', function () {
     it('Secure is set when the request came over HTTPS (through a trusted proxy)', async function () {
       const proxied = await startTestServer({ env: { TRUST_PROXY: 'true' } });
       try {
-        const res = await signInRequest(proxied, credentialsOf(proxied), { 'x-forwarded-proto': 'https', origin: proxied.url.replace('http:', 'https:') });
+        const res = await signInRequest(proxied, credentialsOf(proxied), {
+          'x-forwarded-proto': 'https',
+          origin: proxied.url.replace('http:', 'https:'),
+        });
         expect(res.status).to.equal(200);
         expect(res.headers.get('set-cookie')).to.match(/; Secure$/);
       } finally {
@@ -124,7 +135,10 @@ describe('console sessions', function () {
       const page = await fetch(`${server.url}/console/`);
       expect(page.status).to.equal(200);
       const csp = page.headers.get('content-security-policy') ?? '';
-      expect(csp).to.include("script-src 'self'").and.to.include("frame-ancestors 'none'").and.not.to.include('unsafe-inline');
+      expect(csp)
+        .to.include("script-src 'self'")
+        .and.to.include("frame-ancestors 'none'")
+        .and.not.to.include('unsafe-inline');
       expect(page.headers.get('x-content-type-options')).to.equal('nosniff');
       const html = await page.text();
       expect(html).to.include('<script type="module" src="app.js"></script>');

@@ -30,7 +30,9 @@ describe('credentials API (PUT /api/v1/credentials/:key)', function () {
       expect(res.body).to.deep.equal({ ok: true });
       expect(res.text).not.to.contain(SECRET);
       expect(await s.server.credentials.get('africastalking.com:outgoing')).to.equal(SECRET);
-      const doc = (await s.server.dbs.vault.get('credential:africastalking.com:outgoing')) as unknown as { password: string };
+      const doc = (await s.server.dbs.vault.get('credential:africastalking.com:outgoing')) as unknown as {
+        password: string;
+      };
       expect(doc.password).to.match(/^v2:gcm:/);
       expect(doc.password).not.to.contain(SECRET);
     });
@@ -43,32 +45,49 @@ describe('credentials API (PUT /api/v1/credentials/:key)', function () {
     });
 
     it('accepts curl -d without a content type (form) as the raw secret', async function () {
-      const res = await fetch(`${s.server.url}/api/v1/credentials/form.key`, { method: 'PUT', headers: { authorization: s.server.adminAuth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a+b=c&d' });
+      const res = await fetch(`${s.server.url}/api/v1/credentials/form.key`, {
+        method: 'PUT',
+        headers: { authorization: s.server.adminAuth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a+b=c&d',
+      });
       expect(res.status).to.equal(200);
       expect(await s.server.credentials.get('form.key')).to.equal('a+b=c&d');
     });
 
     it('400 for an empty body, 415 for JSON, 400 for a key outside the namespace rules', async function () {
       expect((await api(s.server, 'PUT', '/api/v1/credentials/k', '')).status).to.equal(400);
-      const json = await fetch(`${s.server.url}/api/v1/credentials/k`, { method: 'PUT', headers: { authorization: s.server.adminAuth, 'content-type': 'application/json' }, body: '{"a":1}' });
+      const json = await fetch(`${s.server.url}/api/v1/credentials/k`, {
+        method: 'PUT',
+        headers: { authorization: s.server.adminAuth, 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
       expect(json.status).to.equal(415);
       expect((await api(s.server, 'PUT', '/api/v1/credentials/_design', 'x')).status).to.equal(400);
     });
 
-    if (s.kind === 'couchdb') it('reads a CHT-format (AES-256-CBC) credential, and re-encrypts it in our format on the next write', async function () {
-      const c = s.couch;
-      const secretRes = await fetch(`${c.url}/_config/couch_httpd_auth/secret`, { headers: { authorization: `Basic ${Buffer.from(`${c.admin.user}:${c.admin.password}`).toString('base64')}` } });
-      const couchSecret = (await secretRes.json()) as string;
-      await s.server.dbs.vault.put({ _id: 'credential:legacy.key', password: encryptLegacyCht('legacy-value', couchSecret) });
-      expect(await s.server.credentials.get('legacy.key')).to.equal('legacy-value');
-      await api(s.server, 'PUT', '/api/v1/credentials/legacy.key', 'new-value');
-      const doc = (await s.server.dbs.vault.get('credential:legacy.key')) as unknown as { password: string };
-      expect(doc.password).to.match(/^v2:gcm:/);
-    });
+    if (s.kind === 'couchdb')
+      it('reads a CHT-format (AES-256-CBC) credential, and re-encrypts it in our format on the next write', async function () {
+        const c = s.couch;
+        const secretRes = await fetch(`${c.url}/_config/couch_httpd_auth/secret`, {
+          headers: { authorization: `Basic ${Buffer.from(`${c.admin.user}:${c.admin.password}`).toString('base64')}` },
+        });
+        const couchSecret = (await secretRes.json()) as string;
+        await s.server.dbs.vault.put({
+          _id: 'credential:legacy.key',
+          password: encryptLegacyCht('legacy-value', couchSecret),
+        });
+        expect(await s.server.credentials.get('legacy.key')).to.equal('legacy-value');
+        await api(s.server, 'PUT', '/api/v1/credentials/legacy.key', 'new-value');
+        const doc = (await s.server.dbs.vault.get('credential:legacy.key')) as unknown as { password: string };
+        expect(doc.password).to.match(/^v2:gcm:/);
+      });
 
     it('a tampered ciphertext is refused with a clear error saying to set it again', async function () {
       await api(s.server, 'PUT', '/api/v1/credentials/tamper.key', 'tamper-value');
-      const doc = (await s.server.dbs.vault.get('credential:tamper.key')) as unknown as { _rev: string; password: string };
+      const doc = (await s.server.dbs.vault.get('credential:tamper.key')) as unknown as {
+        _rev: string;
+        password: string;
+      };
       const parts = doc.password.split(':');
       const ct = Buffer.from(parts[4] as string, 'base64url');
       ct[0] = (ct[0] as number) ^ 0xff;

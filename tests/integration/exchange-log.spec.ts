@@ -33,7 +33,8 @@ async function delivered(rig: AtRig, id: string): Promise<void> {
   await rig.sim.idle();
 }
 
-const kindOf = (e: ExchangeView): string => `${e.direction} ${e.method} ${e.url.split('?')[0]?.replace(/^https?:\/\/[^/]+/, '')}`;
+const kindOf = (e: ExchangeView): string =>
+  `${e.direction} ${e.method} ${e.url.split('?')[0]?.replace(/^https?:\/\/[^/]+/, '')}`;
 
 describe('provider exchange log', function () {
   this.timeout(60_000);
@@ -66,11 +67,14 @@ describe('provider exchange log', function () {
         expect((await api(rig.server, 'POST', SYNC)).body).to.deep.equal({ fetched: 2, saved: 1 });
         rig.sim.configure({ fetchFailNext: { status: 401, count: 1 } });
         expect((await api(rig.server, 'POST', SYNC)).status).to.equal(502);
-        const wrongKey = await fetch(`${rig.server.url}/api/v1/sms/africastalking/incoming-messages?key=wrong-${INCOMING_KEY}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ id: 'x1', from: '+254711000205', text: 'refused' }).toString(),
-        });
+        const wrongKey = await fetch(
+          `${rig.server.url}/api/v1/sms/africastalking/incoming-messages?key=wrong-${INCOMING_KEY}`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ id: 'x1', from: '+254711000205', text: 'refused' }).toString(),
+          },
+        );
         expect(wrongKey.status).to.equal(403);
         expect((await api(rig.server, 'GET', '/api/sms')).status).to.equal(200);
       });
@@ -95,9 +99,16 @@ describe('provider exchange log', function () {
         expect(send?.status).to.equal(201);
         expect(send?.request_body).to.include(new URLSearchParams({ message: TEXT }).toString());
         expect(send?.response_body).to.include('SMSMessageData');
-        expect(exchanges.some((e) => kindOf(e) === 'outgoing GET /version1/messaging' && e.status === 401)).to.equal(true);
-        expect(exchanges.some((e) => e.status === 403), 'a refused callback is not an exchange').to.equal(false);
-        const missed = exchanges.find((e) => kindOf(e) === 'outgoing GET /version1/messaging' && e.response_body?.includes('missed'));
+        expect(exchanges.some((e) => kindOf(e) === 'outgoing GET /version1/messaging' && e.status === 401)).to.equal(
+          true,
+        );
+        expect(
+          exchanges.some((e) => e.status === 403),
+          'a refused callback is not an exchange',
+        ).to.equal(false);
+        const missed = exchanges.find(
+          (e) => kindOf(e) === 'outgoing GET /version1/messaging' && e.response_body?.includes('missed'),
+        );
         expect(missed?.service).to.equal('africas-talking');
       });
 
@@ -109,11 +120,11 @@ describe('provider exchange log', function () {
           expect(store, 'store').to.not.include(secret);
           expect(logs, 'logs').to.not.include(secret);
         }
-        expect(store, 'the callbacks\' key= is removed').to.not.match(/key=/);
+        expect(store, "the callbacks' key= is removed").to.not.match(/key=/);
         expect(logs, 'message texts never logged').to.not.include(TEXT);
       });
 
-      it('GET /api/v1/messages/:id answers the message\'s exchanges, oldest first', async function () {
+      it("GET /api/v1/messages/:id answers the message's exchanges, oldest first", async function () {
         const res = await api(rig.server, 'GET', `/api/v1/messages/${ids[0]}`);
         const exchanges = (res.body as { exchanges: ExchangeView[] }).exchanges;
         expect(exchanges.map(kindOf)).to.deep.equal([
@@ -132,10 +143,14 @@ describe('provider exchange log', function () {
         const all = await allExchanges(rig.server);
         const times = all.map((e) => e.at);
         expect(times).to.deep.equal([...times].sort().reverse());
-        const two = (await api(rig.server, 'GET', '/api/v1/sms/exchanges?limit=2')).body as { exchanges: ExchangeView[] };
+        const two = (await api(rig.server, 'GET', '/api/v1/sms/exchanges?limit=2')).body as {
+          exchanges: ExchangeView[];
+        };
         expect(two.exchanges.map((e) => e.id)).to.deep.equal(all.slice(0, 2).map((e) => e.id));
         const since = all[Math.floor(all.length / 2)]?.at as string;
-        const newer = (await api(rig.server, 'GET', `/api/v1/sms/exchanges?since=${encodeURIComponent(since)}&limit=1000`)).body as {
+        const newer = (
+          await api(rig.server, 'GET', `/api/v1/sms/exchanges?since=${encodeURIComponent(since)}&limit=1000`)
+        ).body as {
           exchanges: ExchangeView[];
         };
         expect(newer.exchanges.map((e) => e.id)).to.deep.equal(all.filter((e) => e.at >= since).map((e) => e.id));
@@ -157,7 +172,8 @@ describe('provider exchange log', function () {
         const before = await allExchanges(rig.server);
         expect(before.length).to.be.at.least(5);
         const index = async (): Promise<number> =>
-          (await rig.server.dbs.medic.allDocs({ startkey: 'sms-exchange-msg:', endkey: 'sms-exchange-msg:\ufff0' })).rows.length;
+          (await rig.server.dbs.medic.allDocs({ startkey: 'sms-exchange-msg:', endkey: 'sms-exchange-msg:\ufff0' }))
+            .rows.length;
         expect(await index()).to.be.at.least(4);
 
         offset = 6 * 86_400_000;
@@ -168,7 +184,7 @@ describe('provider exchange log', function () {
         expect(await rig.server.exchanges.prune()).to.equal(before.length);
         const left = await allExchanges(rig.server);
         expect(left.map(kindOf)).to.deep.equal(['incoming POST /api/v1/sms/africastalking/incoming-messages']);
-        expect(await index(), 'only the recent exchange\'s index doc is left').to.equal(1);
+        expect(await index(), "only the recent exchange's index doc is left").to.equal(1);
         expect((await api(rig.server, 'GET', `/api/v1/messages/${id}`)).body).to.deep.include({ exchanges: [] });
 
         const s = await api(rig.server, 'PUT', '/api/v1/settings', { sms: { exchange_log_days: 0.5 } });

@@ -36,10 +36,12 @@ async function rawUpload(url: string, head: string, chunk: Uint8Array, maxBytes:
     response += d.toString('latin1');
   });
   socket.on('error', () => undefined);
-  const done = new Promise<void>((resolve) => socket.on('close', () => {
-    closed = true;
-    resolve();
-  }));
+  const done = new Promise<void>((resolve) =>
+    socket.on('close', () => {
+      closed = true;
+      resolve();
+    }),
+  );
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   socket.write(head);
   let bytesSent = 0;
@@ -172,19 +174,24 @@ describe('hostile clients on the wire', function () {
     const incoming = `/api/v1/sms/africastalking/incoming-messages?key=${KEY}`;
     const paths = fc.constantFrom('/api/sms', incoming, '/api/v1/messages');
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue().map((v) => JSON.stringify(v)), fc.boolean(), paths, async (body, gzip, path) => {
-        const res = await fetch(`${server.url}${path}`, {
-          method: 'POST',
-          headers: {
-            authorization: auth,
-            'content-type': 'application/json',
-            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-          },
-          body: gzip ? bytes(zlib.gzipSync(body)) : body,
-        });
-        await res.arrayBuffer();
-        expect(res.status, `${path} ${body.slice(0, 200)}`).to.be.below(500);
-      }),
+      fc.asyncProperty(
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+        fc.boolean(),
+        paths,
+        async (body, gzip, path) => {
+          const res = await fetch(`${server.url}${path}`, {
+            method: 'POST',
+            headers: {
+              authorization: auth,
+              'content-type': 'application/json',
+              ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+            },
+            body: gzip ? bytes(zlib.gzipSync(body)) : body,
+          });
+          await res.arrayBuffer();
+          expect(res.status, `${path} ${body.slice(0, 200)}`).to.be.below(500);
+        },
+      ),
       fuzzParams(runsShare(0.1)),
     );
   });

@@ -24,7 +24,9 @@ const ids = (items: Listed[]): string[] => items.map((m) => m.id);
 
 function expectNewestFirst(items: Listed[]): void {
   for (let i = 1; i < items.length; i++) {
-    expect((items[i] as Listed).reported_date, `item ${i} is older than or as old as item ${i - 1}`).to.be.at.most((items[i - 1] as Listed).reported_date);
+    expect((items[i] as Listed).reported_date, `item ${i} is older than or as old as item ${i - 1}`).to.be.at.most(
+      (items[i - 1] as Listed).reported_date,
+    );
   }
 }
 
@@ -48,10 +50,23 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
       const { server } = s;
       const seeded: string[] = [];
       for (let r = 0; r < 3; r++) {
-        seeded.push(...(await post(server, Array.from({ length: 40 }, (_, i) => ({ to: `+25471190${String(r * 100 + i).padStart(4, '0')}`, message: `page ${r}.${i}` })))));
+        seeded.push(
+          ...(await post(
+            server,
+            Array.from({ length: 40 }, (_, i) => ({
+              to: `+25471190${String(r * 100 + i).padStart(4, '0')}`,
+              message: `page ${r}.${i}`,
+            })),
+          )),
+        );
       }
-      const older = Array.from({ length: 40 }, (_, i) => outDoc({ to: freshNumber(), state: i % 2 ? 'delivered' : 'failed', due: Date.now() - (i + 1) * HOUR }));
-      await putDocs(server, older.map((o) => o.doc));
+      const older = Array.from({ length: 40 }, (_, i) =>
+        outDoc({ to: freshNumber(), state: i % 2 ? 'delivered' : 'failed', due: Date.now() - (i + 1) * HOUR }),
+      );
+      await putDocs(
+        server,
+        older.map((o) => o.doc),
+      );
       seeded.push(...older.map((o) => o.uuid));
       const incoming = Array.from({ length: 30 }, (_, i) => inDoc(freshNumber(), Date.now() - i * 60_000));
       await putDocs(server, incoming);
@@ -74,12 +89,20 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
       const outPages: Listed[] = [];
       const inPages: Listed[] = [];
       try {
-        for (let page = await listPage(server, 'limit=7'); ; page = await listPage(server, 'limit=7', page.next_cursor)) {
+        for (
+          let page = await listPage(server, 'limit=7');
+          ;
+          page = await listPage(server, 'limit=7', page.next_cursor)
+        ) {
           expect(page.messages.length).to.be.at.most(7);
           outPages.push(...page.messages);
           if (!page.next_cursor) break;
         }
-        for (let page = await listPage(server, 'direction=incoming&limit=5'); ; page = await listPage(server, 'direction=incoming&limit=5', page.next_cursor)) {
+        for (
+          let page = await listPage(server, 'direction=incoming&limit=5');
+          ;
+          page = await listPage(server, 'direction=incoming&limit=5', page.next_cursor)
+        ) {
           inPages.push(...page.messages);
           if (!page.next_cursor) break;
         }
@@ -98,17 +121,27 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
     it('filters by one state and by several: every item matches, and none of ours is missing', async function () {
       const { server } = s;
       const to = freshNumber();
-      const made = ['pending', 'pending', 'failed', 'denied', 'delivered', 'scheduled'].map((state, i) => ({ state, ...outDoc({ to, state, due: Date.now() - i * 1000 }) }));
-      await putDocs(server, made.map((m) => m.doc));
+      const made = ['pending', 'pending', 'failed', 'denied', 'delivered', 'scheduled'].map((state, i) => ({
+        state,
+        ...outDoc({ to, state, due: Date.now() - i * 1000 }),
+      }));
+      await putDocs(
+        server,
+        made.map((m) => m.doc),
+      );
       const of = (...states: string[]): string[] => made.filter((m) => states.includes(m.state)).map((m) => m.uuid);
 
       const failed = await listAll(server, 'state=failed&limit=100');
       expect(failed.every((m) => m.state === 'failed')).to.equal(true);
-      expect(ids(failed)).to.include.members(of('failed')).and.not.include.members(of('pending', 'denied', 'delivered'));
+      expect(ids(failed))
+        .to.include.members(of('failed'))
+        .and.not.include.members(of('pending', 'denied', 'delivered'));
 
       const several = await listAll(server, 'state=failed,denied,scheduled&limit=3');
       expect(several.every((m) => ['failed', 'denied', 'scheduled'].includes(m.state as string))).to.equal(true);
-      expect(ids(several)).to.include.members(of('failed', 'denied', 'scheduled')).and.not.include.members(of('pending', 'delivered'));
+      expect(ids(several))
+        .to.include.members(of('failed', 'denied', 'scheduled'))
+        .and.not.include.members(of('pending', 'delivered'));
       expect(new Set(ids(several)).size).to.equal(several.length);
       expectNewestFirst(several);
 
@@ -127,7 +160,10 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
       await putDocs(server, [...toA, ...toB].map((o) => o.doc).concat(fromA));
 
       expect(ids(await listAll(server, `to=${encodeURIComponent(a)}`))).to.have.members(toA.map((o) => o.uuid));
-      expect(ids(await listAll(server, `to=${encodeURIComponent(`0${a.slice(4, 7)} ${a.slice(7)}`)}`)), 'national form').to.have.members(toA.map((o) => o.uuid));
+      expect(
+        ids(await listAll(server, `to=${encodeURIComponent(`0${a.slice(4, 7)} ${a.slice(7)}`)}`)),
+        'national form',
+      ).to.have.members(toA.map((o) => o.uuid));
       const byTail = await listAll(server, `to=${a.slice(-6)}&limit=2`);
       expect(ids(byTail)).to.include.members([...toA, ...toB].map((o) => o.uuid));
       expect(byTail.every((m) => (m.to as string).endsWith(a.slice(-6)))).to.equal(true);
@@ -143,16 +179,32 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
       const sent30h = outDoc({ to, state: 'sent', due: now - 40 * HOUR, at: now - 30 * HOUR });
       const fbg25h = outDoc({ to, state: 'forwarded-by-gateway', due: now - 30 * HOUR, at: now - 25 * HOUR });
       const sent2h = outDoc({ to, state: 'sent', due: now - 3 * HOUR, at: now - 2 * HOUR });
-      const reportedLately = outDoc({ to, state: 'sent', due: now - 40 * HOUR, at: now - 30 * HOUR, reports: [now - 1.5 * HOUR] });
+      const reportedLately = outDoc({
+        to,
+        state: 'sent',
+        due: now - 40 * HOUR,
+        at: now - 30 * HOUR,
+        reports: [now - 1.5 * HOUR],
+      });
       const delivered = outDoc({ to, state: 'delivered', due: now - 40 * HOUR, at: now - 30 * HOUR });
-      await putDocs(server, [sent30h, fbg25h, sent2h, reportedLately, delivered].map((o) => o.doc));
+      await putDocs(
+        server,
+        [sent30h, fbg25h, sent2h, reportedLately, delivered].map((o) => o.doc),
+      );
 
       // Most recently heard of first.
-      expect(ids(await listAll(server, `stuck=1&to=${encodeURIComponent(to)}`))).to.deep.equal([fbg25h.uuid, sent30h.uuid]);
+      expect(ids(await listAll(server, `stuck=1&to=${encodeURIComponent(to)}`))).to.deep.equal([
+        fbg25h.uuid,
+        sent30h.uuid,
+      ]);
       const all = await listAll(server, 'stuck=1&limit=1');
-      expect(ids(all)).to.include.members([fbg25h.uuid, sent30h.uuid]).and.not.include.members([sent2h.uuid, reportedLately.uuid, delivered.uuid]);
+      expect(ids(all))
+        .to.include.members([fbg25h.uuid, sent30h.uuid])
+        .and.not.include.members([sent2h.uuid, reportedLately.uuid, delivered.uuid]);
       expect(all.every((m) => ['sent', 'forwarded-by-gateway'].includes(m.state as string))).to.equal(true);
-      expect(ids(await listAll(server, `stuck=1&state=sent&to=${encodeURIComponent(to)}`))).to.deep.equal([sent30h.uuid]);
+      expect(ids(await listAll(server, `stuck=1&state=sent&to=${encodeURIComponent(to)}`))).to.deep.equal([
+        sent30h.uuid,
+      ]);
       expect(ids(await listAll(server, `stuck=1&state=pending&to=${encodeURIComponent(to)}`))).to.deep.equal([]);
 
       expect((await api(server, 'PUT', '/api/v1/settings', { sms: { stuck_after_hours: 1 } })).status).to.equal(200);
@@ -204,7 +256,10 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
         ['to=123', /^to: give a full number or at least its last 4 digits/],
         ['limit=0', /^limit/],
         ['cursor=not-a-cursor', /^cursor: not a cursor this API returned/],
-        [`stuck=1&cursor=${encodeURIComponent(page.next_cursor as string)}`, /^cursor: it belongs to a listing with other filters/],
+        [
+          `stuck=1&cursor=${encodeURIComponent(page.next_cursor as string)}`,
+          /^cursor: it belongs to a listing with other filters/,
+        ],
       ];
       for (const [query, pattern] of cases) {
         const res = await api(server, 'GET', `/api/v1/messages?${query}`);
@@ -217,7 +272,10 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
     it('read-your-writes under sending load: 100 rounds of POST then GET are never short', async function () {
       this.timeout(600_000);
       const sim = await startSimulator({ latencyMs: 5, reportDelayMs: 5 });
-      const server = await startTestServer({ storage: s.kind === 'embedded' ? { kind: 'embedded' } : { kind: 'couchdb', couch: s.couch }, env: { AT_API_URL: sim.url, LOG_LEVEL: 'info' } });
+      const server = await startTestServer({
+        storage: s.kind === 'embedded' ? { kind: 'embedded' } : { kind: 'couchdb', couch: s.couch },
+        env: { AT_API_URL: sim.url, LOG_LEVEL: 'info' },
+      });
       await configureAt(server, sim, { dispatch: { ...FAST_DISPATCH, concurrency: 8 } });
       let loading = true;
       let background = 0;
@@ -227,7 +285,13 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
         while (loading) {
           const waiting = server.outbox.stats();
           if (waiting.ready + waiting.claimedWaiting < 20) {
-            await post(server, Array.from({ length: 5 }, (_, i) => ({ to: `+2547120${String((background * 5 + i) % 10000).padStart(5, '0')}`, message: `load ${background}.${i}` })));
+            await post(
+              server,
+              Array.from({ length: 5 }, (_, i) => ({
+                to: `+2547120${String((background * 5 + i) % 10000).padStart(5, '0')}`,
+                message: `load ${background}.${i}`,
+              })),
+            );
             background++;
           }
           await new Promise((r) => setTimeout(r, 50));
@@ -236,8 +300,14 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
       try {
         for (let round = 0; round < 100; round++) {
           const to = `+25471230${String(round).padStart(4, '0')}`;
-          const made = await post(server, [{ to, message: `ryw ${round} a` }, { to, message: `ryw ${round} b` }]);
-          expect(ids((await listPage(server, `to=${encodeURIComponent(to)}&limit=10`)).messages), `round ${round}, by number`).to.have.members(made);
+          const made = await post(server, [
+            { to, message: `ryw ${round} a` },
+            { to, message: `ryw ${round} b` },
+          ]);
+          expect(
+            ids((await listPage(server, `to=${encodeURIComponent(to)}&limit=10`)).messages),
+            `round ${round}, by number`,
+          ).to.have.members(made);
           expect(ids((await listPage(server, 'limit=50')).messages), `round ${round}, newest`).to.include.members(made);
           sent.push(made[0] as string);
           if (round % 10 === 0) {
@@ -249,16 +319,26 @@ describe('message listings (GET /api/v1/messages, /api/v1/messages/counts)', fun
             });
             expect(hook.status).to.equal(200);
             const inbox = await listPage(server, `direction=incoming&to=${encodeURIComponent(from)}`);
-            expect(inbox.messages.map((m) => m.id), `round ${round}, incoming`).to.deep.equal([`ryw-${round}-${from}`]);
+            expect(
+              inbox.messages.map((m) => m.id),
+              `round ${round}, incoming`,
+            ).to.deep.equal([`ryw-${round}-${from}`]);
           }
           if (round % 10 === 9) {
             // A delivery report seen on a message is seen by the state listing that follows.
             const id = sent[round - 9] as string;
-            const view = await eventually(async () => {
-              const m = (await api(server, 'GET', `/api/v1/messages/${id}`)).body as { state: string; to: string };
-              return m.state === 'delivered' && m;
-            }, 60_000, 20);
-            expect(ids((await listPage(server, `state=delivered&to=${encodeURIComponent(view.to)}`)).messages), `round ${round}, delivered`).to.include(id);
+            const view = await eventually(
+              async () => {
+                const m = (await api(server, 'GET', `/api/v1/messages/${id}`)).body as { state: string; to: string };
+                return m.state === 'delivered' && m;
+              },
+              60_000,
+              20,
+            );
+            expect(
+              ids((await listPage(server, `state=delivered&to=${encodeURIComponent(view.to)}`)).messages),
+              `round ${round}, delivered`,
+            ).to.include(id);
           }
         }
         expect(background, 'load ran during the rounds').to.be.greaterThan(10);

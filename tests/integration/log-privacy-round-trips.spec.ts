@@ -27,12 +27,21 @@ async function roundTrip(rig: AtRig, tag: string): Promise<void> {
   const results = await rig.sim.injectIncoming({ from: AT_FROM, text: `${AT_IN_TEXT} ${tag}` });
   expect(results[0]?.httpStatus).to.equal(200);
   // medic-gateway: incoming + an outgoing message handed out and reported (gateway selected).
-  await api(rig.server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'medic-gateway', log_full_content: tag === 'full' } });
+  await api(rig.server, 'PUT', '/api/v1/settings', {
+    sms: { outgoing_service: 'medic-gateway', log_full_content: tag === 'full' },
+  });
   const queued = await api(rig.server, 'POST', '/api/v1/messages', { to: GW_TO, message: `${GW_OUT_TEXT} ${tag}` });
   const gwId = (queued.body as { messages: Array<{ id: string }> }).messages[0]?.id;
-  const poll = await api(rig.server, 'POST', '/api/sms', { messages: [{ id: `gw-${tag}`, from: GW_FROM, content: `${GW_TEXT} ${tag}` }] });
+  const poll = await api(rig.server, 'POST', '/api/sms', {
+    messages: [{ id: `gw-${tag}`, from: GW_FROM, content: `${GW_TEXT} ${tag}` }],
+  });
   expect((poll.body as { messages: Array<{ id: string }> }).messages.map((m) => m.id)).to.include(gwId);
-  await api(rig.server, 'POST', '/api/sms', { updates: [{ id: gwId, status: 'SENT' }, { id: gwId, status: 'DELIVERED' }] });
+  await api(rig.server, 'POST', '/api/sms', {
+    updates: [
+      { id: gwId, status: 'SENT' },
+      { id: gwId, status: 'DELIVERED' },
+    ],
+  });
 }
 
 describe('privacy in logs (full round trips)', function () {
@@ -56,7 +65,9 @@ describe('privacy in logs (full round trips)', function () {
 
   it('sms.log_full_content: true logs numbers and texts in full, without a restart', async function () {
     const before = rig.server.logs().length;
-    await api(rig.server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'africas-talking', log_full_content: true } });
+    await api(rig.server, 'PUT', '/api/v1/settings', {
+      sms: { outgoing_service: 'africas-talking', log_full_content: true },
+    });
     await roundTrip(rig, 'full');
     const logs = rig.server.logs().slice(before);
     expect(logs).to.include(GW_FROM);

@@ -15,7 +15,8 @@ interface Handed {
   content: string;
 }
 
-const queue = (server: TestServer, due: number, to = '+254712000111', message = `text ${due}`): Promise<string> => putWebappMessage(server.dbs.medic, { due, to, message });
+const queue = (server: TestServer, due: number, to = '+254712000111', message = `text ${due}`): Promise<string> =>
+  putWebappMessage(server.dbs.medic, { due, to, message });
 
 const poll = async (server: TestServer, body: unknown = {}): Promise<Handed[]> => {
   const res = await api(server, 'POST', '/api/sms', body);
@@ -30,7 +31,8 @@ async function history(server: TestServer, uuid: string): Promise<string[]> {
 
 /** Reports SENT for everything handed out until nothing waits, so each row starts empty. */
 async function drain(server: TestServer): Promise<void> {
-  for (let out = await poll(server); out.length; ) out = await poll(server, { updates: out.map((m) => ({ id: m.id, status: 'SENT' })) });
+  for (let out = await poll(server); out.length;)
+    out = await poll(server, { updates: out.map((m) => ({ id: m.id, status: 'SENT' })) });
 }
 
 describe('medic-gateway hand-out of outgoing messages', function () {
@@ -86,8 +88,22 @@ describe('medic-gateway hand-out of outgoing messages', function () {
     const res = await api(server, 'POST', '/api/v1/messages', { to: '+254712345670', message: 'round trip' });
     const id = (res.body as { messages: Array<{ id: string }> }).messages[0]?.id as string;
     expect(await poll(server)).to.deep.equal([{ id, to: '+254712345670', content: 'round trip' }]);
-    await poll(server, { updates: [{ id, status: 'UNSENT' }, { id, status: 'PENDING' }, { id, status: 'SENT' }, { id, status: 'DELIVERED' }] });
-    expect(await history(server, id)).to.deep.equal(['pending', 'forwarded-to-gateway', 'received-by-gateway', 'forwarded-by-gateway', 'sent', 'delivered']);
+    await poll(server, {
+      updates: [
+        { id, status: 'UNSENT' },
+        { id, status: 'PENDING' },
+        { id, status: 'SENT' },
+        { id, status: 'DELIVERED' },
+      ],
+    });
+    expect(await history(server, id)).to.deep.equal([
+      'pending',
+      'forwarded-to-gateway',
+      'received-by-gateway',
+      'forwarded-by-gateway',
+      'sent',
+      'delivered',
+    ]);
     // A late report never moves a delivered message back (lattice), but is kept for audit.
     await poll(server, { updates: [{ id, status: 'PENDING' }] });
     const m = (await api(server, 'GET', `/api/v1/messages/${id}`)).body as { state: string };
@@ -96,7 +112,14 @@ describe('medic-gateway hand-out of outgoing messages', function () {
 
   for (const [name, sms] of [
     ['no outgoing_service (CHT: none)', {}],
-    ['africas-talking selected', { outgoing_service: 'africas-talking', africas_talking: { username: 'sandbox' }, dispatch: { sweep_interval_seconds: 3600 } }],
+    [
+      'africas-talking selected',
+      {
+        outgoing_service: 'africas-talking',
+        africas_talking: { username: 'sandbox' },
+        dispatch: { sweep_interval_seconds: 3600 },
+      },
+    ],
   ] as const) {
     it(`not selected (${name}) → {messages: []} and messages stay pending; updates still apply`, async function () {
       const put = await api(server, 'PUT', '/api/v1/settings?replace=1', { sms });

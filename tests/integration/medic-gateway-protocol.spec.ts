@@ -23,13 +23,19 @@ interface Stored {
 }
 
 /** A message as CHT's webapp stores it (no history yet), so histories compare as in CHT's test. */
-const webappMessage = (server: TestServer, opts: { due?: number; to?: string; message?: string } = {}): Promise<string> => putWebappMessage(server.dbs.medic, opts);
+const webappMessage = (
+  server: TestServer,
+  opts: { due?: number; to?: string; message?: string } = {},
+): Promise<string> => putWebappMessage(server.dbs.medic, opts);
 
 async function stored(server: TestServer, uuid: string): Promise<Stored> {
   return (await api(server, 'GET', `/api/v1/messages/${uuid}`)).body as Stored;
 }
 
-async function incoming(server: TestServer, gatewayId: string): Promise<{ from?: string; sms_message: { message: string; from: string; gateway_ref: string } } | undefined> {
+async function incoming(
+  server: TestServer,
+  gatewayId: string,
+): Promise<{ from?: string; sms_message: { message: string; from: string; gateway_ref: string } } | undefined> {
   try {
     return (await server.dbs.medic.get(incomingDocId(gatewayId))) as never;
   } catch {
@@ -49,7 +55,13 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
     it('CHT controller: GET and POST without or with wrong credentials → 401, nothing stored', async function () {
       for (const auth of ['', `Basic ${Buffer.from('admin:wrong').toString('base64')}`]) {
         expect((await api(s.server, 'GET', '/api/sms', undefined, { authorization: auth })).status).to.equal(401);
-        const res = await api(s.server, 'POST', '/api/sms', { messages: [{ id: 'unauth-1', from: '+254712000001', content: 'x' }] }, { authorization: auth });
+        const res = await api(
+          s.server,
+          'POST',
+          '/api/sms',
+          { messages: [{ id: 'unauth-1', from: '+254712000001', content: 'x' }] },
+          { authorization: auth },
+        );
         expect(res.status).to.equal(401);
       }
       expect(await incoming(s.server, 'unauth-1')).to.equal(undefined);
@@ -67,7 +79,13 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
     });
 
     it('CHT controller + integration: three incoming messages → three records, as CHT builds them', async function () {
-      const msgs = [1, 2, 3].map((i) => ({ id: `in-83-${i}`, from: `+25471200000${i}`, content: `hello ${i}`, sms_sent: 1, sms_received: 2 }));
+      const msgs = [1, 2, 3].map((i) => ({
+        id: `in-83-${i}`,
+        from: `+25471200000${i}`,
+        content: `hello ${i}`,
+        sms_sent: 1,
+        sms_received: 2,
+      }));
       const res = await poll(s.server, { messages: msgs });
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal({ messages: [] });
@@ -91,21 +109,33 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       });
       expect(res.status).to.equal(200);
       expect(await incoming(s.server, 'in-84-good')).to.not.equal(undefined);
-      for (const id of ['in-84-nofrom', 'in-84-nocontent', 'in-84-empty']) expect(await incoming(s.server, id)).to.equal(undefined);
+      for (const id of ['in-84-nofrom', 'in-84-nocontent', 'in-84-empty'])
+        expect(await incoming(s.server, id)).to.equal(undefined);
     });
 
     it('CHT integration: the same gateway id twice (other text and sender) → only the first is stored', async function () {
       await poll(s.server, { messages: [{ id: 'in-85', from: '+254712000005', content: 'first' }] });
       await poll(s.server, { messages: [{ id: 'in-85', from: '+254712000006', content: 'second' }] });
-      const both = await poll(s.server, { messages: [{ id: 'in-85b', from: '+254712000005', content: 'a' }, { id: 'in-85b', from: '+254712000005', content: 'b' }] });
+      const both = await poll(s.server, {
+        messages: [
+          { id: 'in-85b', from: '+254712000005', content: 'a' },
+          { id: 'in-85b', from: '+254712000005', content: 'b' },
+        ],
+      });
       expect(both.status).to.equal(200);
       expect((await incoming(s.server, 'in-85'))?.sms_message).to.include({ message: 'first', from: '+254712000005' });
       expect((await incoming(s.server, 'in-85b'))?.sms_message.message).to.equal('a');
     });
 
     it('gzip-compressed body (cht-gateway may gzip) is inflated', async function () {
-      const body = await promisify(zlib.gzip)(JSON.stringify({ messages: [{ id: 'in-gzip', from: '+254712000007', content: 'zipped' }] }));
-      const res = await fetch(`${s.server.url}/api/sms`, { method: 'POST', headers: { authorization: s.server.adminAuth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: new Uint8Array(body) });
+      const body = await promisify(zlib.gzip)(
+        JSON.stringify({ messages: [{ id: 'in-gzip', from: '+254712000007', content: 'zipped' }] }),
+      );
+      const res = await fetch(`${s.server.url}/api/sms`, {
+        method: 'POST',
+        headers: { authorization: s.server.adminAuth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: new Uint8Array(body),
+      });
       expect(res.status).to.equal(200);
       expect((await incoming(s.server, 'in-gzip'))?.sms_message.message).to.equal('zipped');
     });
@@ -116,9 +146,19 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
       { name: 'PENDING → forwarded-by-gateway', update: { status: 'PENDING' }, state: 'forwarded-by-gateway' },
       { name: 'SENT → sent', update: { status: 'SENT' }, state: 'sent' },
       { name: 'DELIVERED → delivered', update: { status: 'DELIVERED' }, state: 'delivered' },
-      { name: 'FAILED with reason → failed {reason}', update: { status: 'FAILED', reason: 'bad' }, state: 'failed', details: { reason: 'bad' } },
+      {
+        name: 'FAILED with reason → failed {reason}',
+        update: { status: 'FAILED', reason: 'bad' },
+        state: 'failed',
+        details: { reason: 'bad' },
+      },
       { name: 'FAILED without reason → failed, no details', update: { status: 'FAILED' }, state: 'failed' },
-      { name: 'INVENTED-1 → unrecognised {gateway_status}', update: { status: 'INVENTED-1' }, state: 'unrecognised', details: { gateway_status: 'INVENTED-1' } },
+      {
+        name: 'INVENTED-1 → unrecognised {gateway_status}',
+        update: { status: 'INVENTED-1' },
+        state: 'unrecognised',
+        details: { gateway_status: 'INVENTED-1' },
+      },
       { name: 'missing status → unrecognised', update: {}, state: 'unrecognised', details: {} },
     ];
     for (const row of STATUS_ROWS) {
@@ -135,7 +175,12 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
 
     it('CHT integration: SENT then DELIVERED in one request → history [sent, delivered]; repeating SENT changes nothing', async function () {
       const uuid = await webappMessage(s.server);
-      await poll(s.server, { updates: [{ id: uuid, status: 'SENT' }, { id: uuid, status: 'DELIVERED' }] });
+      await poll(s.server, {
+        updates: [
+          { id: uuid, status: 'SENT' },
+          { id: uuid, status: 'DELIVERED' },
+        ],
+      });
       expect(states(await stored(s.server, uuid))).to.deep.equal(['sent', 'delivered']);
       const again = await webappMessage(s.server);
       await poll(s.server, { updates: [{ id: again, status: 'SENT' }] });
@@ -145,14 +190,19 @@ describe('medic-gateway pull protocol (GET/POST /api/sms)', function () {
 
     it('CHT integration: an update for an unknown id alongside a known one → the known one is still updated', async function () {
       const uuid = await webappMessage(s.server);
-      const res = await poll(s.server, { updates: [{ id: 'no-such-message', status: 'SENT' }, { id: uuid, status: 'SENT' }, { status: 'SENT' }] });
+      const res = await poll(s.server, {
+        updates: [{ id: 'no-such-message', status: 'SENT' }, { id: uuid, status: 'SENT' }, { status: 'SENT' }],
+      });
       expect(res.status).to.equal(200);
       expect(states(await stored(s.server, uuid))).to.deep.equal(['sent']);
     });
 
     it('CHT controller: a failing state update → error answer {code, error}; the incoming message was stored first', async function () {
       sinon.stub(s.server.statusUpdates, 'apply').rejects(new Error('oh no!'));
-      const res = await poll(s.server, { messages: [{ id: 'in-46', from: '+254712000046', content: 'kept' }], updates: [{ id: 'x', status: 'SENT' }] });
+      const res = await poll(s.server, {
+        messages: [{ id: 'in-46', from: '+254712000046', content: 'kept' }],
+        updates: [{ id: 'x', status: 'SENT' }],
+      });
       expect(res.status).to.equal(500);
       expect(res.body).to.deep.equal({ code: 500, error: 'Server error' });
       expect(await incoming(s.server, 'in-46')).to.not.equal(undefined);

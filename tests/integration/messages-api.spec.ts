@@ -17,11 +17,17 @@ describe('messages API (POST/GET /api/v1/messages)', function () {
         { to: '+254 722 000 111', message: 'second' },
       ]);
       expect(res.status).to.equal(200);
-      const body = res.body as { ok: boolean; messages: Array<{ id: string; doc_id: string; to: string; state: string }> };
+      const body = res.body as {
+        ok: boolean;
+        messages: Array<{ id: string; doc_id: string; to: string; state: string }>;
+      };
       expect(body.ok).to.equal(true);
       expect(body.messages.map((m) => m.to)).to.deep.equal(['+254712345678', '+254722000111']);
       expect(body.messages.every((m) => m.state === 'pending')).to.equal(true);
-      const doc = (await s.server.dbs.medic.get(body.messages[0]?.doc_id as string)) as unknown as Record<string, unknown>;
+      const doc = (await s.server.dbs.medic.get(body.messages[0]?.doc_id as string)) as unknown as Record<
+        string,
+        unknown
+      >;
       expect(doc).to.include({ type: 'data_record', kujua_message: true, form: null });
       const task = (doc.tasks as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
       expect(task.state).to.equal('pending');
@@ -29,7 +35,13 @@ describe('messages API (POST/GET /api/v1/messages)', function () {
       expect(task.messages).to.deep.equal([{ uuid: body.messages[0]?.id, to: '+254712345678', message: 'first' }]);
       const one = await api(s.server, 'GET', `/api/v1/messages/${body.messages[1]?.id}`);
       expect(one.status).to.equal(200);
-      expect(one.body).to.include({ id: body.messages[1]?.id, to: '+254722000111', message: 'second', state: 'pending', gateway_ref: null });
+      expect(one.body).to.include({
+        id: body.messages[1]?.id,
+        to: '+254722000111',
+        message: 'second',
+        state: 'pending',
+        gateway_ref: null,
+      });
       const list = await api(s.server, 'GET', '/api/v1/messages?direction=outgoing&state=pending&limit=10');
       expect((list.body as { messages: unknown[] }).messages.length).to.be.at.least(2);
     });
@@ -55,7 +67,9 @@ describe('messages API (POST/GET /api/v1/messages)', function () {
       const long = 'a'.repeat(400);
       const res = await api(s.server, 'POST', '/api/v1/messages', { to: '+254712345678', message: long });
       const created = (res.body as { messages: Array<{ doc_id: string }> }).messages[0];
-      const doc = (await s.server.dbs.medic.get(created?.doc_id as string)) as unknown as { tasks: Array<{ messages: Array<{ message: string; original_message?: string }> }> };
+      const doc = (await s.server.dbs.medic.get(created?.doc_id as string)) as unknown as {
+        tasks: Array<{ messages: Array<{ message: string; original_message?: string }> }>;
+      };
       const msg = doc.tasks[0]?.messages[0];
       expect(msg?.message.endsWith('...')).to.equal(true);
       expect(msg?.message.length).to.be.below(long.length);

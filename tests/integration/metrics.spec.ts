@@ -49,10 +49,14 @@ describe('GET /metrics (Prometheus)', function () {
     expect(sample(text, 'sms_messages{state="pending"}')).to.equal(undefined);
   });
 
-  it("send outcomes by AT status code, and one latency observation per message", async function () {
+  it('send outcomes by AT status code, and one latency observation per message', async function () {
     const text = await scrape(rig);
-    expect(sample(text, 'sms_send_outcomes_total{service="africas-talking",status_code="101",result="accepted"}')).to.equal(3);
-    expect(sample(text, 'sms_send_outcomes_total{service="africas-talking",status_code="406",result="final"}')).to.equal(1);
+    expect(
+      sample(text, 'sms_send_outcomes_total{service="africas-talking",status_code="101",result="accepted"}'),
+    ).to.equal(3);
+    expect(
+      sample(text, 'sms_send_outcomes_total{service="africas-talking",status_code="406",result="final"}'),
+    ).to.equal(1);
     expect(sample(text, 'sms_send_duration_seconds_count{service="africas-talking"}')).to.equal(4);
   });
 
@@ -64,14 +68,20 @@ describe('GET /metrics (Prometheus)', function () {
 
   it("cost by currency equals the simulator's charges (KES 0.8000 per accepted part)", async function () {
     const text = await scrape(rig);
-    const charged = rig.sim.sent().flatMap((r) => r.recipients).filter((r) => r.cost.startsWith('KES '));
+    const charged = rig.sim
+      .sent()
+      .flatMap((r) => r.recipients)
+      .filter((r) => r.cost.startsWith('KES '));
     const units = charged.reduce((sum, r) => sum + Math.round(Number(r.cost.slice(4)) * 10_000), 0);
     expect(units).to.equal(24_000);
     expect(sample(text, 'sms_cost_total{currency="KES"}')).to.equal(units / 10_000);
   });
 
   it('monitoring agrees: sent and delivered apart, nothing waiting', async function () {
-    const body = (await api(rig.server, 'GET', '/api/v2/monitoring')).body as { messaging: { outgoing: { total: Record<string, number> } }; sms: { oldest_pending_age_seconds: number | null } };
+    const body = (await api(rig.server, 'GET', '/api/v2/monitoring')).body as {
+      messaging: { outgoing: { total: Record<string, number> } };
+      sms: { oldest_pending_age_seconds: number | null };
+    };
     expect(body.messaging.outgoing.total).to.include({ delivered: 2, sent: 0, failed: 1, muted: 1, due: 3 });
     expect(body.sms.oldest_pending_age_seconds).to.equal(null);
     const text = await scrape(rig);
@@ -82,11 +92,17 @@ describe('GET /metrics (Prometheus)', function () {
   it('webhook auth failures are counted per route; a parked report is shown', async function () {
     const url = `${rig.server.url}/api/v1/sms/africastalking/delivery-reports`;
     const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
-    for (const key of ['', '?key=wrong', '?key=also-wrong']) expect((await fetch(url + key, { ...form, body: 'id=x&status=Success' })).status).to.equal(403);
-    const ok = await fetch(`${rig.sim.config().dlrUrl ?? ''}`, { ...form, body: 'id=ATXid_unknown_ref&status=Success' });
+    for (const key of ['', '?key=wrong', '?key=also-wrong'])
+      expect((await fetch(url + key, { ...form, body: 'id=x&status=Success' })).status).to.equal(403);
+    const ok = await fetch(`${rig.sim.config().dlrUrl ?? ''}`, {
+      ...form,
+      body: 'id=ATXid_unknown_ref&status=Success',
+    });
     expect(ok.status).to.equal(200);
     const text = await scrape(rig);
-    expect(sample(text, 'sms_webhook_auth_failures_total{route="/api/v1/sms/africastalking/delivery-reports"}')).to.equal(3);
+    expect(
+      sample(text, 'sms_webhook_auth_failures_total{route="/api/v1/sms/africastalking/delivery-reports"}'),
+    ).to.equal(3);
     expect(sample(text, 'sms_parked_delivery_reports')).to.equal(1);
     expect(text).to.not.include('also-wrong');
   });
@@ -97,7 +113,9 @@ describe('GET /metrics (Prometheus)', function () {
     await rig.send([{ to: '+254712345633', message: 'metrics paused' }]);
     await eventually(async () => sample(await scrape(rig), 'sms_channel_circuit_state') === 1);
     const text = await scrape(rig);
-    expect(sample(text, 'sms_send_outcomes_total{service="africas-talking",status_code="invalid_api_key",result="account"}')).to.be.at.least(1);
+    expect(
+      sample(text, 'sms_send_outcomes_total{service="africas-talking",status_code="invalid_api_key",result="account"}'),
+    ).to.be.at.least(1);
     expect(sample(text, 'sms_messages{state="pending"}')).to.equal(1);
   });
 

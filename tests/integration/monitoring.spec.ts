@@ -32,7 +32,13 @@ function doc(spec: Spec): Record<string, unknown> {
     ...(spec.scheduled ? { due: iso(spec.due) } : {}),
     ...(spec.cost ? { cost: spec.cost, message_parts: spec.parts ?? 1 } : {}),
   };
-  return { _id: uuidv7(), type: 'data_record', kujua_message: true, reported_date: spec.due, ...(spec.scheduled ? { scheduled_tasks: [task] } : { tasks: [task] }) };
+  return {
+    _id: uuidv7(),
+    type: 'data_record',
+    kujua_message: true,
+    reported_date: spec.due,
+    ...(spec.scheduled ? { scheduled_tasks: [task] } : { tasks: [task] }),
+  };
 }
 
 const recent = NOW - HOUR;
@@ -40,8 +46,20 @@ const SPECS: Spec[] = [
   { state: 'pending', due: NOW - 2 * HOUR },
   { state: 'pending', due: recent },
   { state: 'forwarded-to-gateway', due: recent },
-  ...[1, 2, 3].map(() => ({ state: 'sent', due: recent, cost: 'KES 0.8000', parts: 1, sentAt: '2025-03-01T10:00:00.000Z' })),
-  ...[1, 2].map(() => ({ state: 'delivered', due: recent, cost: 'KES 1.6000', parts: 2, sentAt: '2025-03-02T09:00:00.000Z' })),
+  ...[1, 2, 3].map(() => ({
+    state: 'sent',
+    due: recent,
+    cost: 'KES 0.8000',
+    parts: 1,
+    sentAt: '2025-03-01T10:00:00.000Z',
+  })),
+  ...[1, 2].map(() => ({
+    state: 'delivered',
+    due: recent,
+    cost: 'KES 1.6000',
+    parts: 2,
+    sentAt: '2025-03-02T09:00:00.000Z',
+  })),
   // Older than seven days: counted in total only.
   { state: 'delivered', due: NOW - 30 * 24 * HOUR, cost: 'USD 0.0100', parts: 1, sentAt: '2025-03-02T23:59:59.000Z' },
   { state: 'failed', due: recent },
@@ -95,12 +113,26 @@ describe('GET /api/v2/monitoring', function () {
   it('total: CHT groups, with sent and delivered counted apart (#9002)', async function () {
     const body = await monitoring();
     // due = every message not scheduled/muted (CHT counts sent/delivered/failed under due too).
-    expect(body.messaging.outgoing.total).to.deep.equal({ due: 10, scheduled: 2, muted: 2, failed: 1, delivered: 3, sent: 3 });
+    expect(body.messaging.outgoing.total).to.deep.equal({
+      due: 10,
+      scheduled: 2,
+      muted: 2,
+      failed: 1,
+      delivered: 3,
+      sent: 3,
+    });
   });
 
   it('seven_days: due within [start of day − 7 days, now]', async function () {
     const body = await monitoring();
-    expect(body.messaging.outgoing.seven_days).to.deep.equal({ due: 9, scheduled: 0, muted: 2, failed: 1, delivered: 2, sent: 3 });
+    expect(body.messaging.outgoing.seven_days).to.deep.equal({
+      due: 9,
+      scheduled: 0,
+      muted: 2,
+      failed: 1,
+      delivered: 2,
+      sent: 3,
+    });
   });
 
   it('last_hundred: states of the most recently updated tasks per group', async function () {

@@ -41,7 +41,14 @@ describe('outbox open-work index', function () {
     await dbs.medic.put(doc);
     await dbs.close();
     const again = await startTestServer({ dataDir: server.dataDir, env: { AT_API_URL: sim.url } });
-    rig = { ...rig, server: again, stop: async () => { await again.stop(); await sim.close(); } };
+    rig = {
+      ...rig,
+      server: again,
+      stop: async () => {
+        await again.stop();
+        await sim.close();
+      },
+    };
     await eventually(async () => sim.sent().some((s) => s.message === 'written while down'), 10_000);
   });
 
@@ -61,7 +68,10 @@ describe('outbox open-work index', function () {
       await configureAt(server, sim);
       server.start();
       await eventually(async () => sim.sent().length >= 12, 20_000);
-      const texts = sim.sent().map((s) => s.message).sort();
+      const texts = sim
+        .sent()
+        .map((s) => s.message)
+        .sort();
       expect(texts).to.deep.equal(Array.from({ length: 12 }, (_, k) => `old ${k * 100}`).sort());
       expect(server.logs()).to.match(/"scanned":\d+,"indexed":12,.*outbox index built/);
     } finally {

@@ -9,7 +9,11 @@ import { listQuerySchema } from '../../api/src/routes/listings.js';
 import { newMessageSchema } from '../../api/src/routes/messages.js';
 import { openapiPath } from '../../api/src/routes/openapi.js';
 import { bulkActionSchema, channelUpdateSchema, editMessageSchema } from '../../api/src/routes/queue.js';
-import { gatewayIncomingSchema, gatewayPollSchema, gatewayUpdateSchema } from '../../api/src/sms/services/medic-gateway/protocol.js';
+import {
+  gatewayIncomingSchema,
+  gatewayPollSchema,
+  gatewayUpdateSchema,
+} from '../../api/src/sms/services/medic-gateway/protocol.js';
 import { walkRoutes } from '../helpers/routes.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -23,7 +27,11 @@ function live(schema: z.ZodType): Json {
 
 describe('GET /api/v1/openapi.json', function () {
   let server: TestServer;
-  let doc: { openapi: string; paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json> } };
+  let doc: {
+    openapi: string;
+    paths: Record<string, Record<string, Json>>;
+    components: { schemas: Record<string, Json> };
+  };
   before(async function () {
     server = await startTestServer();
     const res = await fetch(`${server.url}/api/v1/openapi.json`);
@@ -36,7 +44,11 @@ describe('GET /api/v1/openapi.json', function () {
 
   const op = (method: string, path: string): Json => doc.paths[path]?.[method.toLowerCase()] as Json;
   const body = (method: string, path: string, type = 'application/json'): unknown =>
-    ((op(method, path).requestBody as { content: Record<string, { schema: unknown }> }).content[type] as { schema: unknown }).schema;
+    (
+      (op(method, path).requestBody as { content: Record<string, { schema: unknown }> }).content[type] as {
+        schema: unknown;
+      }
+    ).schema;
 
   it('is OpenAPI 3.1, served without auth', function () {
     expect(doc.openapi).to.equal('3.1.0');
@@ -45,11 +57,15 @@ describe('GET /api/v1/openapi.json', function () {
   it('describes every route the server has, and no route it lacks', function () {
     const routes = walkRoutes(server.app.printRoutes({ commonPrefix: false }));
     expect(routes.length).to.be.greaterThan(10);
-    const described = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    const described = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
     expect(described).to.deep.equal(routes.map((r) => openapiPath(r)).sort());
     for (const r of routes) {
       const [method, path] = r.split(' ') as [string, string];
-      expect(op(method, openapiPath(path)).summary, r).to.be.a('string').and.not.equal('');
+      expect(op(method, openapiPath(path)).summary, r)
+        .to.be.a('string')
+        .and.not.equal('');
     }
   });
 
@@ -62,12 +78,16 @@ describe('GET /api/v1/openapi.json', function () {
     expect(body('PUT', '/api/v1/settings')).to.deep.equal(live(server.registry.settingsSchema()));
     expect(body('POST', '/api/sms')).to.deep.equal(live(gatewayPollSchema));
     const item = live(newMessageSchema);
-    expect(body('POST', '/api/v1/messages')).to.deep.equal({ oneOf: [item, { type: 'array', items: item, minItems: 1 }] });
+    expect(body('POST', '/api/v1/messages')).to.deep.equal({
+      oneOf: [item, { type: 'array', items: item, minItems: 1 }],
+    });
     expect(doc.components.schemas.GatewayIncomingMessage).to.deep.equal(live(gatewayIncomingSchema));
     expect(doc.components.schemas.GatewayStatusUpdate).to.deep.equal(live(gatewayUpdateSchema));
     const query = live(listQuerySchema) as { properties: Record<string, unknown> };
     const params = op('GET', '/api/v1/messages').parameters as Array<{ name: string; in: string; schema: unknown }>;
-    expect(Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, p.schema]))).to.deep.equal(query.properties);
+    expect(Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, p.schema]))).to.deep.equal(
+      query.properties,
+    );
   });
 
   it('queue actions: request schemas are the live validators; 404 and 409 are declared', function () {

@@ -22,7 +22,12 @@ describe('outbox pipeline (server + simulator)', function () {
   it('a hung request times out and is retried with backoff, then sent', async function () {
     rig = await startAtRig({ sim: { hang: true } });
     const [id] = await rig.send([{ to: '+254711100001', message: 'hang then ok' }]);
-    await eventually(async () => ((await rig.message(id as string)).attempts ?? 0) >= 1 && (await rig.message(id as string)).state_details?.includes('No answer'), 10_000);
+    await eventually(
+      async () =>
+        ((await rig.message(id as string)).attempts ?? 0) >= 1 &&
+        (await rig.message(id as string)).state_details?.includes('No answer'),
+      10_000,
+    );
     rig.sim.configure({ hang: false });
     await eventually(async () => (await stateOf(id as string)) === 'delivered', 15_000);
     const m = await rig.message(id as string);
@@ -37,12 +42,25 @@ describe('outbox pipeline (server + simulator)', function () {
       await eventually(async () => (await stateOf(id as string)) === 'delivered', 15_000);
       const m = await rig.message(id as string);
       expect(m.attempts).to.equal(3);
-      expect(m.state_history.filter((h) => h.state === 'pending' && /Attempt \d failed/.test(h.state_details ?? ''))).to.have.length(2);
+      expect(
+        m.state_history.filter((h) => h.state === 'pending' && /Attempt \d failed/.test(h.state_details ?? '')),
+      ).to.have.length(2);
     });
   }
 
   it('gives up after max_attempts and fails with the last reason', async function () {
-    rig = await startAtRig({ sim: { failNext: { status: 502, count: 100 } }, sms: { dispatch: { backoff_base_seconds: 0.02, backoff_max_seconds: 0.05, max_attempts: 3, request_timeout_seconds: 1, sweep_interval_seconds: 1 } } });
+    rig = await startAtRig({
+      sim: { failNext: { status: 502, count: 100 } },
+      sms: {
+        dispatch: {
+          backoff_base_seconds: 0.02,
+          backoff_max_seconds: 0.05,
+          max_attempts: 3,
+          request_timeout_seconds: 1,
+          sweep_interval_seconds: 1,
+        },
+      },
+    });
     const [id] = await rig.send([{ to: '+254711100003', message: 'never' }]);
     await eventually(async () => (await stateOf(id as string)) === 'failed', 15_000);
     const m = await rig.message(id as string);
@@ -56,7 +74,10 @@ describe('outbox pipeline (server + simulator)', function () {
       { to: '+254711100403', message: 'invalid' },
       { to: '+254711100406', message: 'blacklisted' },
     ]);
-    await eventually(async () => (await stateOf(ids[0] as string)) === 'failed' && (await stateOf(ids[1] as string)) === 'denied', 10_000);
+    await eventually(
+      async () => (await stateOf(ids[0] as string)) === 'failed' && (await stateOf(ids[1] as string)) === 'denied',
+      10_000,
+    );
     expect(rig.sim.sent()).to.have.length(2);
   });
 
@@ -119,7 +140,10 @@ describe('outbox pipeline (server + simulator)', function () {
 
   it('one text to many recipients goes in one request, each recipient with its own reference', async function () {
     rig = await startAtRig({ sim: { latencyMs: 100 }, sms: { dispatch: { concurrency: 1, group_recipients: 50 } } });
-    const items = Array.from({ length: 20 }, (_, i) => ({ to: `+2547112000${String(i).padStart(2, '0')}`, message: 'Campaign: vaccination day on Saturday' }));
+    const items = Array.from({ length: 20 }, (_, i) => ({
+      to: `+2547112000${String(i).padStart(2, '0')}`,
+      message: 'Campaign: vaccination day on Saturday',
+    }));
     const ids = await rig.send(items);
     for (const id of ids) await eventually(async () => (await stateOf(id)) === 'delivered', 20_000);
     expect(rig.sim.sent().length).to.be.below(20);
@@ -128,13 +152,22 @@ describe('outbox pipeline (server + simulator)', function () {
   });
 
   it('respects rate_limit_per_second', async function () {
-    rig = await startAtRig({ sms: { dispatch: { rate_limit_per_second: 10, concurrency: 8 } }, sim: { reports: { enabled: false } } });
-    const ids = await rig.send(Array.from({ length: 25 }, (_, i) => ({ to: `+2547113000${String(i).padStart(2, '0')}`, message: `rate ${i}` })));
+    rig = await startAtRig({
+      sms: { dispatch: { rate_limit_per_second: 10, concurrency: 8 } },
+      sim: { reports: { enabled: false } },
+    });
+    const ids = await rig.send(
+      Array.from({ length: 25 }, (_, i) => ({ to: `+2547113000${String(i).padStart(2, '0')}`, message: `rate ${i}` })),
+    );
     for (const id of ids) await eventually(async () => (await stateOf(id)) === 'sent', 20_000);
-    const times = rig.sim.sent().map((s) => s.at).sort((a, b) => a - b);
+    const times = rig.sim
+      .sent()
+      .map((s) => s.at)
+      .sort((a, b) => a - b);
     // Count requests in any one-second window: the bucket allows its burst (10) plus the rate.
     let max = 0;
-    for (let i = 0; i < times.length; i++) max = Math.max(max, times.filter((t) => t >= (times[i] as number) && t < (times[i] as number) + 1000).length);
+    for (let i = 0; i < times.length; i++)
+      max = Math.max(max, times.filter((t) => t >= (times[i] as number) && t < (times[i] as number) + 1000).length);
     expect(max).to.be.at.most(21);
   });
 

@@ -98,7 +98,12 @@ describe('RapidPro simulator: faults, incoming, control', function () {
       expect(res.status).to.equal(200);
       expect(((await res.json()) as Array<{ id: string }>).map((x) => x.id)).to.deep.equal(['run-1', 'run-1', 'run-1']);
       expect(rcv.received.every((x) => x.headers.authorization === undefined)).to.equal(true);
-      expect(sim.incoming().map((x) => x.copy).sort()).to.deep.equal([1, 2, 3]);
+      expect(
+        sim
+          .incoming()
+          .map((x) => x.copy)
+          .sort(),
+      ).to.deep.equal([1, 2, 3]);
     });
 
     it('400 without incomingUrl or without from', async () => {

@@ -139,8 +139,21 @@ describe('RapidPro simulator: API', function () {
       expect(page.results.map((m) => m.urn)).to.deep.equal(['tel:+254700000002', 'tel:+254700000001']);
       const m = page.results[1];
       expect(Object.keys(m)).to.deep.equal([
-        'id', 'broadcast', 'contact', 'urn', 'channel', 'direction', 'type', 'status', 'visibility', 'text',
-        'labels', 'attachments', 'created_on', 'sent_on', 'modified_on',
+        'id',
+        'broadcast',
+        'contact',
+        'urn',
+        'channel',
+        'direction',
+        'type',
+        'status',
+        'visibility',
+        'text',
+        'labels',
+        'attachments',
+        'created_on',
+        'sent_on',
+        'modified_on',
       ]);
       expect(m).to.deep.include({
         broadcast: b.id,

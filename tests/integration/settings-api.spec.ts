@@ -18,22 +18,37 @@ describe('settings API (GET/PUT /api/v1/settings)', function () {
       expect(res.body).to.have.nested.property('sms.outgoing_service', 'medic-gateway');
     });
 
-    it('merges by default, replaces top-level keys with ?replace=1 (as CHT\'s settings integration test)', async function () {
-      expect((await api(s.server, 'PUT', '/api/v1/settings', { _test_sandbox: { times: 'one', b: 'c' } })).body).to.deep.equal({ success: true, updated: true });
+    it("merges by default, replaces top-level keys with ?replace=1 (as CHT's settings integration test)", async function () {
+      expect(
+        (await api(s.server, 'PUT', '/api/v1/settings', { _test_sandbox: { times: 'one', b: 'c' } })).body,
+      ).to.deep.equal({ success: true, updated: true });
       await api(s.server, 'PUT', '/api/v1/settings', { _test_sandbox: { times: 'two' } });
-      expect((await api(s.server, 'GET', '/api/v1/settings')).body).to.have.deep.property('_test_sandbox', { times: 'two', b: 'c' });
+      expect((await api(s.server, 'GET', '/api/v1/settings')).body).to.have.deep.property('_test_sandbox', {
+        times: 'two',
+        b: 'c',
+      });
       await api(s.server, 'PUT', '/api/v1/settings?replace=1', { _test_sandbox: { times: 'three' } });
-      expect((await api(s.server, 'GET', '/api/v1/settings')).body).to.have.deep.property('_test_sandbox', { times: 'three' });
+      expect((await api(s.server, 'GET', '/api/v1/settings')).body).to.have.deep.property('_test_sandbox', {
+        times: 'three',
+      });
     });
 
     it('answers updated:false when nothing changes, including PUT {}', async function () {
-      expect((await api(s.server, 'PUT', '/api/v1/settings', {})).body).to.deep.equal({ success: true, updated: false });
-      expect((await api(s.server, 'PUT', '/api/v1/settings', { _test_sandbox: { times: 'three' } })).body).to.deep.equal({ success: true, updated: false });
+      expect((await api(s.server, 'PUT', '/api/v1/settings', {})).body).to.deep.equal({
+        success: true,
+        updated: false,
+      });
+      expect(
+        (await api(s.server, 'PUT', '/api/v1/settings', { _test_sandbox: { times: 'three' } })).body,
+      ).to.deep.equal({ success: true, updated: false });
     });
 
     it('refuses an unknown outgoing service with 400 listing the known ones, saving nothing', async function () {
       const before = (await api(s.server, 'GET', '/api/v1/settings')).body;
-      const res = await api(s.server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'carrier-pigeon' }, other: 1 });
+      const res = await api(s.server, 'PUT', '/api/v1/settings', {
+        sms: { outgoing_service: 'carrier-pigeon' },
+        other: 1,
+      });
       expect(res.status).to.equal(400);
       expect((res.body as { error: string }).error).to.match(/carrier-pigeon.*africas-talking, medic-gateway/);
       expect((await api(s.server, 'GET', '/api/v1/settings')).body).to.deep.equal(before);
@@ -54,7 +69,9 @@ describe('settings API (GET/PUT /api/v1/settings)', function () {
     it('?overwrite=1 replaces everything', async function () {
       const current = (await api(s.server, 'GET', '/api/v1/settings')).body as Record<string, unknown>;
       await api(s.server, 'PUT', '/api/v1/settings?overwrite=1', { sms: { outgoing_service: 'medic-gateway' } });
-      expect((await api(s.server, 'GET', '/api/v1/settings')).body).to.deep.equal({ sms: { outgoing_service: 'medic-gateway' } });
+      expect((await api(s.server, 'GET', '/api/v1/settings')).body).to.deep.equal({
+        sms: { outgoing_service: 'medic-gateway' },
+      });
       await api(s.server, 'PUT', '/api/v1/settings?overwrite=1', current);
     });
 
@@ -69,12 +86,24 @@ describe('settings API (GET/PUT /api/v1/settings)', function () {
     });
 
     it('answers malformed JSON with 400, a wrong content type with 415, a huge body with 413', async function () {
-      const bad = await fetch(`${s.server.url}/api/v1/settings`, { method: 'PUT', headers: { authorization: s.server.adminAuth, 'content-type': 'application/json' }, body: '{"a":' });
+      const bad = await fetch(`${s.server.url}/api/v1/settings`, {
+        method: 'PUT',
+        headers: { authorization: s.server.adminAuth, 'content-type': 'application/json' },
+        body: '{"a":',
+      });
       expect(bad.status).to.equal(400);
       expect(await bad.json()).to.have.property('code', 400);
-      const xml = await fetch(`${s.server.url}/api/v1/settings`, { method: 'PUT', headers: { authorization: s.server.adminAuth, 'content-type': 'application/xml' }, body: '<a/>' });
+      const xml = await fetch(`${s.server.url}/api/v1/settings`, {
+        method: 'PUT',
+        headers: { authorization: s.server.adminAuth, 'content-type': 'application/xml' },
+        body: '<a/>',
+      });
       expect(xml.status).to.equal(415);
-      const huge = await fetch(`${s.server.url}/api/v1/settings`, { method: 'PUT', headers: { authorization: s.server.adminAuth, 'content-type': 'application/json' }, body: JSON.stringify({ big: 'x'.repeat(2 * 1024 * 1024) }) });
+      const huge = await fetch(`${s.server.url}/api/v1/settings`, {
+        method: 'PUT',
+        headers: { authorization: s.server.adminAuth, 'content-type': 'application/json' },
+        body: JSON.stringify({ big: 'x'.repeat(2 * 1024 * 1024) }),
+      });
       expect(huge.status).to.equal(413);
       expect(await huge.json()).to.have.property('code', 413);
     });

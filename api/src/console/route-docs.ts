@@ -20,28 +20,47 @@ export function consoleRouteDocs(): ConsoleRouteDoc[] {
     {
       method: 'GET',
       path: '/api/v1/sms/activity',
-      summary: "Send outcomes per minute (sent, delivered, failed, retried) and the last 24 hours' totals, counted in memory by this instance since it started",
+      summary:
+        "Send outcomes per minute (sent, delivered, failed, retried) and the last 24 hours' totals, counted in memory by this instance since it started",
       auth: 'admin',
       query: activityQuerySchema,
       response: '{"since", "minutes": [{"at", "sent", "delivered", "failed", "retried"}], "last_24h": {…}}',
     },
     { method: 'GET', path: '/console', summary: 'Redirects to the operator console', auth: 'none' },
-    { method: 'GET', path: '/console/', summary: 'The operator console (sign-in page, then the console)', auth: 'none' },
-    { method: 'GET', path: '/console/:file', summary: "One of the console's script, style or image files", auth: 'none' },
+    {
+      method: 'GET',
+      path: '/console/',
+      summary: 'The operator console (sign-in page, then the console)',
+      auth: 'none',
+    },
+    {
+      method: 'GET',
+      path: '/console/:file',
+      summary: "One of the console's script, style or image files",
+      auth: 'none',
+    },
     {
       method: 'GET',
       path: '/console/api/session',
-      summary: "The console session behind the cookie: the user and the CSRF token the page sends on changes; 401 when signed out",
+      summary:
+        'The console session behind the cookie: the user and the CSRF token the page sends on changes; 401 when signed out',
       auth: 'none',
       response: '{"user", "csrf", "idle_timeout_seconds"}',
     },
     {
       method: 'POST',
       path: '/console/api/session',
-      summary: 'Console sign-in with an administrator\'s {"user", "password"} (Origin must be this server); sets the HttpOnly session cookie. 10 failures from one address within 60 s → 429',
+      summary:
+        'Console sign-in with an administrator\'s {"user", "password"} (Origin must be this server); sets the HttpOnly session cookie. 10 failures from one address within 60 s → 429',
       auth: 'none',
       response: '{"user", "csrf", "idle_timeout_seconds"}',
     },
-    { method: 'DELETE', path: '/console/api/session', summary: 'Console sign-out (needs the CSRF token)', auth: 'none', response: '{"ok": true}' },
+    {
+      method: 'DELETE',
+      path: '/console/api/session',
+      summary: 'Console sign-out (needs the CSRF token)',
+      auth: 'none',
+      response: '{"ok": true}',
+    },
   ];
 }

@@ -39,7 +39,11 @@ export const CONSOLE_CSP = [
 ].join('; ');
 
 const signInSchema = z.object({
-  user: z.string({ error: 'is required' }).min(1, 'is required').max(200).refine((u) => !u.includes(':'), 'must not contain ":"'),
+  user: z
+    .string({ error: 'is required' })
+    .min(1, 'is required')
+    .max(200)
+    .refine((u) => !u.includes(':'), 'must not contain ":"'),
   password: z.string({ error: 'is required' }).min(1, 'is required').max(1000),
 });
 
@@ -84,7 +88,8 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleRouteDeps): voi
   app.post('/console/api/session', async (req, reply) => {
     void reply.header('cache-control', 'no-store');
     // A sign-in form posted from another site would sign the victim into the attacker's account.
-    if (req.headers.origin !== ownOrigin(req)) throw new AppError(403, 'Origin header missing or not this server: request refused');
+    if (req.headers.origin !== ownOrigin(req))
+      throw new AppError(403, 'Origin header missing or not this server: request refused');
     deps.signInThrottle.check(req.ip);
     const parsed = signInSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -95,7 +100,8 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleRouteDeps): voi
     try {
       await deps.auth.authenticate(`Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`);
     } catch (err) {
-      if (err instanceof AppError && (err.status === 401 || err.status === 403)) deps.signInThrottle.failed(req.ip, 'console-sign-in');
+      if (err instanceof AppError && (err.status === 401 || err.status === 403))
+        deps.signInThrottle.failed(req.ip, 'console-sign-in');
       if (err instanceof AppError && err.status === 401) throw new AppError(401, 'Wrong user name or password');
       throw err;
     }

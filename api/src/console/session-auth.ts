@@ -10,7 +10,14 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { timingSafeEqualString } from '../../../shared-libs/credentials/index.js';
-import { BACKGROUND_HEADER, CSRF_HEADER, readCookie, SESSION_COOKIE, type ConsoleSession, type ConsoleSessions } from './sessions.js';
+import {
+  BACKGROUND_HEADER,
+  CSRF_HEADER,
+  readCookie,
+  SESSION_COOKIE,
+  type ConsoleSession,
+  type ConsoleSessions,
+} from './sessions.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

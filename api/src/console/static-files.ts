@@ -37,7 +37,15 @@ export class ConsoleFiles {
     let hit = this.cache.get(name);
     if (!hit) {
       hit = fs.readFile(path.join(this.dir, name)).then(
-        (body) => ({ body, type, etag: `"${crypto.createHash('sha256').update(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)).digest('base64url').slice(0, 22)}"` }),
+        (body) => ({
+          body,
+          type,
+          etag: `"${crypto
+            .createHash('sha256')
+            .update(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
+            .digest('base64url')
+            .slice(0, 22)}"`,
+        }),
         (err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return undefined;
           throw err;

@@ -37,7 +37,10 @@ const KEY_PATTERN = /^[^\s\p{Cc}]{1,200}$/u;
 export function validateCredentialKey(key: string): void {
   if (!key) throw new InvalidInputError('key', 'Missing required param "key"');
   if (!KEY_PATTERN.test(key) || key.startsWith('_')) {
-    throw new InvalidInputError('key', 'Invalid param "key": 1-200 printable characters, no spaces, not starting with "_"');
+    throw new InvalidInputError(
+      'key',
+      'Invalid param "key": 1-200 printable characters, no spaces, not starting with "_"',
+    );
   }
 }
 
@@ -114,12 +117,13 @@ export class CredentialsService implements CredentialReader {
   private read(id: string): Promise<CredentialDoc | undefined> {
     return getDoc<CredentialDoc>(this.vault, id);
   }
-
 }
 
 async function fetchCouchSecret(serverUrl: string): Promise<string | undefined> {
   const base = new URL(serverUrl);
-  const auth = base.username ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}` : undefined;
+  const auth = base.username
+    ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`
+    : undefined;
   base.username = '';
   base.password = '';
   // CouchDB 3 (node-local config, both section names), then the 1.x path pouchdb-server serves.
@@ -153,7 +157,9 @@ export async function resolveCredentialKeys(opts: {
   }
   if (opts.dbs.mode === 'couchdb') {
     if (!couchSecret) {
-      throw new Error('Cannot read CouchDB\'s auth secret (needs a server admin in COUCH_URL); set CREDENTIALS_SECRET instead');
+      throw new Error(
+        "Cannot read CouchDB's auth secret (needs a server admin in COUCH_URL); set CREDENTIALS_SECRET instead",
+      );
     }
     return { key: deriveKey(couchSecret), couchSecret, source: 'couchdb-secret' };
   }

@@ -42,7 +42,8 @@ export function parseBasic(header: string | undefined): { user: string; password
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export const unauthorized = (): AppError => new AppError(401, 'Authentication required: valid administrator credentials are needed');
+export const unauthorized = (): AppError =>
+  new AppError(401, 'Authentication required: valid administrator credentials are needed');
 const forbidden = (): AppError => new AppError(403, 'Insufficient privileges: administrator role required');
 
 export function staticAdminAuth(user: string, password: PasswordVerifier): AdminAuthenticator {

@@ -16,8 +16,13 @@ interface ErrorBody {
 }
 
 function isFastifyError(err: unknown): err is FastifyError {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string'
-    && String((err as { code: string }).code).startsWith('FST_');
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'code' in err &&
+    typeof (err as { code: unknown }).code === 'string' &&
+    String((err as { code: string }).code).startsWith('FST_')
+  );
 }
 
 /** HTTP status per domain error; a misconfiguration is the server's fault, but its message says how to fix it. */
@@ -43,7 +48,10 @@ export function toErrorBody(err: unknown): ErrorBody {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return { code: 413, error: 'Request body is too large' };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return { code: 415, error: `Unsupported Content-Type: ${err.message.replace(/^Unsupported Media Type:?\s*/i, '')}`.trim() };
+        return {
+          code: 415,
+          error: `Unsupported Content-Type: ${err.message.replace(/^Unsupported Media Type:?\s*/i, '')}`.trim(),
+        };
       case 'FST_ERR_MAX_PARAM_LENGTH':
         return { code: 414, error: 'A URL parameter is too long' };
       case 'FST_ERR_BAD_URL':
@@ -90,6 +98,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     void reply.status(body.code).type('application/json').send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ code: 404, error: `Not found: ${req.method} ${redactUrl(req.url.split('?')[0] ?? '')}` });
+    void reply
+      .status(404)
+      .send({ code: 404, error: `Not found: ${req.method} ${redactUrl(req.url.split('?')[0] ?? '')}` });
   });
 }

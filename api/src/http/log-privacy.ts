@@ -66,7 +66,8 @@ export function privateLogger(logger: Logger, fullContent: FullContentFlag): Log
         censor: (value: unknown, path: string[]): unknown => {
           const key = path[path.length - 1] ?? '';
           // Numbers are never phone numbers here (counts, ids); objects are summarised below.
-          if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return value;
+          if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null)
+            return value;
           if (phoneKeys.has(key)) return typeof value === 'string' ? privacy.phone(value) : privacy.text(value);
           return privacy.text(value);
         },

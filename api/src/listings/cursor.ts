@@ -34,7 +34,10 @@ export function decodeCursor(cursor: string, space: CursorSpace): string {
     throw new InvalidInputError('cursor', 'cursor: not a cursor this API returned (pass next_cursor back unchanged)');
   }
   if (body.s !== space) {
-    throw new InvalidInputError('cursor', 'cursor: it belongs to a listing with other filters; keep direction, state, to and stuck as on the first page');
+    throw new InvalidInputError(
+      'cursor',
+      'cursor: it belongs to a listing with other filters; keep direction, state, to and stuck as on the first page',
+    );
   }
   return body.k;
 }

@@ -87,11 +87,13 @@ export class FeedReconciler {
 
   start(): void {
     if (this.running) return;
-    if (this.opts.live) this.wake = follow(this.medic, {
-      since: 'now',
-      onChange: () => this.kick(),
-      onError: (err, retryInMs) => this.logger.warn({ err, retryInMs }, 'message index wake-up feed failed; resuming'),
-    });
+    if (this.opts.live)
+      this.wake = follow(this.medic, {
+        since: 'now',
+        onChange: () => this.kick(),
+        onError: (err, retryInMs) =>
+          this.logger.warn({ err, retryInMs }, 'message index wake-up feed failed; resuming'),
+      });
     this.running = this.run();
   }
 
@@ -194,7 +196,11 @@ export class FeedReconciler {
     this.scanned = 0;
     let startkey: string | undefined;
     for (;;) {
-      const res = await this.medic.allDocs({ include_docs: true, limit: SCAN_PAGE + 1, ...(startkey ? { startkey } : {}) });
+      const res = await this.medic.allDocs({
+        include_docs: true,
+        limit: SCAN_PAGE + 1,
+        ...(startkey ? { startkey } : {}),
+      });
       const page = res.rows.slice(0, SCAN_PAGE);
       const inputs: IndexInput[] = [];
       for (const row of page) {

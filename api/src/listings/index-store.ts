@@ -58,7 +58,9 @@ export function revNewer(a: string, b: string): boolean {
 /** The first build is still running: readers are told how far it got. */
 export class IndexBuildingError extends UnavailableError {
   constructor(done: number, of: number) {
-    super(`The message index is being built (${done} of about ${Math.max(done, of)} documents read); try again shortly`);
+    super(
+      `The message index is being built (${done} of about ${Math.max(done, of)} documents read); try again shortly`,
+    );
   }
 }
 
@@ -92,10 +94,17 @@ export class IndexStore {
   ) {}
 
   /** Opens the index; one describing another database, layout or a newer database is discarded. */
-  static async open(location: IndexLocation, sourceSeq: Seq): Promise<{ store: IndexStore; checkpoint?: Checkpoint; discarded: boolean }> {
+  static async open(
+    location: IndexLocation,
+    sourceSeq: Seq,
+  ): Promise<{ store: IndexStore; checkpoint?: Checkpoint; discarded: boolean }> {
     const store = new IndexStore(new PouchDB(location.dir, { auto_compaction: true }) as Db, location);
     const checkpoint = await store.checkpoint();
-    const stale = checkpoint && (checkpoint.source !== location.source || checkpoint.version !== INDEX_VERSION || seqNumber(checkpoint.seq) > seqNumber(sourceSeq));
+    const stale =
+      checkpoint &&
+      (checkpoint.source !== location.source ||
+        checkpoint.version !== INDEX_VERSION ||
+        seqNumber(checkpoint.seq) > seqNumber(sourceSeq));
     if (!stale) return { store, ...(checkpoint ? { checkpoint } : {}), discarded: false };
     await store.reset();
     return { store, discarded: true };
@@ -110,7 +119,11 @@ export class IndexStore {
   }
 
   async buckets(): Promise<Buckets> {
-    const res = await this.current.allDocs({ startkey: BUCKET_PREFIX, endkey: BUCKET_PREFIX + HIGH, include_docs: true });
+    const res = await this.current.allDocs({
+      startkey: BUCKET_PREFIX,
+      endkey: BUCKET_PREFIX + HIGH,
+      include_docs: true,
+    });
     return Buckets.from(res.rows.map((r) => r.doc as unknown as BucketDoc));
   }
 

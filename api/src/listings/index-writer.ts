@@ -12,7 +12,16 @@
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import { Batcher } from '../store/batcher.js';
 import type { Buckets } from './buckets.js';
-import { CHECKPOINT_ID, INDEX_VERSION, MANIFEST_PREFIX, revNewer, type Checkpoint, type IndexStore, type Manifest, type Seq } from './index-store.js';
+import {
+  CHECKPOINT_ID,
+  INDEX_VERSION,
+  MANIFEST_PREFIX,
+  revNewer,
+  type Checkpoint,
+  type IndexStore,
+  type Manifest,
+  type Seq,
+} from './index-store.js';
 import { bucketOf, indexRows, type IndexRow } from './rows.js';
 
 /** One message document as written: its revision, and its body unless it was deleted. */
@@ -97,7 +106,10 @@ export class IndexWriter {
     const deleteIds: string[] = [];
     const inputs = [...latest.values()];
     if (inputs.length > 0) {
-      const manifests = await this.store.db.allDocs({ keys: inputs.map((i) => MANIFEST_PREFIX + i.id), include_docs: true });
+      const manifests = await this.store.db.allDocs({
+        keys: inputs.map((i) => MANIFEST_PREFIX + i.id),
+        include_docs: true,
+      });
       inputs.forEach((input, i) => {
         const row = manifests.rows[i];
         const manifest = row && 'doc' in row && row.doc ? (row.doc as unknown as Manifest) : undefined;
@@ -108,12 +120,19 @@ export class IndexWriter {
     if (deleteIds.length > 0) {
       const existing = await this.store.db.allDocs({ keys: deleteIds.filter((id) => !created.has(id)) });
       for (const row of existing.rows) {
-        if ('value' in row && row.value && !row.value.deleted) writes.push({ _id: row.id, _rev: row.value.rev, _deleted: true });
+        if ('value' in row && row.value && !row.value.deleted)
+          writes.push({ _id: row.id, _rev: row.value.rev, _deleted: true });
       }
     }
     writes.push(...this.buckets.dirtyDocs());
     if (checkpoint) {
-      const doc: Checkpoint = { _id: CHECKPOINT_ID, ...(this.checkpointRev ? { _rev: this.checkpointRev } : {}), ...checkpoint, source: this.store.location.source, version: INDEX_VERSION };
+      const doc: Checkpoint = {
+        _id: CHECKPOINT_ID,
+        ...(this.checkpointRev ? { _rev: this.checkpointRev } : {}),
+        ...checkpoint,
+        source: this.store.location.source,
+        version: INDEX_VERSION,
+      };
       writes.push(doc);
     }
     if (writes.length > 0) {
@@ -121,7 +140,9 @@ export class IndexWriter {
         await this.write(writes, created);
       } catch (err) {
         // The in-memory counts already moved: only a rebuild makes them true again.
-        throw err instanceof IndexWriteError ? err : new IndexWriteError(`Writing the message index failed: ${String(err)}`, { cause: err });
+        throw err instanceof IndexWriteError
+          ? err
+          : new IndexWriteError(`Writing the message index failed: ${String(err)}`, { cause: err });
       }
     }
     return items.map(() => undefined);
@@ -144,7 +165,14 @@ export class IndexWriter {
   }
 
   /** Queues the writes that take a document from the rows it had to the rows it needs. */
-  private diff(input: IndexInput, manifest: Manifest | undefined, rows: IndexRow[], writes: object[], created: Set<string>, deleteIds: string[]): void {
+  private diff(
+    input: IndexInput,
+    manifest: Manifest | undefined,
+    rows: IndexRow[],
+    writes: object[],
+    created: Set<string>,
+    deleteIds: string[],
+  ): void {
     const had = new Set(manifest?.rows ?? []);
     const want = new Set(rows.map((r) => r._id));
     // A document that never had rows and has none (a contact, a form report) leaves no trace.
@@ -160,7 +188,12 @@ export class IndexWriter {
       deleteIds.push(id);
       this.count(id, -1);
     }
-    writes.push({ _id: MANIFEST_PREFIX + input.id, ...(manifest?._rev ? { _rev: manifest._rev } : {}), rev: input.rev, rows: [...want] });
+    writes.push({
+      _id: MANIFEST_PREFIX + input.id,
+      ...(manifest?._rev ? { _rev: manifest._rev } : {}),
+      rev: input.rev,
+      rows: [...want],
+    });
   }
 
   private count(rowId: string, delta: number): void {

@@ -51,13 +51,27 @@ export class MessageIndex {
   static async open(medic: Db, location: IndexLocation, logger: Logger, othersWrite: boolean): Promise<MessageIndex> {
     const info = await medic.info();
     const { store, checkpoint, discarded } = await IndexStore.open(location, info.update_seq);
-    if (discarded) logger.warn({ source: location.source }, 'message index described another database or layout; rebuilding it');
+    if (discarded)
+      logger.warn({ source: location.source }, 'message index described another database or layout; rebuilding it');
     const writer = new IndexWriter(store, await store.buckets(), checkpoint?._rev);
-    return new MessageIndex(medic, store, writer, logger, othersWrite, checkpoint ? { seq: checkpoint.seq, built: checkpoint.built } : undefined);
+    return new MessageIndex(
+      medic,
+      store,
+      writer,
+      logger,
+      othersWrite,
+      checkpoint ? { seq: checkpoint.seq, built: checkpoint.built } : undefined,
+    );
   }
 
   private newReconciler(from?: { seq: string | number; built: boolean }): FeedReconciler {
-    return new FeedReconciler(this.medic, this.writer, this.logger, { live: this.othersWrite, onBroken: (err) => void this.rebuild(err) }, from);
+    return new FeedReconciler(
+      this.medic,
+      this.writer,
+      this.logger,
+      { live: this.othersWrite, onBroken: (err) => void this.rebuild(err) },
+      from,
+    );
   }
 
   /** The index database (rows, manifests, counts): read-only outside this folder. */

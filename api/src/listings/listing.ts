@@ -13,7 +13,19 @@ import { InvalidInputError } from '../errors.js';
 import { toIncomingView, toOutgoingView, type IncomingView, type OutgoingView } from '../messages/outgoing.js';
 import { decodeCursor, encodeCursor, type CursorSpace } from './cursor.js';
 import type { MessageIndex } from './indexer.js';
-import { AWAITING_REPORT, digitsOf, dueTime, HOUR_MS, last4, lastActivity, PREFIX, queryDigits, SERIES, taskState, time13 } from './rows.js';
+import {
+  AWAITING_REPORT,
+  digitsOf,
+  dueTime,
+  HOUR_MS,
+  last4,
+  lastActivity,
+  PREFIX,
+  queryDigits,
+  SERIES,
+  taskState,
+  time13,
+} from './rows.js';
 import { bucketedRows, MergedRows, rangeRows, type Hit } from './scan.js';
 
 export const DEFAULT_STUCK_AFTER_HOURS = 24;
@@ -125,17 +137,26 @@ export class Listings {
     }
     const numberRow = (hit: Hit): boolean => toDigits === undefined || (hit.extra ?? '').endsWith(toDigits);
     if (q.direction === 'incoming') {
-      if (q.states?.length || q.stuck) throw new InvalidInputError(q.stuck ? 'stuck' : 'state', `${q.stuck ? 'stuck' : 'state'}: applies to outgoing messages only (direction=outgoing)`);
+      if (q.states?.length || q.stuck)
+        throw new InvalidInputError(
+          q.stuck ? 'stuck' : 'state',
+          `${q.stuck ? 'stuck' : 'state'}: applies to outgoing messages only (direction=outgoing)`,
+        );
       const space: CursorSpace = toDigits ? 'in-number' : 'in-time';
       const hi = this.cursorKey(q, space);
       const prefix = toDigits ? PREFIX.inNumber(last4(toDigits)) : PREFIX.inAll;
       return {
         space,
-        rows: new MergedRows([rangeRows(this.index.rows, { prefix, descending: true, chunk, ...(hi ? { hi } : {}) })], true),
+        rows: new MergedRows(
+          [rangeRows(this.index.rows, { prefix, descending: true, chunk, ...(hi ? { hi } : {}) })],
+          true,
+        ),
         row: numberRow,
         render: (doc) => {
           const view = toIncomingView(doc);
-          return view && (!toDigits || digitsOf(doc.from ?? doc.sms_message?.from).endsWith(toDigits)) ? view : undefined;
+          return view && (!toDigits || digitsOf(doc.from ?? doc.sms_message?.from).endsWith(toDigits))
+            ? view
+            : undefined;
         },
       };
     }
@@ -155,21 +176,50 @@ export class Listings {
     const idx = this.index.rows;
     if (toDigits) {
       const hi = this.cursorKey(q, 'out-number');
-      const rows = rangeRows(idx, { prefix: PREFIX.outNumber(last4(toDigits)), descending: true, chunk, ...(hi ? { hi } : {}) });
+      const rows = rangeRows(idx, {
+        prefix: PREFIX.outNumber(last4(toDigits)),
+        descending: true,
+        chunk,
+        ...(hi ? { hi } : {}),
+      });
       return { space: 'out-number', rows: new MergedRows([rows], true), row: numberRow, render };
     }
     if (q.stuck) {
       const after = this.cursorKey(q, 'out-stuck');
       const hi = after !== undefined && after < time13(cutoff) ? after : time13(cutoff);
-      const sources = states?.length === 0 ? [] : [bucketedRows(idx, this.index.counts, SERIES.awaiting, { prefix: PREFIX.awaiting, descending: true, chunk, hi })];
+      const sources =
+        states?.length === 0
+          ? []
+          : [
+              bucketedRows(idx, this.index.counts, SERIES.awaiting, {
+                prefix: PREFIX.awaiting,
+                descending: true,
+                chunk,
+                hi,
+              }),
+            ];
       return { space: 'out-stuck', rows: new MergedRows(sources, true), render };
     }
     const hi = this.cursorKey(q, 'out-due');
     if (states) {
-      const sources = states.map((s) => bucketedRows(idx, this.index.counts, SERIES.state(s), { prefix: PREFIX.outState(s), descending: true, chunk, ...(hi ? { hi } : {}) }));
+      const sources = states.map((s) =>
+        bucketedRows(idx, this.index.counts, SERIES.state(s), {
+          prefix: PREFIX.outState(s),
+          descending: true,
+          chunk,
+          ...(hi ? { hi } : {}),
+        }),
+      );
       return { space: 'out-due', rows: new MergedRows(sources, true), render };
     }
-    return { space: 'out-due', rows: new MergedRows([rangeRows(idx, { prefix: PREFIX.outAll, descending: true, chunk, ...(hi ? { hi } : {}) })], true), render };
+    return {
+      space: 'out-due',
+      rows: new MergedRows(
+        [rangeRows(idx, { prefix: PREFIX.outAll, descending: true, chunk, ...(hi ? { hi } : {}) })],
+        true,
+      ),
+      render,
+    };
   }
 
   private cursorKey(q: ListQuery, space: CursorSpace): string | undefined {

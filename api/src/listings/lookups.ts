@@ -28,7 +28,10 @@ export async function docIdForUuid(index: MessageIndex, uuid: string): Promise<s
  * index is still being built. It does not wait for the changes feed: a report for a message not
  * indexed yet is parked by the caller and applied when its send result lands.
  */
-export async function messageForRef(index: MessageIndex, ref: string): Promise<{ docId: string; uuid: string } | null | undefined> {
+export async function messageForRef(
+  index: MessageIndex,
+  ref: string,
+): Promise<{ docId: string; uuid: string } | null | undefined> {
   if (!index.isBuilt) return undefined;
   const prefix = PREFIX.gatewayRef(ref);
   const res = await index.rows.allDocs({ startkey: prefix, endkey: prefix + HIGH, limit: 1, include_docs: true });
@@ -42,7 +45,9 @@ export const WAITING_FOR_GATEWAY = ['pending', 'forwarded-to-gateway'] as const;
 /** Messages waiting for a gateway, oldest due first (rows: {d: doc id, u: uuid}). */
 export function waitingForGateway(index: MessageIndex, chunk: number): MergedRows {
   return new MergedRows(
-    WAITING_FOR_GATEWAY.map((s) => bucketedRows(index.rows, index.counts, SERIES.state(s), { prefix: PREFIX.outState(s), descending: false, chunk })),
+    WAITING_FOR_GATEWAY.map((s) =>
+      bucketedRows(index.rows, index.counts, SERIES.state(s), { prefix: PREFIX.outState(s), descending: false, chunk }),
+    ),
     false,
   );
 }

@@ -67,7 +67,8 @@ export function time13(ms: number): string {
   return String(t).padStart(13, '0');
 }
 
-const parseTime = (v: unknown): number => (typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN);
+const parseTime = (v: unknown): number =>
+  typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
 
 /** CHT's due time for a task (medic/messages_by_state). */
 export function dueTime(task: Task, doc: Pick<MessageDoc, 'reported_date'>): number {
@@ -125,7 +126,8 @@ function outgoingRows(doc: MessageDoc, rows: IndexRow[]): void {
       rows.push({ _id: PREFIX.outAll + key, ...body }, { _id: PREFIX.outState(state) + key, ...body });
       const digits = digitsOf(m.to);
       if (digits) rows.push({ _id: `${PREFIX.outNumber(last4(digits))}${key}${EXTRA}${digits}`, ...body });
-      if (AWAITING_REPORT.has(state)) rows.push({ _id: `${PREFIX.awaiting}${time13(lastActivity(task, due))}:${m.uuid}`, ...body });
+      if (AWAITING_REPORT.has(state))
+        rows.push({ _id: `${PREFIX.awaiting}${time13(lastActivity(task, due))}:${m.uuid}`, ...body });
       if (m.uuid !== doc._id) rows.push({ _id: PREFIX.uuid + m.uuid, d: doc._id });
       if (task.gateway_ref) rows.push({ _id: PREFIX.gatewayRef(task.gateway_ref) + m.uuid, ...body });
     }

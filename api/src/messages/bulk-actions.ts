@@ -86,9 +86,10 @@ export class BulkQueueActions {
     const reason = req.filter.reason?.toLowerCase();
     const now = this.deps.now();
     const note = ' (bulk)';
-    const change: Change = req.action === 'retry'
-      ? (task, _msg, at) => retryTask(task, user, at, note)
-      : (task, _msg, at) => cancelTask(task, user, at, note);
+    const change: Change =
+      req.action === 'retry'
+        ? (task, _msg, at) => retryTask(task, user, at, note)
+        : (task, _msg, at) => cancelTask(task, user, at, note);
     const states = new Set<MessageState>(state ? [state] : applicable);
     const pick = (row: CandidateRow): Candidate | undefined => {
       const task = findTask(row.doc, row.uuid);

@@ -82,7 +82,10 @@ export function buildOutgoingDocs(
       const field = `messages[${i}].to`;
       const region = `default_country_code ${String(settings.default_country_code ?? 'unset')}`;
       const validation = `phone_validation ${settings.phone_validation ?? 'full'}`;
-      throw new InvalidInputError(field, `${field}: "${item.to}" is not a usable phone number (${region}, ${validation})`);
+      throw new InvalidInputError(
+        field,
+        `${field}: "${item.to}" is not a usable phone number (${region}, ${validation})`,
+      );
     }
     const text = truncateToParts(item.message, limit);
     const uuid = uuidv7();
@@ -99,7 +102,14 @@ export function buildOutgoingDocs(
       errors: [],
       tasks: [
         {
-          messages: [{ uuid, to, message: text.message, ...(text.original_message ? { original_message: text.original_message } : {}) }],
+          messages: [
+            {
+              uuid,
+              to,
+              message: text.message,
+              ...(text.original_message ? { original_message: text.original_message } : {}),
+            },
+          ],
           state: 'pending',
           state_history: [{ state: 'pending', timestamp }],
           priority: item.priority ?? defaultPriority,

@@ -173,7 +173,9 @@ export class ExchangeLog {
         return (doc?.message_ids ?? []).map((m) => `${indexPrefix(m)}${suffix}`);
       });
       const index = indexIds.length ? (await this.db.allDocs({ keys: indexIds })).rows : [];
-      const live = index.flatMap((r) => ('value' in r && r.value && !r.value.deleted ? [{ id: r.id, rev: r.value.rev }] : []));
+      const live = index.flatMap((r) =>
+        'value' in r && r.value && !r.value.deleted ? [{ id: r.id, rev: r.value.rev }] : [],
+      );
       const deletes = [
         ...live.map((r) => ({ _id: r.id, _rev: r.rev, _deleted: true })),
         ...old.rows.map((r) => ({ _id: r.id, _rev: r.value.rev, _deleted: true })),

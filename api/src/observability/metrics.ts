@@ -79,16 +79,31 @@ export class SmsMetrics {
       buckets: [1, 5, 15, 30, 60, 300, 900, 3600, 21600, 86400],
       registers,
     });
-    this.authFailures = new Counter({ name: 'sms_webhook_auth_failures_total', help: 'Webhook calls refused for a missing or wrong key', labelNames: ['route'], registers });
-    this.scrapeErrors = new Counter({ name: 'sms_metrics_scrape_errors_total', help: 'Database figures that could not be read during a scrape (the gauge keeps its last value)', labelNames: ['figure'], registers });
+    this.authFailures = new Counter({
+      name: 'sms_webhook_auth_failures_total',
+      help: 'Webhook calls refused for a missing or wrong key',
+      labelNames: ['route'],
+      registers,
+    });
+    this.scrapeErrors = new Counter({
+      name: 'sms_metrics_scrape_errors_total',
+      help: 'Database figures that could not be read during a scrape (the gauge keeps its last value)',
+      labelNames: ['figure'],
+      registers,
+    });
     this.inboxSyncs = new Counter({
       name: 'sms_inbox_sync_total',
-      help: 'Runs of the provider inbox sync (fetching messages whose callback was missed): ok, failed, '
-        + 'or skipped (another instance syncing)',
+      help:
+        'Runs of the provider inbox sync (fetching messages whose callback was missed): ok, failed, ' +
+        'or skipped (another instance syncing)',
       labelNames: ['result'],
       registers,
     });
-    this.throttled = new Counter({ name: 'sms_webhook_throttled_total', help: 'Webhook calls answered 429 after repeated key failures from one address', registers });
+    this.throttled = new Counter({
+      name: 'sms_webhook_throttled_total',
+      help: 'Webhook calls answered 429 after repeated key failures from one address',
+      registers,
+    });
     this.guardDecisions = new Counter({
       name: 'sms_guarded_messages_total',
       help:
@@ -122,8 +137,16 @@ export class SmsMetrics {
         if (figure) balance.set({ currency: figure.currency }, figure.amount);
       },
     });
-    this.adminAuthFailures = new Counter({ name: 'sms_auth_failures_total', help: 'Administrator checks refused for wrong credentials', registers });
-    this.adminAuthThrottled = new Counter({ name: 'sms_auth_throttled_total', help: 'Administrator checks answered 429 after repeated failures from one address', registers });
+    this.adminAuthFailures = new Counter({
+      name: 'sms_auth_failures_total',
+      help: 'Administrator checks refused for wrong credentials',
+      registers,
+    });
+    this.adminAuthThrottled = new Counter({
+      name: 'sms_auth_throttled_total',
+      help: 'Administrator checks answered 429 after repeated failures from one address',
+      registers,
+    });
 
     const byState = new Gauge({
       name: 'sms_messages',
@@ -175,10 +198,12 @@ export class SmsMetrics {
       help: 'Outgoing messages sent or forwarded-by-gateway with no report for sms.stuck_after_hours (default 24)',
       registers,
       collect: async () => {
-        const n = this.sources?.stuck ? await this.sources.stuck().catch(() => {
-          this.scrapeErrors.inc({ figure: 'stuck' });
-          return undefined;
-        }) : undefined;
+        const n = this.sources?.stuck
+          ? await this.sources.stuck().catch(() => {
+              this.scrapeErrors.inc({ figure: 'stuck' });
+              return undefined;
+            })
+          : undefined;
         if (n !== undefined) stuck.set(n);
       },
     });

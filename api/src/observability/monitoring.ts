@@ -69,13 +69,21 @@ export class MonitoringService {
   }
 
   private async countRange(key: string, from: number | null, to: number | Record<string, never>): Promise<number> {
-    const res = await this.db.query('medic-admin/message_queue', { startkey: [key, from], endkey: [key, to], reduce: true, group: false });
+    const res = await this.db.query('medic-admin/message_queue', {
+      startkey: [key, from],
+      endkey: [key, to],
+      reduce: true,
+      group: false,
+    });
     return Number(res.rows[0]?.value ?? 0);
   }
 
   private async outgoing(from: number | null, to: number | Record<string, never>): Promise<OutgoingCounts> {
     const entries = await Promise.all(
-      OUTGOING_KEYS.map(async (k) => [k, await this.guarded(`outgoing.${k}`, -1, () => this.countRange(QUEUE_KEY[k], from, to))] as const),
+      OUTGOING_KEYS.map(
+        async (k) =>
+          [k, await this.guarded(`outgoing.${k}`, -1, () => this.countRange(QUEUE_KEY[k], from, to))] as const,
+      ),
     );
     return Object.fromEntries(entries) as OutgoingCounts;
   }
@@ -99,14 +107,23 @@ export class MonitoringService {
     await Promise.all(
       groups.map(async (group) => {
         const counts: Record<string, number> = Object.fromEntries(LAST_HUNDRED[group].map((s) => [s, 0]));
-        out[group] = await this.guarded(`last_hundred.${group}`, Object.fromEntries(LAST_HUNDRED[group].map((s) => [s, -1])), async () => {
-          const res = await this.db.query('medic-sms/messages_by_last_updated_state', { startkey: [group, {}], endkey: [group], descending: true, limit: 100 });
-          for (const row of res.rows) {
-            const state = String((row.key as unknown[])[2]);
-            counts[state] = (counts[state] ?? 0) + 1;
-          }
-          return counts;
-        });
+        out[group] = await this.guarded(
+          `last_hundred.${group}`,
+          Object.fromEntries(LAST_HUNDRED[group].map((s) => [s, -1])),
+          async () => {
+            const res = await this.db.query('medic-sms/messages_by_last_updated_state', {
+              startkey: [group, {}],
+              endkey: [group],
+              descending: true,
+              limit: 100,
+            });
+            for (const row of res.rows) {
+              const state = String((row.key as unknown[])[2]);
+              counts[state] = (counts[state] ?? 0) + 1;
+            }
+            return counts;
+          },
+        );
       }),
     );
     return out;
@@ -114,7 +131,11 @@ export class MonitoringService {
 
   /** Seconds since the oldest message waiting to go out was due; null when none waits. */
   async oldestPendingAgeSeconds(): Promise<number | null> {
-    const res = await this.db.query('medic/messages_by_state', { startkey: ['pending-or-forwarded', 0], endkey: ['pending-or-forwarded', '\ufff0'], limit: 1 });
+    const res = await this.db.query('medic/messages_by_state', {
+      startkey: ['pending-or-forwarded', 0],
+      endkey: ['pending-or-forwarded', '\ufff0'],
+      limit: 1,
+    });
     const due = (res.rows[0]?.key as unknown[] | undefined)?.[1];
     if (typeof due !== 'number') return null;
     return Math.max(0, Math.round((this.now().getTime() - due) / 1000));
@@ -148,7 +169,11 @@ export class MonitoringService {
   }
 
   /** The `sms` section, minus the channel (which the route adds from the outbox). */
-  async smsFigures(): Promise<{ oldest_pending_age_seconds: number | null; parked_reports: number; cost: CostSummary }> {
+  async smsFigures(): Promise<{
+    oldest_pending_age_seconds: number | null;
+    parked_reports: number;
+    cost: CostSummary;
+  }> {
     const [oldest, parked, cost] = await Promise.all([
       this.guarded('oldest_pending_age_seconds', -1, () => this.oldestPendingAgeSeconds()),
       this.guarded('parked_reports', -1, () => this.parkedReports()),

@@ -59,7 +59,10 @@ export class Circuit {
     // Other requests already in flight may come back refused too: one pause, not one doubling each.
     const current = this.s.until ? Date.parse(this.s.until) : 0;
     if (this.s.state === 'open' && current > this.now().getTime()) return current;
-    this.pauseMs = this.s.state === 'closed' ? policy.pauseMs : Math.min(policy.pauseMaxMs, Math.max(policy.pauseMs, this.pauseMs * 2));
+    this.pauseMs =
+      this.s.state === 'closed'
+        ? policy.pauseMs
+        : Math.min(policy.pauseMaxMs, Math.max(policy.pauseMs, this.pauseMs * 2));
     const now = this.now().getTime();
     const until = now + this.pauseMs;
     this.s = {

@@ -70,7 +70,12 @@ export async function handOut(deps: HandOutDeps, limit: number): Promise<HandedO
 }
 
 /** Marks one message forwarded-to-gateway (CAS); undefined when it can no longer be offered. */
-async function offer(deps: HandOutDeps, hit: Hit, now: Date, settings: AppSettings): Promise<HandedOutMessage | undefined> {
+async function offer(
+  deps: HandOutDeps,
+  hit: Hit,
+  now: Date,
+  settings: AppSettings,
+): Promise<HandedOutMessage | undefined> {
   const uuid = hit.u as string;
   let offered: HandedOutMessage | undefined;
   await deps.updater.update({
@@ -80,7 +85,8 @@ async function offer(deps: HandOutDeps, hit: Hit, now: Date, settings: AppSettin
       const msg = task?.messages?.find((m) => m.uuid === uuid);
       // Checked on the fresh doc: a status may have landed since the index was read.
       offered = undefined;
-      if (!task || !msg?.to || !msg.message || (task.state !== 'pending' && task.state !== 'forwarded-to-gateway')) return false;
+      if (!task || !msg?.to || !msg.message || (task.state !== 'pending' && task.state !== 'forwarded-to-gateway'))
+        return false;
       // CHT normalises `to` for the gateway and passes unusable numbers through raw.
       offered = { id: uuid, to: normalize(settings, msg.to) || msg.to, content: msg.message };
       return setTaskState(task, 'forwarded-to-gateway', undefined, undefined, now);

@@ -152,7 +152,9 @@ export class OutboxIntake {
   private observe(doc: MessageDoc): void {
     if (!isIndexable(doc._id)) return;
     if (hasOpenWork(doc)) {
-      this.deps.openWork.ensure(doc._id).catch((err: unknown) => this.deps.logger.error({ err }, 'indexing open work failed'));
+      this.deps.openWork
+        .ensure(doc._id)
+        .catch((err: unknown) => this.deps.logger.error({ err }, 'indexing open work failed'));
     }
     this.consider(doc);
   }
@@ -211,12 +213,15 @@ export class OutboxIntake {
     }
     const wait = Math.max(0, at - this.now().getTime()) + 5;
     entry.at = at;
-    entry.timer = setTimeout(() => {
-      entry.timer = undefined;
-      entry.at = undefined;
-      this.ready.push(entry.uuid, entry.priority);
-      this.wake();
-    }, Math.min(wait, 2 ** 31 - 1));
+    entry.timer = setTimeout(
+      () => {
+        entry.timer = undefined;
+        entry.at = undefined;
+        this.ready.push(entry.uuid, entry.priority);
+        this.wake();
+      },
+      Math.min(wait, 2 ** 31 - 1),
+    );
     entry.timer.unref();
   }
 

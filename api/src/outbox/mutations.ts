@@ -50,7 +50,13 @@ export function claimMutation(
     }
     if (policy.ttlMs !== undefined && t - taskAgeStart(task, doc) > policy.ttlMs) {
       delete task.lease;
-      setTaskState(task, 'failed', `Expired: not sent within ${Math.round(policy.ttlMs / 3600000)} h (sms.message_ttl_hours)`, undefined, now);
+      setTaskState(
+        task,
+        'failed',
+        `Expired: not sent within ${Math.round(policy.ttlMs / 3600000)} h (sms.message_ttl_hours)`,
+        undefined,
+        now,
+      );
       out.result = { kind: 'expired' };
       return true;
     }
@@ -91,7 +97,11 @@ export function recordMutation(
     if (task.lease?.owner === owner && task.lease.attempt === attempt) delete task.lease;
     const t = now.getTime();
     if (outcome.ok) {
-      const r = applyReportedState(task, { state: outcome.state, details: outcome.details, gatewayRef: outcome.gatewayRef }, now);
+      const r = applyReportedState(
+        task,
+        { state: outcome.state, details: outcome.details, gatewayRef: outcome.gatewayRef },
+        now,
+      );
       // A delivery report may have got here first (it was parked, then applied): keep its state.
       if (outcome.gatewayRef && !task.gateway_ref) task.gateway_ref = outcome.gatewayRef;
       if (outcome.cost) task.cost = outcome.cost;
@@ -130,7 +140,13 @@ export function recordMutation(
     }
     const at = t + backoffMs(attempts, policy, random);
     task.next_attempt_at = new Date(at).toISOString();
-    setTaskState(task, task.state ?? 'pending', `Attempt ${attempts} failed (${err.message}); next attempt after ${task.next_attempt_at}`, undefined, now);
+    setTaskState(
+      task,
+      task.state ?? 'pending',
+      `Attempt ${attempts} failed (${err.message}); next attempt after ${task.next_attempt_at}`,
+      undefined,
+      now,
+    );
     out.kind = 'retry';
     out.nextAt = at;
     return true;

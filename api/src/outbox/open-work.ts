@@ -117,7 +117,11 @@ export class OpenWorkIndex {
     let scanned = 0;
     let indexed = 0;
     for (;;) {
-      const res = await this.db.allDocs({ include_docs: true, limit: BUILD_PAGE + 1, ...(startkey ? { startkey } : {}) });
+      const res = await this.db.allDocs({
+        include_docs: true,
+        limit: BUILD_PAGE + 1,
+        ...(startkey ? { startkey } : {}),
+      });
       const rows = res.rows.slice(0, BUILD_PAGE);
       for (const row of rows) {
         scanned++;
@@ -168,7 +172,9 @@ export class OpenWorkIndex {
     if (unique.length === 0) return ids.map(() => undefined);
     const res = await this.db.allDocs({ keys: unique.map(openWorkDocId) });
     const deletions = res.rows
-      .filter((r): r is PouchDB.Core.AllDocsResponse<object>['rows'][number] => 'value' in r && !!r.value && !r.value.deleted)
+      .filter(
+        (r): r is PouchDB.Core.AllDocsResponse<object>['rows'][number] => 'value' in r && !!r.value && !r.value.deleted,
+      )
       .map((r) => ({ _id: r.id, _rev: r.value.rev, _deleted: true }));
     if (deletions.length) await this.db.bulkDocs(deletions);
     return ids.map(() => undefined);
@@ -177,7 +183,6 @@ export class OpenWorkIndex {
   private getLocal(id: string): Promise<LocalDoc | undefined> {
     return getDoc<LocalDoc>(this.db, id);
   }
-
 
   private async putLocal(doc: LocalDoc): Promise<void> {
     await this.db.put(doc);

@@ -39,7 +39,11 @@ export function dispatchPolicy(d: DispatchSettings | undefined, ttlHours?: numbe
 }
 
 /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
-export function backoffMs(attempt: number, policy: Pick<DispatchPolicy, 'backoffBaseMs' | 'backoffMaxMs'>, random: () => number): number {
+export function backoffMs(
+  attempt: number,
+  policy: Pick<DispatchPolicy, 'backoffBaseMs' | 'backoffMaxMs'>,
+  random: () => number,
+): number {
   const exp = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exp / 2 + random() * (exp / 2));
 }

@@ -30,7 +30,9 @@ export function promoteDueTasks(doc: MessageDoc, now: Date): number {
     if (task.state !== 'scheduled' || !task.due) continue;
     const due = Date.parse(task.due);
     if (!(due <= t && due >= t - WEEK_MS)) continue;
-    const ready = task.messages?.some((m) => m.uuid && m.to && typeof m.message === 'string' && m.message.trim() !== '');
+    const ready = task.messages?.some(
+      (m) => m.uuid && m.to && typeof m.message === 'string' && m.message.trim() !== '',
+    );
     if (!ready) continue;
     setTaskState(task, 'pending', undefined, undefined, now);
     n++;
@@ -39,7 +41,13 @@ export function promoteDueTasks(doc: MessageDoc, now: Date): number {
 }
 
 /** For docs with open work (from the outbox index): promote their due scheduled tasks. */
-export async function promoteDueScheduled(docs: MessageDoc[], updater: DocUpdater, settings: AppSettings, now: Date, logger: Logger): Promise<number> {
+export async function promoteDueScheduled(
+  docs: MessageDoc[],
+  updater: DocUpdater,
+  settings: AppSettings,
+  now: Date,
+  logger: Logger,
+): Promise<number> {
   if (!inMessagingWindow(settings, now)) return 0;
   // Decide on the copy we have, then apply to a fresh copy through the CAS path.
   const due = docs.filter((d) => promoteDueTasks(structuredClone(d), now) > 0);

@@ -70,7 +70,13 @@ export class OutboxSender {
   /** Claimed but never sent: give them back now rather than after the lease. */
   releaseClaimed(): Promise<unknown> {
     const waiting = this.sendQueue.drain();
-    return Promise.all(waiting.map((m) => this.deps.updater.update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, this.now().getTime()) }).catch(() => undefined)));
+    return Promise.all(
+      waiting.map((m) =>
+        this.deps.updater
+          .update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, this.now().getTime()) })
+          .catch(() => undefined),
+      ),
+    );
   }
 
   /** Resolves when nothing is being claimed or sent. */
@@ -120,7 +126,10 @@ export class OutboxSender {
         }
         return;
       }
-      const group = this.takeGroup(gate === 'probe' ? 1 : Math.min(policy.groupRecipients, service.maxBatch ?? 1), policy);
+      const group = this.takeGroup(
+        gate === 'probe' ? 1 : Math.min(policy.groupRecipients, service.maxBatch ?? 1),
+        policy,
+      );
       void this.send(service, group, policy);
     }
   }
@@ -139,11 +148,14 @@ export class OutboxSender {
     if (max > 1) {
       const numbers = new Set([head.to]);
       const limit = policy.ratePerSecond ? Math.max(1, Math.floor(policy.ratePerSecond)) : max;
-      const mates = this.sendQueue.extract((m) => {
-        if (m.content !== head.content || numbers.has(m.to)) return false;
-        numbers.add(m.to);
-        return true;
-      }, Math.min(max, limit) - 1);
+      const mates = this.sendQueue.extract(
+        (m) => {
+          if (m.content !== head.content || numbers.has(m.to)) return false;
+          numbers.add(m.to);
+          return true;
+        },
+        Math.min(max, limit) - 1,
+      );
       group.push(...mates);
       if (group.length > 1) this.rateWait(policy, group.length - 1);
     }
@@ -161,7 +173,10 @@ export class OutboxSender {
           if (!entry) return;
           const out: { result: ClaimResult } = { result: { kind: 'not-sendable' } };
           try {
-            await this.deps.updater.update({ docId: entry.docId, apply: claimMutation(uuid, this.deps.owner, policy, now, out, this.deps.deadLease) });
+            await this.deps.updater.update({
+              docId: entry.docId,
+              apply: claimMutation(uuid, this.deps.owner, policy, now, out, this.deps.deadLease),
+            });
           } catch (err) {
             this.deps.logger.error({ err, uuid }, 'claim failed; will retry on the next sweep');
             this.queue.forget(uuid);
@@ -214,13 +229,20 @@ export class OutboxSender {
   }
 
   /** One outcome per message, whatever goes wrong: the service's own, or a classified failure. */
-  private async callService(service: OutgoingService, group: Claimed[], policy: DispatchPolicy): Promise<SendOutcome[]> {
+  private async callService(
+    service: OutgoingService,
+    group: Claimed[],
+    policy: DispatchPolicy,
+  ): Promise<SendOutcome[]> {
     let settings: unknown;
     try {
       settings = service.parseSettings(this.deps.settings.get().sms);
     } catch (err) {
       // A settings problem (e.g. no username) refuses the whole channel, like a bad key.
-      return failAll(group, new SendError('account', 'configuration', err instanceof Error ? err.message : String(err)));
+      return failAll(
+        group,
+        new SendError('account', 'configuration', err instanceof Error ? err.message : String(err)),
+      );
     }
     try {
       return await (service.send as NonNullable<OutgoingService['send']>)(
@@ -238,7 +260,10 @@ export class OutboxSender {
     } catch (err) {
       // The service broke its promise not to throw: treat it as transient for these messages.
       this.deps.logger.error({ err, service: service.id }, 'outgoing service threw; messages will be retried');
-      return failAll(group, new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err)));
+      return failAll(
+        group,
+        new SendError('retryable', 'service_error', err instanceof Error ? err.message : String(err)),
+      );
     }
   }
 
@@ -298,7 +323,17 @@ export class OutboxSender {
         if (!outcome) return;
         this.deps.observer?.onSendResult?.(service.id, outcome, ms, m);
         const out: { kind: RecordKind; nextAt?: number } = { kind: 'stale' };
-        const mutate = recordMutation(m.id, this.deps.owner, m.attempt, outcome, policy, now, this.ctx.random, out, pausedUntil);
+        const mutate = recordMutation(
+          m.id,
+          this.deps.owner,
+          m.attempt,
+          outcome,
+          policy,
+          now,
+          this.ctx.random,
+          out,
+          pausedUntil,
+        );
         let open = true;
         await this.deps.updater.update({
           docId: m.docId,
@@ -350,7 +385,9 @@ export class OutboxSender {
     const waiting = this.sendQueue.drain();
     await Promise.all(
       waiting.map(async (m) => {
-        await this.deps.updater.update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, until) }).catch(() => undefined);
+        await this.deps.updater
+          .update({ docId: m.docId, apply: releaseMutation(m.id, this.deps.owner, m.attempt, until) })
+          .catch(() => undefined);
         const entry = this.queue.entry(m.id);
         if (entry) this.queue.delay(entry, until);
       }),

@@ -153,7 +153,12 @@ export class StatusUpdates {
           // A status we cannot map: kept for audit, the state does not move.
           outcome = 'recorded';
           const before = task.delivery_reports?.length ?? 0;
-          recordReport(task, { state: task.state ?? 'pending', status: update.status, details: update.details }, 'stale', now);
+          recordReport(
+            task,
+            { state: task.state ?? 'pending', status: update.status, details: update.details },
+            'stale',
+            now,
+          );
           const added = (task.delivery_reports?.length ?? 0) > before;
           // The record names no state: the status maps to none.
           if (added) delete task.delivery_reports?.at(-1)?.state;
@@ -171,7 +176,10 @@ export class StatusUpdates {
     });
     if (result.missing) outcome = 'not_found';
     if (outcome === 'stale') {
-      this.logger.info({ gatewayRef: update.gatewayRef, status: update.status, current: touched?.state }, 'late status report kept for audit; state not moved back');
+      this.logger.info(
+        { gatewayRef: update.gatewayRef, status: update.status, current: touched?.state },
+        'late status report kept for audit; state not moved back',
+      );
     }
     this.observer.onOutcome?.(update, outcome, touched);
     return outcome;
@@ -187,8 +195,18 @@ export class StatusUpdates {
     for (let attempt = 0; attempt < 8; attempt++) {
       const existing = await getDoc<ParkedDoc>(this.db, parkedDocId(ref));
       const created = !existing;
-      const doc: ParkedDoc = existing ?? { _id: parkedDocId(ref), type: 'sms_parked_reports', gateway_ref: ref, reports: [] };
-      if (doc.reports.some((r) => r.status === report.status && JSON.stringify(r.details) === JSON.stringify(report.details))) return;
+      const doc: ParkedDoc = existing ?? {
+        _id: parkedDocId(ref),
+        type: 'sms_parked_reports',
+        gateway_ref: ref,
+        reports: [],
+      };
+      if (
+        doc.reports.some(
+          (r) => r.status === report.status && JSON.stringify(r.details) === JSON.stringify(report.details),
+        )
+      )
+        return;
       doc.reports.push(report);
       try {
         await this.db.put(doc);
@@ -245,7 +263,10 @@ export class StatusUpdates {
     if (stale.length > 0) {
       await this.db.bulkDocs(stale.map((d) => ({ _id: d._id, _rev: d._rev, _deleted: true })));
       this.observer.onParkedChange?.(-stale.length);
-      this.logger.warn({ dropped: stale.length }, 'dropped delivery reports parked for over a week: no message with their reference was ever stored');
+      this.logger.warn(
+        { dropped: stale.length },
+        'dropped delivery reports parked for over a week: no message with their reference was ever stored',
+      );
     }
     return { applied, waiting: after.rows.length - stale.length, dropped: stale.length };
   }

@@ -22,10 +22,16 @@ export const listQuerySchema = z.object({
   state: z
     .string()
     .transform((s, ctx) => {
-      const states = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const states = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const unknown = states.find((x) => !KNOWN_STATES.has(x));
       if (unknown !== undefined || states.length === 0) {
-        ctx.addIssue({ code: 'custom', message: `"${unknown ?? s}" is not a message state (${MESSAGE_STATES.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${unknown ?? s}" is not a message state (${MESSAGE_STATES.join(', ')})`,
+        });
         return z.NEVER;
       }
       return states;
@@ -78,5 +84,7 @@ export function listingRoutes(app: FastifyInstance, deps: ListingRouteDeps): voi
     );
   });
 
-  app.get('/api/v1/messages/counts', { onRequest }, async (_req, reply) => withRetryAfter(reply, () => deps.messageCounts.counts()));
+  app.get('/api/v1/messages/counts', { onRequest }, async (_req, reply) =>
+    withRetryAfter(reply, () => deps.messageCounts.counts()),
+  );
 }

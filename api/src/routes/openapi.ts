@@ -46,131 +46,157 @@ const json = (schema: z.ZodType) => ({ contentTypes: ['application/json'], schem
 /** The core's routes; each SMS service's routes are described from the registry. */
 export function coreRouteDocs(settingsSchema: z.ZodType): RouteDoc[] {
   return [
-  { method: 'GET', path: '/api/info', summary: 'Server version; answers when ready', auth: 'none' },
-  { method: 'PUT', path: '/api/v1/credentials/:key', summary: 'Store a secret (text/plain body), encrypted; never returned', auth: 'admin', response: '{"ok": true}' },
-  { method: 'GET', path: '/api/v1/settings', summary: 'The app settings', auth: 'admin' },
-  {
-    method: 'PUT',
-    path: '/api/v1/settings',
-    summary: 'Update app settings (deep merge; ?replace=1 top-level keys; ?overwrite=1 everything). The result is validated as below.',
-    auth: 'admin',
-    body: { contentTypes: ['application/json'], schema: settingsSchema },
-    flags: [
-      { name: 'replace', description: 'Replace the top-level keys given' },
-      { name: 'overwrite', description: 'Replace the whole settings object' },
-    ],
-  },
-  { method: 'POST', path: '/api/v1/messages', summary: 'Queue outgoing SMS: one message or an array', auth: 'admin', body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true } },
-  {
-    method: 'GET',
-    path: '/api/v1/messages',
-    summary: 'List messages, newest first, a page at a time: filter by direction, state(s), number (full or last 4+ digits) or stuck; pass next_cursor back as cursor',
-    auth: 'admin',
-    query: listQuerySchema,
-    response: '{"messages": [...], "next_cursor": "<opaque>" | null}',
-  },
-  {
-    method: 'GET',
-    path: '/api/v1/messages/counts',
-    summary: 'Outgoing messages per state, stuck ones, and incoming ones',
-    auth: 'admin',
-    response: '{"outgoing": {"total", "by_state": {...}}, "stuck", "stuck_after_hours", "incoming"}',
-  },
-  { method: 'GET', path: '/api/v1/messages/:id', summary: 'One outgoing message by uuid, with its state history and its provider exchanges (`exchanges`)', auth: 'admin' },
-  {
-    method: 'POST',
-    path: '/api/v1/messages/estimate',
-    summary: 'Encoding, parts and cost (from recent charges) of messages as for POST /api/v1/messages; stores nothing',
-    auth: 'admin',
-    body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true },
-  },
-  {
-    method: 'GET',
-    path: '/api/v1/sms/opt-outs',
-    summary: 'Numbers that opted out, per sender id',
-    auth: 'admin',
-    response: '{"opt_outs": [{"number", "sender_id", "source", "at"}]}',
-  },
-  {
-    method: 'POST',
-    path: '/api/v1/sms/opt-outs',
-    summary: 'Opt a number out (of one sender id, or of every sender)',
-    auth: 'admin',
-    body: { contentTypes: ['application/json'], schema: optOutBodySchema },
-  },
-  {
-    method: 'DELETE',
-    path: '/api/v1/sms/opt-outs/:number',
-    summary: 'Opt a number back in (kept in the entry\'s history)',
-    auth: 'admin',
-    query: optOutDeleteQuerySchema,
-  },
-  {
-    method: 'GET',
-    path: '/api/v1/sms/exchanges',
-    summary: 'Provider exchange log (requests to and callbacks from providers, redacted), newest first',
-    auth: 'admin',
-    query: exchangeListQuerySchema,
-  },
-  {
-    method: 'POST',
-    path: '/api/v1/messages/:id/retry',
-    summary: 'Send a failed or backing-off message now (attempts reset)',
-    auth: 'admin',
-    response: MESSAGE_VIEW,
-    errors: ACTION_ERRORS,
-  },
-  {
-    method: 'POST',
-    path: '/api/v1/messages/:id/cancel',
-    summary: 'Cancel a pending or scheduled message: it ends `cleared`, never sent',
-    auth: 'admin',
-    response: MESSAGE_VIEW,
-    errors: ACTION_ERRORS,
-  },
-  {
-    method: 'PATCH',
-    path: '/api/v1/messages/:id',
-    summary: 'Edit the text of a pending or scheduled message (truncated as POST /api/v1/messages)',
-    auth: 'admin',
-    body: json(editMessageSchema),
-    response: MESSAGE_VIEW,
-    errors: ACTION_ERRORS,
-  },
-  {
-    method: 'POST',
-    path: '/api/v1/messages/bulk',
-    summary: 'Retry or cancel every message a filter selects, page by page; dry_run only counts',
-    auth: 'admin',
-    body: json(bulkActionSchema),
-    response: '{"matched": n, "changed": m}',
-  },
-  {
-    method: 'GET',
-    path: '/api/v1/sms/channel',
-    summary: 'The operator pause switch for all sending, and the outbox circuit',
-    auth: 'admin',
-    response: CHANNEL_VIEW,
-  },
-  {
-    method: 'PUT',
-    path: '/api/v1/sms/channel',
-    summary: 'Pause or resume all sending, on every instance, across restarts; incoming and reports keep flowing',
-    auth: 'admin',
-    body: json(channelUpdateSchema),
-    response: CHANNEL_VIEW,
-  },
-  { method: 'GET', path: '/api/v2/monitoring', summary: 'CHT-style monitoring figures (outgoing counts, channel, cost)', auth: 'none' },
-  { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', auth: 'none' },
-  { method: 'GET', path: '/api/v1/openapi.json', summary: 'This document', auth: 'none' },
-  {
-    method: 'GET',
-    path: '/api/v1/audit',
-    summary: 'Audit trail, newest first: settings changes, credential writes (never values), queue and channel actions',
-    auth: 'admin',
-    query: auditQuerySchema,
-    response: '{"entries": [{"at", "user", "address", "action", "target", "changes"}]}',
-  },
+    { method: 'GET', path: '/api/info', summary: 'Server version; answers when ready', auth: 'none' },
+    {
+      method: 'PUT',
+      path: '/api/v1/credentials/:key',
+      summary: 'Store a secret (text/plain body), encrypted; never returned',
+      auth: 'admin',
+      response: '{"ok": true}',
+    },
+    { method: 'GET', path: '/api/v1/settings', summary: 'The app settings', auth: 'admin' },
+    {
+      method: 'PUT',
+      path: '/api/v1/settings',
+      summary:
+        'Update app settings (deep merge; ?replace=1 top-level keys; ?overwrite=1 everything). The result is validated as below.',
+      auth: 'admin',
+      body: { contentTypes: ['application/json'], schema: settingsSchema },
+      flags: [
+        { name: 'replace', description: 'Replace the top-level keys given' },
+        { name: 'overwrite', description: 'Replace the whole settings object' },
+      ],
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/messages',
+      summary: 'Queue outgoing SMS: one message or an array',
+      auth: 'admin',
+      body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/messages',
+      summary:
+        'List messages, newest first, a page at a time: filter by direction, state(s), number (full or last 4+ digits) or stuck; pass next_cursor back as cursor',
+      auth: 'admin',
+      query: listQuerySchema,
+      response: '{"messages": [...], "next_cursor": "<opaque>" | null}',
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/messages/counts',
+      summary: 'Outgoing messages per state, stuck ones, and incoming ones',
+      auth: 'admin',
+      response: '{"outgoing": {"total", "by_state": {...}}, "stuck", "stuck_after_hours", "incoming"}',
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/messages/:id',
+      summary: 'One outgoing message by uuid, with its state history and its provider exchanges (`exchanges`)',
+      auth: 'admin',
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/messages/estimate',
+      summary:
+        'Encoding, parts and cost (from recent charges) of messages as for POST /api/v1/messages; stores nothing',
+      auth: 'admin',
+      body: { contentTypes: ['application/json'], schema: newMessageSchema, array: true },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/sms/opt-outs',
+      summary: 'Numbers that opted out, per sender id',
+      auth: 'admin',
+      response: '{"opt_outs": [{"number", "sender_id", "source", "at"}]}',
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/sms/opt-outs',
+      summary: 'Opt a number out (of one sender id, or of every sender)',
+      auth: 'admin',
+      body: { contentTypes: ['application/json'], schema: optOutBodySchema },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/sms/opt-outs/:number',
+      summary: "Opt a number back in (kept in the entry's history)",
+      auth: 'admin',
+      query: optOutDeleteQuerySchema,
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/sms/exchanges',
+      summary: 'Provider exchange log (requests to and callbacks from providers, redacted), newest first',
+      auth: 'admin',
+      query: exchangeListQuerySchema,
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/messages/:id/retry',
+      summary: 'Send a failed or backing-off message now (attempts reset)',
+      auth: 'admin',
+      response: MESSAGE_VIEW,
+      errors: ACTION_ERRORS,
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/messages/:id/cancel',
+      summary: 'Cancel a pending or scheduled message: it ends `cleared`, never sent',
+      auth: 'admin',
+      response: MESSAGE_VIEW,
+      errors: ACTION_ERRORS,
+    },
+    {
+      method: 'PATCH',
+      path: '/api/v1/messages/:id',
+      summary: 'Edit the text of a pending or scheduled message (truncated as POST /api/v1/messages)',
+      auth: 'admin',
+      body: json(editMessageSchema),
+      response: MESSAGE_VIEW,
+      errors: ACTION_ERRORS,
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/messages/bulk',
+      summary: 'Retry or cancel every message a filter selects, page by page; dry_run only counts',
+      auth: 'admin',
+      body: json(bulkActionSchema),
+      response: '{"matched": n, "changed": m}',
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/sms/channel',
+      summary: 'The operator pause switch for all sending, and the outbox circuit',
+      auth: 'admin',
+      response: CHANNEL_VIEW,
+    },
+    {
+      method: 'PUT',
+      path: '/api/v1/sms/channel',
+      summary: 'Pause or resume all sending, on every instance, across restarts; incoming and reports keep flowing',
+      auth: 'admin',
+      body: json(channelUpdateSchema),
+      response: CHANNEL_VIEW,
+    },
+    {
+      method: 'GET',
+      path: '/api/v2/monitoring',
+      summary: 'CHT-style monitoring figures (outgoing counts, channel, cost)',
+      auth: 'none',
+    },
+    { method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', auth: 'none' },
+    { method: 'GET', path: '/api/v1/openapi.json', summary: 'This document', auth: 'none' },
+    {
+      method: 'GET',
+      path: '/api/v1/audit',
+      summary:
+        'Audit trail, newest first: settings changes, credential writes (never values), queue and channel actions',
+      auth: 'admin',
+      query: auditQuerySchema,
+      response: '{"entries": [{"at", "user", "address", "action", "target", "changes"}]}',
+    },
   ];
 }
 
@@ -211,12 +237,19 @@ function operation(doc: RouteDoc): Json {
   if (doc.auth === 'admin') op.security = [{ basicAuth: [] }];
   if (doc.auth === 'webhook-key') op.security = [{ webhookKey: [] }];
   if (doc.auth === 'header-token') op.security = [{ tokenHeader: [] }];
-  const params: Json[] = [...doc.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const params: Json[] = [...doc.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
   if (doc.query) {
     const q = requestSchema(doc.query) as { properties?: Record<string, Json>; required?: string[] };
-    for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: q.required?.includes(name) ?? false, schema });
+    for (const [name, schema] of Object.entries(q.properties ?? {}))
+      params.push({ name, in: 'query', required: q.required?.includes(name) ?? false, schema });
   }
-  for (const f of doc.flags ?? []) params.push({ name: f.name, in: 'query', required: false, description: f.description, schema: { type: 'string' } });
+  for (const f of doc.flags ?? [])
+    params.push({ name: f.name, in: 'query', required: false, description: f.description, schema: { type: 'string' } });
   if (params.length) op.parameters = params;
   if (doc.body) {
     const item = requestSchema(doc.body.schema);
@@ -224,15 +257,25 @@ function operation(doc: RouteDoc): Json {
     op.requestBody = { required: true, content: Object.fromEntries(doc.body.contentTypes.map((t) => [t, { schema }])) };
   }
   const responses: Json = { '200': { description: doc.response ?? 'OK' } };
-  if (doc.body) responses['400'] = { description: 'Invalid request, naming the field', content: { 'application/json': { schema: ERROR } } };
+  if (doc.body)
+    responses['400'] = {
+      description: 'Invalid request, naming the field',
+      content: { 'application/json': { schema: ERROR } },
+    };
   if (doc.auth === 'admin') {
     responses['401'] = { description: 'No or wrong credentials', content: { 'application/json': { schema: ERROR } } };
     responses['403'] = { description: 'Not an administrator', content: { 'application/json': { schema: ERROR } } };
-    responses['429'] = { description: 'Too many failed sign-in attempts from this address (Retry-After)', content: { 'application/json': { schema: ERROR } } };
+    responses['429'] = {
+      description: 'Too many failed sign-in attempts from this address (Retry-After)',
+      content: { 'application/json': { schema: ERROR } },
+    };
   }
   if (doc.auth === 'webhook-key' || doc.auth === 'header-token') {
     responses['403'] = { description: 'Key missing or wrong', content: { 'application/json': { schema: ERROR } } };
-    responses['429'] = { description: 'Too many failed key checks from this address (Retry-After)', content: { 'application/json': { schema: ERROR } } };
+    responses['429'] = {
+      description: 'Too many failed key checks from this address (Retry-After)',
+      content: { 'application/json': { schema: ERROR } },
+    };
   }
   for (const [status, description] of Object.entries(doc.errors ?? {})) {
     responses[status] = { description, content: { 'application/json': { schema: ERROR } } };
@@ -242,7 +285,11 @@ function operation(doc: RouteDoc): Json {
 }
 
 export function buildOpenApi(version: string, registry: ServiceRegistry): Json {
-  const docs: RouteDoc[] = [...coreRouteDocs(registry.settingsSchema()), ...consoleRouteDocs(), ...serviceRouteDocs(registry)];
+  const docs: RouteDoc[] = [
+    ...coreRouteDocs(registry.settingsSchema()),
+    ...consoleRouteDocs(),
+    ...serviceRouteDocs(registry),
+  ];
   const paths: Record<string, Json> = {};
   for (const doc of docs) {
     const p = (paths[openapiPath(doc.path)] ??= {});
@@ -250,7 +297,11 @@ export function buildOpenApi(version: string, registry: ServiceRegistry): Json {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'CHT SMS API', version, description: 'A CHT-API-compatible server for SMS: pluggable outgoing services, webhooks, monitoring.' },
+    info: {
+      title: 'CHT SMS API',
+      version,
+      description: 'A CHT-API-compatible server for SMS: pluggable outgoing services, webhooks, monitoring.',
+    },
     paths,
     components: {
       securitySchemes: {
@@ -259,7 +310,11 @@ export function buildOpenApi(version: string, registry: ServiceRegistry): Json {
         tokenHeader: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <secret>' },
       },
       schemas: {
-        Error: { type: 'object', required: ['code', 'error'], properties: { code: { type: 'integer' }, error: { type: 'string' } } },
+        Error: {
+          type: 'object',
+          required: ['code', 'error'],
+          properties: { code: { type: 'integer' }, error: { type: 'string' } },
+        },
         ...Object.fromEntries(Object.entries(serviceComponents(registry)).map(([k, v]) => [k, requestSchema(v)])),
       },
     },

@@ -25,7 +25,11 @@ export function settingsRoutes(app: FastifyInstance, deps: SettingsRouteDeps): v
   const preValidation = acceptOnly(['application/json']);
   type Query = { replace?: string; overwrite?: string };
   app.put<{ Querystring: Query }>('/api/v1/settings', { onRequest, preValidation }, async (req) => {
-    const mode: UpdateMode = truthy(req.query.overwrite) ? 'overwrite' : truthy(req.query.replace) ? 'replace' : 'merge';
+    const mode: UpdateMode = truthy(req.query.overwrite)
+      ? 'overwrite'
+      : truthy(req.query.replace)
+        ? 'replace'
+        : 'merge';
     const { updated, previous, settings } = await deps.settings.update(req.body, mode);
     if (updated) await deps.audit?.record(actorOf(req), 'settings.update', mode, diffSettings(previous, settings));
     return { success: true, updated };

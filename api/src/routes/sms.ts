@@ -164,7 +164,10 @@ export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
         // Before the body is read: a caller without the secret gets 403, whatever it sends.
         onRequest: auth.kind === 'admin' ? admin : async (req) => checkSecret(req, auth, deps, route.url),
         ...(route.body?.compressed
-          ? { preParsing: async (req: FastifyRequest, _reply: unknown, payload: NodeJS.ReadableStream) => inflate(req.headers['content-encoding'], payload) }
+          ? {
+              preParsing: async (req: FastifyRequest, _reply: unknown, payload: NodeJS.ReadableStream) =>
+                inflate(req.headers['content-encoding'], payload),
+            }
           : {}),
         onSend: async (req, _reply, payload) => {
           const t = tracked.get(req);

@@ -68,7 +68,12 @@ export const smsSchema = z.looseObject({
 
 export const appSettingsSchema = z.looseObject({
   sms: smsSchema.optional(),
-  default_country_code: z.union([z.string().regex(/^\d{1,4}$/, 'default_country_code must be a calling code such as "254"'), z.number().int().positive()]).optional(),
+  default_country_code: z
+    .union([
+      z.string().regex(/^\d{1,4}$/, 'default_country_code must be a calling code such as "254"'),
+      z.number().int().positive(),
+    ])
+    .optional(),
   phone_validation: z.enum(['full', 'partial', 'none']).optional(),
   multipart_sms_limit: z.number().int().positive().optional(),
   forms: z.record(z.string(), z.unknown()).optional(),

@@ -68,7 +68,10 @@ export class SettingsService {
   }
 
   /** Reads the settings doc, creating it from the defaults on first start. */
-  static async open(db: Db, opts: { defaults: AppSettings; validate: SettingsValidator; logger: Logger }): Promise<SettingsService> {
+  static async open(
+    db: Db,
+    opts: { defaults: AppSettings; validate: SettingsValidator; logger: Logger },
+  ): Promise<SettingsService> {
     const since = (await db.info()).update_seq;
     let settings: AppSettings;
     const existing = await getDoc<SettingsDoc>(db, SETTINGS_DOC_ID);
@@ -130,12 +133,18 @@ export class SettingsService {
   }
 
   /** Validates and saves; nothing is saved when invalid. `previous` and `settings` are the doc's before and after. */
-  async update(patch: unknown, mode: UpdateMode): Promise<{ updated: boolean; previous?: AppSettings; settings?: AppSettings }> {
+  async update(
+    patch: unknown,
+    mode: UpdateMode,
+  ): Promise<{ updated: boolean; previous?: AppSettings; settings?: AppSettings }> {
     if (!isPlainObject(patch)) {
       throw new InvalidInputError('settings', 'Settings must be a JSON object');
     }
     for (let attempt = 0; attempt < 5; attempt++) {
-      const doc: SettingsDoc = (await getDoc<SettingsDoc>(this.db, SETTINGS_DOC_ID)) ?? { _id: SETTINGS_DOC_ID, settings: {} };
+      const doc: SettingsDoc = (await getDoc<SettingsDoc>(this.db, SETTINGS_DOC_ID)) ?? {
+        _id: SETTINGS_DOC_ID,
+        settings: {},
+      };
       const next = applyUpdate(doc.settings ?? {}, patch, mode);
       this.check(next);
       if (JSON.stringify(next) === JSON.stringify(doc.settings)) return { updated: false };

@@ -29,7 +29,9 @@ export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<v
   const wrapped = (req: unknown, opts?: unknown, callback?: unknown): Promise<unknown> => {
     const cb = (typeof opts === 'function' ? opts : callback) as Callback | undefined;
     const options = (typeof opts === 'function' || opts === undefined ? {} : opts) as BulkOptions;
-    const docs = (Array.isArray(req) ? req : ((req as { docs?: unknown[] }).docs ?? [])) as Array<Record<string, unknown>>;
+    const docs = (Array.isArray(req) ? req : ((req as { docs?: unknown[] }).docs ?? [])) as Array<
+      Record<string, unknown>
+    >;
     const run = (async () => {
       const results = await original(req, options);
       if (options.new_edits !== false) {
@@ -37,14 +39,21 @@ export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<v
         results.forEach((r, i) => {
           if (!('ok' in r) || !r.ok) return;
           const input = docs[i] ?? {};
-          written.push({ id: r.id, rev: r.rev, ...(input._deleted ? {} : { doc: { ...input, _id: r.id, _rev: r.rev } }) });
+          written.push({
+            id: r.id,
+            rev: r.rev,
+            ...(input._deleted ? {} : { doc: { ...input, _id: r.id, _rev: r.rev } }),
+          });
         });
         if (written.length > 0) await onWritten(written).catch(() => undefined);
       }
       return results;
     })();
     if (!cb) return run;
-    run.then((res) => cb(null, res), (err: unknown) => cb(err));
+    run.then(
+      (res) => cb(null, res),
+      (err: unknown) => cb(err),
+    );
     return run.catch(() => undefined);
   };
   handle.bulkDocs = wrapped as BulkDocs;

@@ -11,14 +11,21 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { projectRoot } from '../../../shared-libs/couch/index.js';
 import { DEFAULT_SERVICES, ServiceRegistry } from '../../../api/src/sms/registry.js';
-import { defineRoute, type OutboundMessage, type OutgoingService, type ServiceEnv } from '../../../api/src/sms/types.js';
+import {
+  defineRoute,
+  type OutboundMessage,
+  type OutgoingService,
+  type ServiceEnv,
+} from '../../../api/src/sms/types.js';
 import { api, eventually, startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 interface EchoSettings {
   sender: string;
 }
 
-function echoService(sent: Array<{ batch: OutboundMessage[]; env: ServiceEnv; settings: EchoSettings }>): OutgoingService {
+function echoService(
+  sent: Array<{ batch: OutboundMessage[]; env: ServiceEnv; settings: EchoSettings }>,
+): OutgoingService {
   const slice = z.strictObject({ sender: z.string().min(2) });
   const service: OutgoingService<EchoSettings> = {
     id: 'echo-sms',
@@ -38,7 +45,10 @@ function echoService(sent: Array<{ batch: OutboundMessage[]; env: ServiceEnv; se
         url: '/api/v1/sms/echo/status',
         summary: 'Echo delivery status',
         auth: { kind: 'header-token', header: 'authorization', scheme: 'Token', credentialKey: 'echo:incoming' },
-        body: { schema: z.object({ ref: z.string(), status: z.enum(['ok', 'ko']) }), contentTypes: ['application/json'] },
+        body: {
+          schema: z.object({ ref: z.string(), status: z.enum(['ok', 'ko']) }),
+          contentTypes: ['application/json'],
+        },
         handle: async ({ body }, ctx) =>
           ctx.core.applyStatusUpdates([
             { gatewayRef: body.ref, status: body.status, state: body.status === 'ok' ? 'delivered' : 'failed' },
@@ -63,10 +73,14 @@ describe('the SMS plugin contract', function () {
   });
 
   it("validates the service's settings slice through the settings API", async function () {
-    const bad = await api(server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'echo-sms', echo: { sender: 1 } } });
+    const bad = await api(server, 'PUT', '/api/v1/settings', {
+      sms: { outgoing_service: 'echo-sms', echo: { sender: 1 } },
+    });
     expect(bad.status).to.equal(400);
     expect(String((bad.body as { error: string }).error)).to.include('sms.echo.sender');
-    const ok = await api(server, 'PUT', '/api/v1/settings', { sms: { outgoing_service: 'echo-sms', echo: { sender: 'ME' } } });
+    const ok = await api(server, 'PUT', '/api/v1/settings', {
+      sms: { outgoing_service: 'echo-sms', echo: { sender: 'ME' } },
+    });
     expect(ok.status).to.equal(200);
   });
 
@@ -162,7 +176,10 @@ describe('each provider stays in its folder', function () {
     it(`${row.provider}: outside its folder, only the registry names it (${where})`, function () {
       const hits = namedOutside(row.pattern, row.skip, row.codeOnly);
       const registry = path.join('api', 'src', 'sms', 'registry.ts');
-      expect(hits.every((h) => h.startsWith(registry)), hits.join(', ')).to.equal(true);
+      expect(
+        hits.every((h) => h.startsWith(registry)),
+        hits.join(', '),
+      ).to.equal(true);
       expect(hits.length).to.be.within(1, 2);
     });
   }

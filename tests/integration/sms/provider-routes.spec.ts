@@ -46,14 +46,22 @@ describe("provider routes: Africa's Talking", function () {
   const rows: RouteRow[] = [
     {
       name: 'incoming: form fields → saved 1',
-      request: { path: `${AT}/incoming-messages`, query: key, form: { id: 'tbl-1', from: '+254711000001', text: 'hi' } },
+      request: {
+        path: `${AT}/incoming-messages`,
+        query: key,
+        form: { id: 'tbl-1', from: '+254711000001', text: 'hi' },
+      },
       status: 200,
       body: { saved: 1 },
       stored: storedOnce('tbl-1'),
     },
     {
       name: 'incoming: the same id again → saved 0, one record',
-      request: { path: `${AT}/incoming-messages`, query: key, form: { id: 'tbl-1', from: '+254711000001', text: 'hi' } },
+      request: {
+        path: `${AT}/incoming-messages`,
+        query: key,
+        form: { id: 'tbl-1', from: '+254711000001', text: 'hi' },
+      },
       status: 200,
       body: { saved: 0 },
       stored: storedOnce('tbl-1'),
@@ -80,7 +88,11 @@ describe("provider routes: Africa's Talking", function () {
     },
     {
       name: 'incoming: wrong key → 403, nothing stored',
-      request: { path: `${AT}/incoming-messages`, query: { key: 'guess' }, form: { id: 'tbl-3', from: '+1', text: 'x' } },
+      request: {
+        path: `${AT}/incoming-messages`,
+        query: { key: 'guess' },
+        form: { id: 'tbl-3', from: '+1', text: 'x' },
+      },
       status: 403,
       error: 'Incorrect token',
       stored: notStored('tbl-3'),
@@ -119,18 +131,32 @@ describe('provider routes: medic-gateway', function () {
   });
   after(() => r.server.stop());
   const rows: RouteRow[] = [
-    { name: 'GET /api/sms → connection test', request: { method: 'GET', path: '/api/sms', headers: ADMIN }, status: 200, body: { 'medic-gateway': true } },
+    {
+      name: 'GET /api/sms → connection test',
+      request: { method: 'GET', path: '/api/sms', headers: ADMIN },
+      status: 200,
+      body: { 'medic-gateway': true },
+    },
     { name: 'GET /api/sms without credentials → 401', request: { method: 'GET', path: '/api/sms' }, status: 401 },
     {
       name: 'POST /api/sms: an incoming message is stored; nothing waiting → no messages',
-      request: { path: '/api/sms', headers: ADMIN, json: { messages: [{ id: 'gw-1', from: '+254711000009', content: 'hello' }] } },
+      request: {
+        path: '/api/sms',
+        headers: ADMIN,
+        json: { messages: [{ id: 'gw-1', from: '+254711000009', content: 'hello' }] },
+      },
       status: 200,
       body: { messages: [] },
       stored: storedOnce('gw-1'),
     },
     {
       name: 'POST /api/sms gzip-compressed: stored once',
-      request: { path: '/api/sms', headers: ADMIN, gzip: true, json: { messages: [{ id: 'gw-2', from: '+254711000009', content: 'zip' }] } },
+      request: {
+        path: '/api/sms',
+        headers: ADMIN,
+        gzip: true,
+        json: { messages: [{ id: 'gw-2', from: '+254711000009', content: 'zip' }] },
+      },
       status: 200,
       stored: storedOnce('gw-2'),
     },
@@ -139,7 +165,12 @@ describe('provider routes: medic-gateway', function () {
       request: {
         path: '/api/sms',
         headers: ADMIN,
-        json: { messages: [{ id: 'gw-3', from: '+254711000009' }, { id: 'gw-4', from: '+254711000009', content: 'ok' }] },
+        json: {
+          messages: [
+            { id: 'gw-3', from: '+254711000009' },
+            { id: 'gw-4', from: '+254711000009', content: 'ok' },
+          ],
+        },
       },
       status: 200,
       stored: async (server) => {

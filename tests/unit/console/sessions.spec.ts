@@ -15,7 +15,7 @@ describe('console sessions (unit)', function () {
     expect(sessions.touch(cookie), 'an expired session stays gone').to.equal(undefined);
   });
 
-  it("background refreshes read the session without keeping it alive", function () {
+  it('background refreshes read the session without keeping it alive', function () {
     let now = 0;
     const sessions = new ConsoleSessions({ idleMs: 1000, now: () => now });
     const { cookie } = sessions.create('admin');

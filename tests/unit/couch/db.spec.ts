@@ -49,7 +49,9 @@ describe('shared-libs/couch write and range helpers', function () {
     const forbidden = { error: true, status: 403, name: 'forbidden', message: 'no writes here' };
     const ok = { ok: true, id: 'a', rev: '1-a' };
     expect(() => throwUnlessWrittenOrConflict([ok, conflict] as never, 'Indexing')).not.to.throw();
-    expect(() => throwUnlessWrittenOrConflict([ok, forbidden] as never, 'Indexing')).to.throw('Indexing failed: no writes here');
+    expect(() => throwUnlessWrittenOrConflict([ok, forbidden] as never, 'Indexing')).to.throw(
+      'Indexing failed: no writes here',
+    );
   });
 
   it('prefixRange and countPrefix cover exactly the ids that start with the prefix', async function () {

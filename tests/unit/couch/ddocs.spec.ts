@@ -17,10 +17,17 @@ describe('design docs installer', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the views it does not define (CHT\'s own, in a shared CouchDB)', async function () {
-    await db.put({ _id: '_design/medic', views: { contacts_by_type: { map: 'function (doc) { emit(doc.type); }' } }, validate_doc_update: 'function () {}' });
+  it("keeps the views it does not define (CHT's own, in a shared CouchDB)", async function () {
+    await db.put({
+      _id: '_design/medic',
+      views: { contacts_by_type: { map: 'function (doc) { emit(doc.type); }' } },
+      validate_doc_update: 'function () {}',
+    });
     await installDesignDocs(db);
-    const medic = (await db.get('_design/medic')) as unknown as { views: Record<string, unknown>; validate_doc_update?: string };
+    const medic = (await db.get('_design/medic')) as unknown as {
+      views: Record<string, unknown>;
+      validate_doc_update?: string;
+    };
     expect(medic.views).to.have.property('contacts_by_type');
     expect(medic.views).to.have.property('messages_by_state');
     expect(medic.validate_doc_update).to.equal('function () {}');

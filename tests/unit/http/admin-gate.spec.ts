@@ -26,7 +26,10 @@ function rig(opts: { cacheMs?: number; delayMs?: number } = {}) {
   const throttle = new FailureThrottle({ limit: 10, windowMs: 60_000, now: () => t, noun: 'sign-in attempts' });
   const gate = throttledAdminAuth(inner, { throttle, cacheMs: opts.cacheMs ?? 5000, now: () => t });
   const status = (p: Promise<unknown>): Promise<number> =>
-    p.then(() => 200, (err: unknown) => (err instanceof AppError ? err.status : 500));
+    p.then(
+      () => 200,
+      (err: unknown) => (err instanceof AppError ? err.status : 500),
+    );
   return { gate, calls, good, status, advance: (ms: number) => (t += ms) };
 }
 

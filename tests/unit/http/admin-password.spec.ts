@@ -8,7 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  embeddedAdminPassword, hashPassword, isPasswordHash, PasswordVerifier, verifyPassword,
+  embeddedAdminPassword,
+  hashPassword,
+  isPasswordHash,
+  PasswordVerifier,
+  verifyPassword,
 } from '../../../api/src/http/admin-password.js';
 
 const FAST = { N: 2 ** 10, r: 8, p: 1 };
@@ -113,7 +117,10 @@ describe('http/admin-password', function () {
     const file = path.join(dir, 'admin-password');
     fs.writeFileSync(file, '\n');
     const refusal = (): Promise<string> =>
-      embeddedAdminPassword(dir).then(() => 'accepted', (err: Error) => err.message);
+      embeddedAdminPassword(dir).then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      );
     expect(await refusal()).to.match(/is empty/);
     fs.writeFileSync(file, 'scrypt$1024$8$1$broken\n');
     expect(await refusal()).to.match(/not a valid password hash/);

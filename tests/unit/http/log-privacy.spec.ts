@@ -38,11 +38,28 @@ describe('http/log-privacy', function () {
   });
 
   const ROWS: Array<{ name: string; fields: Record<string, unknown>; hidden: string[]; kept?: string[] }> = [
-    { name: 'top-level to/from/text', fields: { to: '+254712345678', from: '+254798765432', text: 'hello nurse' }, hidden: ['254712345678', '254798765432', 'hello nurse'] },
-    { name: 'content and message keys', fields: { content: 'visit tomorrow', message: 'take your pills' }, hidden: ['visit tomorrow', 'take your pills'] },
-    { name: 'one level down', fields: { sms: { to: '+254712345678', text: 'nested text' } }, hidden: ['254712345678', 'nested text'] },
+    {
+      name: 'top-level to/from/text',
+      fields: { to: '+254712345678', from: '+254798765432', text: 'hello nurse' },
+      hidden: ['254712345678', '254798765432', 'hello nurse'],
+    },
+    {
+      name: 'content and message keys',
+      fields: { content: 'visit tomorrow', message: 'take your pills' },
+      hidden: ['visit tomorrow', 'take your pills'],
+    },
+    {
+      name: 'one level down',
+      fields: { sms: { to: '+254712345678', text: 'nested text' } },
+      hidden: ['254712345678', 'nested text'],
+    },
     { name: 'arrays of numbers', fields: { to: ['+254712345678', '+254712345679'] }, hidden: ['254712345678'] },
-    { name: 'error messages stay readable', fields: { err: { message: 'db down' }, count: 3 }, hidden: [], kept: ['db down', '"count":3'] },
+    {
+      name: 'error messages stay readable',
+      fields: { err: { message: 'db down' }, count: 3 },
+      hidden: [],
+      kept: ['db down', '"count":3'],
+    },
   ];
   for (const row of ROWS) {
     it(`redacting logger: ${row.name}`, function () {

@@ -3,7 +3,11 @@ import { maskPhone, redactUrl } from '../../../api/src/http/redact.js';
 
 describe('redactUrl', function () {
   const rows: Array<[string, string, string]> = [
-    ['plain key', '/api/v1/sms/africastalking/delivery-reports?key=s3cret', '/api/v1/sms/africastalking/delivery-reports?key=***'],
+    [
+      'plain key',
+      '/api/v1/sms/africastalking/delivery-reports?key=s3cret',
+      '/api/v1/sms/africastalking/delivery-reports?key=***',
+    ],
     ['key among others', '/x?a=1&key=s3cret&b=2', '/x?a=1&key=***&b=2'],
     ['percent-encoded name (the parser decodes it)', '/x?%6Bey=s3cret', '/x?%6Bey=***'],
     ['upper case name', '/x?KEY=s3cret', '/x?KEY=***'],

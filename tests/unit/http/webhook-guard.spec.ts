@@ -10,7 +10,14 @@ function throttle(opts: { limit?: number; windowMs?: number; maxTracked?: number
   let t = 1_000_000;
   const failures: string[] = [];
   let throttled = 0;
-  const guard = new FailureThrottle({ limit: 3, windowMs: 60_000, ...opts, now: () => t, onFailure: (r) => failures.push(r), onThrottled: () => throttled++ });
+  const guard = new FailureThrottle({
+    limit: 3,
+    windowMs: 60_000,
+    ...opts,
+    now: () => t,
+    onFailure: (r) => failures.push(r),
+    onThrottled: () => throttled++,
+  });
   return { guard, failures, throttled: () => throttled, advance: (ms: number) => (t += ms) };
 }
 

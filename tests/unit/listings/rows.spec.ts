@@ -15,7 +15,13 @@ function outgoing(over: Partial<MessageDoc> = {}): MessageDoc {
     _id: 'doc-1',
     type: 'data_record',
     reported_date: T,
-    tasks: [{ messages: [{ uuid: 'u-1', to: '+254712345678', message: 'hi' }], state: 'pending', state_history: [{ state: 'pending', timestamp: new Date(T).toISOString() }] }],
+    tasks: [
+      {
+        messages: [{ uuid: 'u-1', to: '+254712345678', message: 'hi' }],
+        state: 'pending',
+        state_history: [{ state: 'pending', timestamp: new Date(T).toISOString() }],
+      },
+    ],
     ...over,
   };
 }
@@ -31,10 +37,44 @@ describe('message index rows', function () {
 
   const due = Date.parse('2026-03-05T08:00:00Z');
   const cases: Array<[string, Partial<MessageDoc>, string[]]> = [
-    ['task.due is the time key (CHT)', { scheduled_tasks: [{ due: new Date(due).toISOString(), state: 'scheduled', messages: [{ uuid: 'u-2', to: '0712', message: 'x' }] }], tasks: [] }, [`o:s:scheduled:${time13(due)}:u-2`]],
-    ['awaiting a report: also by last activity', { tasks: [{ state: 'sent', messages: [{ uuid: 'u-3', to: '+1', message: 'x' }], state_history: [{ state: 'sent', timestamp: new Date(T + 5000).toISOString() }], delivery_reports: [{ status: 'Buffered', timestamp: new Date(T + 9000).toISOString(), applied: false }] }] }, [`o:w:${time13(T + 9000)}:u-3`]],
-    ['a provider reference names the message (as medic-sms/messages_by_gateway_ref)', { tasks: [{ state: 'delivered', gateway_ref: 'ATXid_1', messages: [{ uuid: 'u-5', to: '+1', message: 'x' }] }] }, ['g:ATXid_1:u-5']],
-    ['a task without a state is listed as received (CHT count views)', { tasks: [{ messages: [{ uuid: 'u-4', to: '+1', message: 'x' }] }] }, [`o:s:received:${time13(T)}:u-4`]],
+    [
+      'task.due is the time key (CHT)',
+      {
+        scheduled_tasks: [
+          {
+            due: new Date(due).toISOString(),
+            state: 'scheduled',
+            messages: [{ uuid: 'u-2', to: '0712', message: 'x' }],
+          },
+        ],
+        tasks: [],
+      },
+      [`o:s:scheduled:${time13(due)}:u-2`],
+    ],
+    [
+      'awaiting a report: also by last activity',
+      {
+        tasks: [
+          {
+            state: 'sent',
+            messages: [{ uuid: 'u-3', to: '+1', message: 'x' }],
+            state_history: [{ state: 'sent', timestamp: new Date(T + 5000).toISOString() }],
+            delivery_reports: [{ status: 'Buffered', timestamp: new Date(T + 9000).toISOString(), applied: false }],
+          },
+        ],
+      },
+      [`o:w:${time13(T + 9000)}:u-3`],
+    ],
+    [
+      'a provider reference names the message (as medic-sms/messages_by_gateway_ref)',
+      { tasks: [{ state: 'delivered', gateway_ref: 'ATXid_1', messages: [{ uuid: 'u-5', to: '+1', message: 'x' }] }] },
+      ['g:ATXid_1:u-5'],
+    ],
+    [
+      'a task without a state is listed as received (CHT count views)',
+      { tasks: [{ messages: [{ uuid: 'u-4', to: '+1', message: 'x' }] }] },
+      [`o:s:received:${time13(T)}:u-4`],
+    ],
   ];
   for (const [name, over, expected] of cases) {
     it(name, function () {
@@ -50,22 +90,37 @@ describe('message index rows', function () {
       from: '+254700111222',
       reported_date: T,
       sms_message: { type: 'sms_message', message: 'VISIT', from: '+254700111222', gateway_ref: 'AT1' },
-      tasks: [{ state: 'pending', messages: [{ uuid: 'r-1', to: '+254700111222', message: 'thanks' }, { to: 'x', message: 'no uuid' } as never] }],
+      tasks: [
+        {
+          state: 'pending',
+          messages: [{ uuid: 'r-1', to: '+254700111222', message: 'thanks' }, { to: 'x', message: 'no uuid' } as never],
+        },
+      ],
     };
     const ids = indexRows(doc).map((r) => r._id);
-    expect(ids).to.include(`i:a:${time13(T)}:sms-in:AT1`).and.include(`i:n:1222:${time13(T)}:sms-in:AT1\u0001254700111222`);
+    expect(ids)
+      .to.include(`i:a:${time13(T)}:sms-in:AT1`)
+      .and.include(`i:n:1222:${time13(T)}:sms-in:AT1\u0001254700111222`);
     expect(ids.filter((id) => id.startsWith('o:a:'))).to.deep.equal([`o:a:${time13(T)}:r-1`]);
   });
 
   it('documents without messages, deleted ones and our bookkeeping have no rows', function () {
     expect(indexRows({ ...outgoing(), _deleted: true })).to.deep.equal([]);
     expect(indexRows({ ...outgoing(), type: 'person' as never })).to.deep.equal([]);
-    expect(['_design/medic', 'settings', 'sms-open:x', 'sms-gateway-ref:y'].map(mayHoldMessages)).to.deep.equal([false, false, false, false]);
+    expect(['_design/medic', 'settings', 'sms-open:x', 'sms-gateway-ref:y'].map(mayHoldMessages)).to.deep.equal([
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(['sms-in:1', 'a1b2'].map(mayHoldMessages)).to.deep.equal([true, true]);
   });
 
   it('row keys split from their extra data; counted series per row', function () {
-    expect(splitRow(`o:n:5678:${time13(T)}:u-1\u0001254712345678`, 'o:n:5678:')).to.deep.equal({ key: `${time13(T)}:u-1`, extra: '254712345678' });
+    expect(splitRow(`o:n:5678:${time13(T)}:u-1\u0001254712345678`, 'o:n:5678:')).to.deep.equal({
+      key: `${time13(T)}:u-1`,
+      extra: '254712345678',
+    });
     const hour = Math.floor(T / 3_600_000);
     expect(bucketOf(`o:s:failed:${time13(T)}:u-1`)).to.deep.equal({ series: 's:failed', hour });
     expect(bucketOf(`o:w:${time13(T)}:u-1`)).to.deep.equal({ series: 'w', hour });
@@ -100,7 +155,11 @@ describe('message index hour counts', function () {
     expect(b.hours('w', { to: 11, descending: false })).to.deep.equal([10]);
     expect(b.countBefore('w', 12)).to.equal(2);
     const docs = b.dirtyDocs();
-    expect(docs.map((d) => [d._id, d.n]).sort()).to.deep.equal([['b:w:10', 2], ['b:w:11', 0], ['b:w:12', 1]]);
+    expect(docs.map((d) => [d._id, d.n]).sort()).to.deep.equal([
+      ['b:w:10', 2],
+      ['b:w:11', 0],
+      ['b:w:12', 1],
+    ]);
     b.committed(new Map(docs.map((d) => [d._id, '1-a'])));
     expect(b.dirtyDocs()).to.deep.equal([]);
     const loaded = Buckets.from(docs.map((d) => ({ ...d, _rev: '1-a' })));
@@ -115,7 +174,11 @@ describe('listing cursors', function () {
     const key = `${time13(T)}:u-1`;
     expect(decodeCursor(encodeCursor('out-due', key), 'out-due')).to.equal(key);
     expect(() => decodeCursor('not-a-cursor', 'out-due')).to.throw(/cursor: not a cursor/);
-    expect(() => decodeCursor(Buffer.from('{"v":1,"s":"out-due","k":"x"}').toString('base64url'), 'out-due')).to.throw(/cursor: not a cursor/);
-    expect(() => decodeCursor(encodeCursor('out-stuck', key), 'out-due')).to.throw(/cursor: it belongs to a listing with other filters/);
+    expect(() => decodeCursor(Buffer.from('{"v":1,"s":"out-due","k":"x"}').toString('base64url'), 'out-due')).to.throw(
+      /cursor: not a cursor/,
+    );
+    expect(() => decodeCursor(encodeCursor('out-stuck', key), 'out-due')).to.throw(
+      /cursor: it belongs to a listing with other filters/,
+    );
   });
 });

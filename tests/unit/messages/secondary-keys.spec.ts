@@ -9,14 +9,46 @@ import { matchEntry, secondaryKeyDocId, type KeyDoc } from '../../../api/src/mes
 type Arrival = [source: string, gatewayId: string, expectedRef: string, changed: boolean];
 
 const rows: Array<{ name: string; arrivals: Arrival[] }> = [
-  { name: 'callback then inbox copy: one record', arrivals: [['callback', 'u1', 'u1', true], ['inbox', '7', 'u1', true]] },
-  { name: 'inbox then callback copy: one record', arrivals: [['inbox', '7', '7', true], ['callback', 'u1', '7', true]] },
-  { name: 'a retry of either way changes nothing', arrivals: [['callback', 'u1', 'u1', true], ['callback', 'u1', 'u1', false], ['inbox', '7', 'u1', true], ['inbox', '7', 'u1', false]] },
+  {
+    name: 'callback then inbox copy: one record',
+    arrivals: [
+      ['callback', 'u1', 'u1', true],
+      ['inbox', '7', 'u1', true],
+    ],
+  },
+  {
+    name: 'inbox then callback copy: one record',
+    arrivals: [
+      ['inbox', '7', '7', true],
+      ['callback', 'u1', '7', true],
+    ],
+  },
+  {
+    name: 'a retry of either way changes nothing',
+    arrivals: [
+      ['callback', 'u1', 'u1', true],
+      ['callback', 'u1', 'u1', false],
+      ['inbox', '7', 'u1', true],
+      ['inbox', '7', 'u1', false],
+    ],
+  },
   {
     name: 'equal content sent twice stays two records, each paired once',
-    arrivals: [['callback', 'u1', 'u1', true], ['callback', 'u2', 'u2', true], ['inbox', '7', 'u1', true], ['inbox', '8', 'u2', true], ['inbox', '9', '9', true]],
+    arrivals: [
+      ['callback', 'u1', 'u1', true],
+      ['callback', 'u2', 'u2', true],
+      ['inbox', '7', 'u1', true],
+      ['inbox', '8', 'u2', true],
+      ['inbox', '9', '9', true],
+    ],
   },
-  { name: 'same id both ways (integer callback ids)', arrivals: [['callback', '7', '7', true], ['inbox', '7', '7', true]] },
+  {
+    name: 'same id both ways (integer callback ids)',
+    arrivals: [
+      ['callback', '7', '7', true],
+      ['inbox', '7', '7', true],
+    ],
+  },
 ];
 
 describe('secondary dedupe keys', function () {

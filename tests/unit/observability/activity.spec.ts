@@ -12,10 +12,18 @@ describe('activity counter (outcomes per minute)', function () {
     now = at('2025-03-01T10:02:30Z');
     activity.dispatchObserver.onRecorded?.('c', 'gave-up');
     activity.dispatchObserver.onRecorded?.('d', 'stale');
-    activity.statusObserver.onOutcome?.({ gatewayRef: 'r', status: 'Success', state: 'delivered' }, 'applied', { state: 'delivered' });
-    activity.statusObserver.onOutcome?.({ gatewayRef: 'r', status: 'Success', state: 'delivered' }, 'stale', { state: 'delivered' });
+    activity.statusObserver.onOutcome?.({ gatewayRef: 'r', status: 'Success', state: 'delivered' }, 'applied', {
+      state: 'delivered',
+    });
+    activity.statusObserver.onOutcome?.({ gatewayRef: 'r', status: 'Success', state: 'delivered' }, 'stale', {
+      state: 'delivered',
+    });
     const series = activity.series(3);
-    expect(series.minutes.map((m) => m.at)).to.deep.equal(['2025-03-01T10:00:00.000Z', '2025-03-01T10:01:00.000Z', '2025-03-01T10:02:00.000Z']);
+    expect(series.minutes.map((m) => m.at)).to.deep.equal([
+      '2025-03-01T10:00:00.000Z',
+      '2025-03-01T10:01:00.000Z',
+      '2025-03-01T10:02:00.000Z',
+    ]);
     expect(series.minutes[0]).to.include({ sent: 1, retried: 1, failed: 0 });
     expect(series.minutes[2]).to.include({ failed: 1, delivered: 1, sent: 0 });
     expect(series.last_24h).to.deep.equal({ sent: 1, delivered: 1, failed: 1, retried: 1 });

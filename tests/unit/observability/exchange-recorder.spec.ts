@@ -16,7 +16,9 @@ describe('exchange recorder (undici interceptor)', function () {
   let url: string;
   const agent = new Agent();
   let recorded: ExchangeInput[] = [];
-  const dispatcher = agent.compose(recordingInterceptor({ record: (e) => recorded.push(e) }, () => new Date('2025-01-01T00:00:00Z')));
+  const dispatcher = agent.compose(
+    recordingInterceptor({ record: (e) => recorded.push(e) }, () => new Date('2025-01-01T00:00:00Z')),
+  );
 
   before(async function () {
     server = http.createServer((req, res) => {
@@ -40,17 +42,29 @@ describe('exchange recorder (undici interceptor)', function () {
     recorded = [];
   });
 
-  it('records one exchange with both bodies and the scope\'s service and messages; the caller reads the answer whole', async function () {
+  it("records one exchange with both bodies and the scope's service and messages; the caller reads the answer whole", async function () {
     const res = await withExchangeScope({ service: 'svc' }, () =>
       aboutMessages(['m1', 'm2'], () =>
-        request(`${url}/send?x=1`, { method: 'POST', dispatcher, headers: { apiKey: 'header-secret' }, body: 'to=1&message=hi' }),
+        request(`${url}/send?x=1`, {
+          method: 'POST',
+          dispatcher,
+          headers: { apiKey: 'header-secret' },
+          body: 'to=1&message=hi',
+        }),
       ),
     );
     const text = await res.body.text();
     expect(JSON.parse(text)).to.deep.include({ echoed: 'to=1&message=hi' });
     expect(recorded).to.have.length(1);
     const e = recorded[0] as ExchangeInput;
-    expect(e).to.include({ direction: 'outgoing', service: 'svc', method: 'POST', url: `${url}/send?x=1`, status: 201, requestBody: 'to=1&message=hi' });
+    expect(e).to.include({
+      direction: 'outgoing',
+      service: 'svc',
+      method: 'POST',
+      url: `${url}/send?x=1`,
+      status: 201,
+      requestBody: 'to=1&message=hi',
+    });
     expect(e.responseBody).to.equal(text);
     expect([...(e.messageIds ?? [])]).to.deep.equal(['m1', 'm2']);
     expect(e.elapsedMs).to.be.a('number');

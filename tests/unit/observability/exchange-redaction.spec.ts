@@ -34,7 +34,10 @@ describe('exchange redaction', function () {
   const urlRows: Array<[string, string]> = [
     ['/api/v1/sms/africastalking/incoming-messages?key=s3cret', '/api/v1/sms/africastalking/incoming-messages'],
     ['/cb?a=1&key=s3cret&b=2', '/cb?a=1&b=2'],
-    ['http://127.0.0.1:9/version1/messaging?username=u&lastReceivedId=5', 'http://127.0.0.1:9/version1/messaging?username=u&lastReceivedId=5'],
+    [
+      'http://127.0.0.1:9/version1/messaging?username=u&lastReceivedId=5',
+      'http://127.0.0.1:9/version1/messaging?username=u&lastReceivedId=5',
+    ],
     ['https://h.example/x?KEY=upper&key=lower', 'https://h.example/x?KEY=upper'],
     ['/cb?k%65y=encoded-name&a=%2B1#frag', '/cb?a=%2B1#frag'],
     ['/cb?key=only', '/cb'],
@@ -49,7 +52,12 @@ describe('exchange redaction', function () {
   it('redacts the URL, both bodies and the error, and bounds bodies', function () {
     const long = 'x'.repeat(MAX_BODY_CHARS + 10);
     const out = redactExchange(
-      { url: `/cb?key=${encodeURIComponent(INCOMING)}&id=${API_KEY}&k2=${encodeURIComponent(API_KEY)}`, requestBody: `a=${API_KEY}`, responseBody: long, error: `Error: ${API_KEY}` },
+      {
+        url: `/cb?key=${encodeURIComponent(INCOMING)}&id=${API_KEY}&k2=${encodeURIComponent(API_KEY)}`,
+        requestBody: `a=${API_KEY}`,
+        responseBody: long,
+        error: `Error: ${API_KEY}`,
+      },
       [API_KEY, INCOMING],
     );
     expect(out.url).to.equal('/cb?id=***&k2=***');

@@ -9,7 +9,11 @@ describe('channel circuit breaker', function () {
   let circuit: Circuit;
   beforeEach(function () {
     now = Date.parse('2026-11-25T10:00:00Z');
-    circuit = new Circuit(() => new Date(now), pino({ level: 'silent' }), () => undefined);
+    circuit = new Circuit(
+      () => new Date(now),
+      pino({ level: 'silent' }),
+      () => undefined,
+    );
   });
   afterEach(function () {
     circuit.dispose();

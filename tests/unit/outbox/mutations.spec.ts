@@ -3,7 +3,13 @@
  * of its result, and giving a claim back.
  */
 import { expect } from 'chai';
-import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from '../../../api/src/outbox/mutations.js';
+import {
+  claimMutation,
+  recordMutation,
+  releaseMutation,
+  type ClaimResult,
+  type RecordKind,
+} from '../../../api/src/outbox/mutations.js';
 import { dispatchPolicy } from '../../../api/src/outbox/policy.js';
 import { SendError, type SendOutcome } from '../../../api/src/sms/types.js';
 import type { MessageDoc, Task } from '../../../shared-libs/task-utils/types.js';
@@ -45,7 +51,12 @@ describe('claimMutation', function () {
       },
     },
     { name: 'final state → not sendable', task: { state: 'delivered' }, changed: false, result: 'not-sendable' },
-    { name: 'a live lease of another owner → held', task: { lease: { owner: 'x:1', until: iso(T + 5000), attempt: 1 } }, changed: false, result: 'held' },
+    {
+      name: 'a live lease of another owner → held',
+      task: { lease: { owner: 'x:1', until: iso(T + 5000), attempt: 1 } },
+      changed: false,
+      result: 'held',
+    },
     {
       name: "a live lease of this instance's previous life → taken back at once, with the crash note",
       task: { attempts: 1, lease: { owner: 'me:0', until: iso(T + 5000), attempt: 1 } },
@@ -79,7 +90,10 @@ describe('claimMutation', function () {
 });
 
 describe('recordMutation', function () {
-  const claimed = (attempts = 1): Partial<Task> => ({ attempts, lease: { owner: 'me:1', until: iso(T + 60_000), attempt: attempts } });
+  const claimed = (attempts = 1): Partial<Task> => ({
+    attempts,
+    lease: { owner: 'me:1', until: iso(T + 60_000), attempt: attempts },
+  });
   interface Row {
     name: string;
     task: Partial<Task>;
@@ -94,7 +108,13 @@ describe('recordMutation', function () {
       outcome: { id: 'u1', ok: true, state: 'sent', gatewayRef: 'ATXid_1', cost: 'KES 0.8000', parts: 1 },
       kind: 'accepted',
       check: (t) => {
-        expect([t.state, t.gateway_ref, t.cost, t.message_parts, t.lease]).to.deep.equal(['sent', 'ATXid_1', 'KES 0.8000', 1, undefined]);
+        expect([t.state, t.gateway_ref, t.cost, t.message_parts, t.lease]).to.deep.equal([
+          'sent',
+          'ATXid_1',
+          'KES 0.8000',
+          1,
+          undefined,
+        ]);
       },
     },
     {

@@ -50,7 +50,10 @@ describe('shared-libs/credentials', () => {
       expect(deriveKey('abc').equals(deriveKey('abd'))).to.equal(false);
     });
 
-    for (const [name, material] of [['empty string', ''], ['empty buffer', Buffer.alloc(0)]] as const) {
+    for (const [name, material] of [
+      ['empty string', ''],
+      ['empty buffer', Buffer.alloc(0)],
+    ] as const) {
       it(`rejects ${name}`, () => {
         const err = thrown(() => deriveKey(material));
         expect(err).to.be.instanceOf(CredentialKeyError);
@@ -90,7 +93,12 @@ describe('shared-libs/credentials', () => {
       { name: 'tampered ciphertext', id: ID, value: tamper(stored, 4), key: KEY },
       { name: 'wrong id (AAD)', id: 'africastalking.com:incoming', value: stored, key: KEY },
       { name: 'wrong key', id: ID, value: stored, key: OTHER_KEY },
-      { name: 'truncated tag', id: ID, value: stored.replace(/:([^:]+):([^:]+)$/, (_m, t: string, c: string) => `:${t.slice(0, 10)}:${c}`), key: KEY },
+      {
+        name: 'truncated tag',
+        id: ID,
+        value: stored.replace(/:([^:]+):([^:]+)$/, (_m, t: string, c: string) => `:${t.slice(0, 10)}:${c}`),
+        key: KEY,
+      },
       { name: 'missing field', id: ID, value: stored.split(':').slice(0, 4).join(':'), key: KEY },
       { name: 'extra field', id: ID, value: `${stored}:AAAA`, key: KEY },
       { name: 'non-base64url characters', id: ID, value: stored.replace(/:([^:]+)$/, ':!!!!'), key: KEY },
@@ -109,7 +117,9 @@ describe('shared-libs/credentials', () => {
 
     it('rejects keys that are not 32 bytes', () => {
       expect(thrown(() => encryptCredential(ID, 'x', Buffer.alloc(16)))).to.be.instanceOf(CredentialKeyError);
-      expect(thrown(() => decryptCredential(ID, stored, { key: Buffer.alloc(16) }))).to.be.instanceOf(CredentialKeyError);
+      expect(thrown(() => decryptCredential(ID, stored, { key: Buffer.alloc(16) }))).to.be.instanceOf(
+        CredentialKeyError,
+      );
     });
   });
 
@@ -152,7 +162,10 @@ describe('shared-libs/credentials', () => {
       }
     });
 
-    for (const [name, secret] of [['empty', ''], ['absent', undefined]] as const) {
+    for (const [name, secret] of [
+      ['empty', ''],
+      ['absent', undefined],
+    ] as const) {
       it(`${name} secret → "Invalid cypher"`, () => {
         const stored = encryptLegacyCht('mypass', 'mysecret');
         const err = thrown(() => decryptCredential('mykey', stored, { key: KEY, couchSecret: secret }));

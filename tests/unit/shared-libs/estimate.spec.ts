@@ -7,10 +7,18 @@ const APOSTROPHE_160 = `${'a'.repeat(80)}’${'b'.repeat(79)}`;
 describe('shared-libs/message-utils describeText', () => {
   type Expected = Omit<TextDescription, 'sent_text'>;
   type Row = { name: string; text: string; smart?: boolean; expected: Expected; sent?: string };
-  const gsm7 = (characters: number, parts: number): Expected =>
-    ({ encoding: 'GSM-7', characters, parts, smart_encoded: false });
-  const ucs2 = (characters: number, parts: number): Expected =>
-    ({ encoding: 'UCS-2', characters, parts, smart_encoded: false });
+  const gsm7 = (characters: number, parts: number): Expected => ({
+    encoding: 'GSM-7',
+    characters,
+    parts,
+    smart_encoded: false,
+  });
+  const ucs2 = (characters: number, parts: number): Expected => ({
+    encoding: 'UCS-2',
+    characters,
+    parts,
+    smart_encoded: false,
+  });
 
   const rows: Row[] = [
     { name: 'empty text', text: '', expected: gsm7(0, 0) },

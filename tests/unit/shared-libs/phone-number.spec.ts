@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { normalize, regionForCallingCode, same, validate, type PhoneSettings } from '../../../shared-libs/phone-number/index.js';
+import {
+  normalize,
+  regionForCallingCode,
+  same,
+  validate,
+  type PhoneSettings,
+} from '../../../shared-libs/phone-number/index.js';
 
 // Rows ported from https://github.com/medic/cht-core/blob/master/shared-libs/phone-number/test/libphonenumber.spec.js.
 const NZ: PhoneSettings = { default_country_code: 64 };
@@ -29,26 +35,58 @@ const normalizeRows: NormalizeRow[] = [
   { name: 'NZ: two letters inside', settings: NZ, phone: '02755526ff36', expected: false },
   { name: 'NZ: invalid punctuation', settings: NZ, phone: '0275552<636>', expected: false },
   { name: 'NZ: only <>', settings: NZ, phone: '<>', expected: false },
-  { name: 'NZ: removes spaces, brackets and dots', settings: NZ, phone: '+ 6 4 - 02 7.-.5.(55((2636.', expected: '+64275552636' },
-  { name: 'NZ: removes punctuation and adds code', settings: NZ, phone: ' 0  2 7-..5.(55((26 36.', expected: '+64275552636' },
+  {
+    name: 'NZ: removes spaces, brackets and dots',
+    settings: NZ,
+    phone: '+ 6 4 - 02 7.-.5.(55((2636.',
+    expected: '+64275552636',
+  },
+  {
+    name: 'NZ: removes punctuation and adds code',
+    settings: NZ,
+    phone: ' 0  2 7-..5.(55((26 36.',
+    expected: '+64275552636',
+  },
   { name: 'NZ: removes extra zero after code', settings: NZ, phone: '+640275552636', expected: '+64275552636' },
   { name: 'KE: national with trunk 0', settings: KE, phone: '0712345678', expected: '+254712345678' },
   { name: 'KE: spaced international', settings: KE, phone: '+254 712 345 678', expected: '+254712345678' },
   { name: 'KE: international without +', settings: KE, phone: '254712345678', expected: '+254712345678' },
-  { name: "KE: code given as string '+254'", settings: { default_country_code: '+254' }, phone: '0712345678', expected: '+254712345678' },
+  {
+    name: "KE: code given as string '+254'",
+    settings: { default_country_code: '+254' },
+    phone: '0712345678',
+    expected: '+254712345678',
+  },
   { name: 'KE: letters', settings: KE, phone: '0712abc678', expected: false },
   { name: 'KE: too short', settings: KE, phone: '07123', expected: false },
-  { name: "KE: partial accepts possible", settings: { ...KE, phone_validation: 'partial' }, phone: '0712345678', expected: '+254712345678' },
+  {
+    name: 'KE: partial accepts possible',
+    settings: { ...KE, phone_validation: 'partial' },
+    phone: '0712345678',
+    expected: '+254712345678',
+  },
   { name: 'non-string: number', settings: KE, phone: 712345678, expected: false },
   { name: 'non-string: null', settings: KE, phone: null, expected: false },
   { name: 'non-string: object', settings: KE, phone: { phone: '0712345678' }, expected: false },
-  { name: 'undefined settings, international number', settings: undefined as unknown as PhoneSettings, phone: '+254712345678', expected: '+254712345678' },
+  {
+    name: 'undefined settings, international number',
+    settings: undefined as unknown as PhoneSettings,
+    phone: '+254712345678',
+    expected: '+254712345678',
+  },
 ];
 
 describe('shared-libs/phone-number', () => {
   describe('regionForCallingCode', () => {
     const rows: Array<[unknown, string | undefined]> = [
-      [1, 'US'], ['44', 'GB'], [7, 'RU'], [254, 'KE'], ['+64', 'NZ'], [999, undefined], ['', undefined], [undefined, undefined],
+      [1, 'US'],
+      ['44', 'GB'],
+      [7, 'RU'],
+      [254, 'KE'],
+      ['+64', 'NZ'],
+      [999, undefined],
+      ['', undefined],
+      [undefined, undefined],
     ];
     for (const [code, region] of rows) {
       it(`${String(code)} → ${String(region)}`, () => {
@@ -68,11 +106,31 @@ describe('shared-libs/phone-number', () => {
   describe('validate', () => {
     const rows: Array<{ name: string; settings: PhoneSettings; phone: unknown; valid: boolean }> = [
       { name: 'full: 123 invalid', settings: NZ, phone: '123', valid: false },
-      { name: 'partial: 1234 impossible', settings: { ...NZ, phone_validation: 'partial' }, phone: '1234', valid: false },
-      { name: 'partial: 123456 possible', settings: { ...NZ, phone_validation: 'partial' }, phone: '123456', valid: true },
-      { name: 'partial: 1234567 possible', settings: { ...NZ, phone_validation: 'partial' }, phone: '1234567', valid: true },
+      {
+        name: 'partial: 1234 impossible',
+        settings: { ...NZ, phone_validation: 'partial' },
+        phone: '1234',
+        valid: false,
+      },
+      {
+        name: 'partial: 123456 possible',
+        settings: { ...NZ, phone_validation: 'partial' },
+        phone: '123456',
+        valid: true,
+      },
+      {
+        name: 'partial: 1234567 possible',
+        settings: { ...NZ, phone_validation: 'partial' },
+        phone: '1234567',
+        valid: true,
+      },
       { name: 'none: 123', settings: NZ_NONE, phone: '123', valid: true },
-      { name: 'unknown mode falls back to full', settings: { ...NZ, phone_validation: 'whatever' as 'full' }, phone: '123', valid: false },
+      {
+        name: 'unknown mode falls back to full',
+        settings: { ...NZ, phone_validation: 'whatever' as 'full' },
+        phone: '123',
+        valid: false,
+      },
       { name: 'none: letters still rejected', settings: NZ_NONE, phone: '12a', valid: false },
       { name: 'none: no digits', settings: NZ_NONE, phone: '--', valid: false },
       { name: 'empty', settings: NZ, phone: '', valid: false },
@@ -83,7 +141,12 @@ describe('shared-libs/phone-number', () => {
       { name: 'default country code', settings: NZ, phone: '0275552636', valid: true },
       { name: 'explicit country code', settings: {}, phone: '+64275552636', valid: true },
       { name: 'spaces', settings: NZ, phone: '02 75 55 26 36', valid: true },
-      { name: 'spaces, brackets, dots, dashes', settings: { default_country_code: '1' }, phone: '+   1 --(80.0 ()()55..6 -8725', valid: true },
+      {
+        name: 'spaces, brackets, dots, dashes',
+        settings: { default_country_code: '1' },
+        phone: '+   1 --(80.0 ()()55..6 -8725',
+        valid: true,
+      },
       { name: 'funky punctuation', settings: { default_country_code: '1' }, phone: '+1 <800> 556 8725', valid: false },
       { name: 'extra zero in international', settings: NZ, phone: '+640275552636', valid: true },
       { name: 'Uganda #2196 bad number', settings: { default_country_code: 256 }, phone: '+25601234', valid: false },

@@ -41,7 +41,11 @@ describe('shared-libs/task-utils', () => {
         task: () => ({}),
         args: [NEW, 'details'],
         result: true,
-        expected: { state: NEW, state_details: 'details', state_history: [{ state: NEW, state_details: 'details', timestamp: TS }] },
+        expected: {
+          state: NEW,
+          state_details: 'details',
+          state_history: [{ state: NEW, state_details: 'details', timestamp: TS }],
+        },
       },
       {
         name: '69: changes task state, keeps old history',
@@ -105,7 +109,11 @@ describe('shared-libs/task-utils', () => {
         task: () => ({ state: OLD, state_details: 'oldDetails', timestamp: '111' }),
         args: [OLD, 'oldDetails'],
         result: true,
-        expected: { state: OLD, state_details: 'oldDetails', state_history: [{ state: OLD, state_details: 'oldDetails', timestamp: TS }] },
+        expected: {
+          state: OLD,
+          state_details: 'oldDetails',
+          state_history: [{ state: OLD, state_details: 'oldDetails', timestamp: TS }],
+        },
       },
       {
         name: '73: state, details and gateway_ref all equal is a no-op',
@@ -126,14 +134,23 @@ describe('shared-libs/task-utils', () => {
         task: () => ({}),
         args: [NEW, 'details', 'abc'],
         result: true,
-        expected: { state: NEW, state_details: 'details', gateway_ref: 'abc', state_history: [{ state: NEW, state_details: 'details', timestamp: TS }] },
+        expected: {
+          state: NEW,
+          state_details: 'details',
+          gateway_ref: 'abc',
+          state_history: [{ state: NEW, state_details: 'details', timestamp: TS }],
+        },
       },
       {
         name: 'deviation: no gatewayRef keeps the stored gateway_ref (CHT wipes it)',
         task: () => ({ ...withHistory(), gateway_ref: 'ATXid_1' }),
         args: [NEW],
         result: true,
-        expected: { state: NEW, gateway_ref: 'ATXid_1', state_history: [withHistory().state_history![0]!, { state: NEW, timestamp: TS }] },
+        expected: {
+          state: NEW,
+          gateway_ref: 'ATXid_1',
+          state_history: [withHistory().state_history![0]!, { state: NEW, timestamp: TS }],
+        },
       },
     ];
 
@@ -170,16 +187,42 @@ describe('shared-libs/task-utils', () => {
   });
 
   describe('stateRank / isFinalState', () => {
-    const path: MessageState[] = ['scheduled', 'pending', 'forwarded-to-gateway', 'received-by-gateway', 'forwarded-by-gateway', 'sent', 'delivered'];
+    const path: MessageState[] = [
+      'scheduled',
+      'pending',
+      'forwarded-to-gateway',
+      'received-by-gateway',
+      'forwarded-by-gateway',
+      'sent',
+      'delivered',
+    ];
     path.forEach((state, rank) => {
       it(`${state} ranks ${rank}`, () => expect(stateRank(state)).to.equal(rank));
     });
-    for (const state of ['failed', 'denied', 'cleared', 'muted', 'duplicate', 'unrecognised', 'clear', 'received'] as const) {
+    for (const state of [
+      'failed',
+      'denied',
+      'cleared',
+      'muted',
+      'duplicate',
+      'unrecognised',
+      'clear',
+      'received',
+    ] as const) {
       it(`${state} has no rank`, () => expect(stateRank(state)).to.equal(undefined));
     }
     const finals: Array<[MessageState | undefined, boolean]> = [
-      ['failed', true], ['delivered', true], ['denied', true], ['cleared', true], ['muted', true], ['duplicate', true],
-      ['sent', false], ['pending', false], ['unrecognised', false], ['scheduled', false], [undefined, false],
+      ['failed', true],
+      ['delivered', true],
+      ['denied', true],
+      ['cleared', true],
+      ['muted', true],
+      ['duplicate', true],
+      ['sent', false],
+      ['pending', false],
+      ['unrecognised', false],
+      ['scheduled', false],
+      [undefined, false],
     ];
     for (const [state, final] of finals) {
       it(`${String(state)} final: ${final}`, () => expect(isFinalState(state)).to.equal(final));
@@ -188,8 +231,19 @@ describe('shared-libs/task-utils', () => {
 
   describe('applyReportedState lattice', () => {
     const STATES: MessageState[] = [
-      'scheduled', 'pending', 'forwarded-to-gateway', 'received-by-gateway', 'forwarded-by-gateway', 'sent',
-      'delivered', 'failed', 'denied', 'cleared', 'muted', 'duplicate', 'unrecognised',
+      'scheduled',
+      'pending',
+      'forwarded-to-gateway',
+      'received-by-gateway',
+      'forwarded-by-gateway',
+      'sent',
+      'delivered',
+      'failed',
+      'denied',
+      'cleared',
+      'muted',
+      'duplicate',
+      'unrecognised',
     ];
     // Rows: current state; columns: reported state, in STATES order.
     // A = applied, D = duplicate, S = stale.
@@ -231,7 +285,11 @@ describe('shared-libs/task-utils', () => {
     });
 
     it('late Sent after Success stays delivered and is recorded as not applied', () => {
-      const task: Task = { state: 'sent', gateway_ref: 'ATXid_1', state_history: [{ state: 'sent', timestamp: '111' }] };
+      const task: Task = {
+        state: 'sent',
+        gateway_ref: 'ATXid_1',
+        state_history: [{ state: 'sent', timestamp: '111' }],
+      };
       expect(applyReportedState(task, { state: 'delivered', status: 'Success' }, NOW)).to.equal('applied');
       expect(applyReportedState(task, { state: 'forwarded-by-gateway', status: 'Sent' }, NOW)).to.equal('stale');
       expect(task.state).to.equal('delivered');
@@ -264,12 +322,22 @@ describe('shared-libs/task-utils', () => {
       expect(applyReportedState(task, report, NOW)).to.equal('applied');
       expect(task.state).to.equal('failed');
       expect(task.state_details).to.equal('DeliveryFailure');
-      expect(task.state_history![1]).to.deep.equal({ state: 'failed', state_details: 'DeliveryFailure', timestamp: TS });
-      expect(task.delivery_reports).to.deep.equal([{ status: 'Failed', state: 'failed', details: 'DeliveryFailure', timestamp: TS, applied: true }]);
+      expect(task.state_history![1]).to.deep.equal({
+        state: 'failed',
+        state_details: 'DeliveryFailure',
+        timestamp: TS,
+      });
+      expect(task.delivery_reports).to.deep.equal([
+        { status: 'Failed', state: 'failed', details: 'DeliveryFailure', timestamp: TS, applied: true },
+      ]);
     });
 
     it('a final state with other details is stale', () => {
-      const task: Task = { state: 'failed', state_details: 'A', state_history: [{ state: 'failed', timestamp: '111' }] };
+      const task: Task = {
+        state: 'failed',
+        state_details: 'A',
+        state_history: [{ state: 'failed', timestamp: '111' }],
+      };
       expect(applyReportedState(task, { state: 'failed', details: 'B' }, NOW)).to.equal('stale');
       expect(task.state_details).to.equal('A');
     });
@@ -288,12 +356,46 @@ describe('shared-libs/task-utils', () => {
     });
 
     describe('unrecognised', () => {
-      const unknown = (status: string) => ({ state: 'unrecognised' as const, details: { gateway_status: status }, status });
-      const rows: Array<{ name: string; start: Task; report: ReturnType<typeof unknown> | { state: MessageState }; outcome: string; state: MessageState }> = [
-        { name: 'over pending', start: { state: 'pending' }, report: unknown('WAT'), outcome: 'applied', state: 'unrecognised' },
-        { name: 'over sent', start: { state: 'sent' }, report: unknown('WAT'), outcome: 'applied', state: 'unrecognised' },
-        { name: 'not over delivered', start: { state: 'delivered' }, report: unknown('WAT'), outcome: 'stale', state: 'delivered' },
-        { name: 'not over failed', start: { state: 'failed' }, report: unknown('WAT'), outcome: 'stale', state: 'failed' },
+      const unknown = (status: string) => ({
+        state: 'unrecognised' as const,
+        details: { gateway_status: status },
+        status,
+      });
+      const rows: Array<{
+        name: string;
+        start: Task;
+        report: ReturnType<typeof unknown> | { state: MessageState };
+        outcome: string;
+        state: MessageState;
+      }> = [
+        {
+          name: 'over pending',
+          start: { state: 'pending' },
+          report: unknown('WAT'),
+          outcome: 'applied',
+          state: 'unrecognised',
+        },
+        {
+          name: 'over sent',
+          start: { state: 'sent' },
+          report: unknown('WAT'),
+          outcome: 'applied',
+          state: 'unrecognised',
+        },
+        {
+          name: 'not over delivered',
+          start: { state: 'delivered' },
+          report: unknown('WAT'),
+          outcome: 'stale',
+          state: 'delivered',
+        },
+        {
+          name: 'not over failed',
+          start: { state: 'failed' },
+          report: unknown('WAT'),
+          outcome: 'stale',
+          state: 'failed',
+        },
         {
           name: 'same details (deep equal) is a duplicate',
           start: { state: 'unrecognised', state_details: { gateway_status: 'WAT' } },
@@ -308,8 +410,20 @@ describe('shared-libs/task-utils', () => {
           outcome: 'applied',
           state: 'unrecognised',
         },
-        { name: 'overwritten by a known path state', start: { state: 'unrecognised' }, report: { state: 'forwarded-by-gateway' }, outcome: 'applied', state: 'forwarded-by-gateway' },
-        { name: 'overwritten by a final state', start: { state: 'unrecognised' }, report: { state: 'failed' }, outcome: 'applied', state: 'failed' },
+        {
+          name: 'overwritten by a known path state',
+          start: { state: 'unrecognised' },
+          report: { state: 'forwarded-by-gateway' },
+          outcome: 'applied',
+          state: 'forwarded-by-gateway',
+        },
+        {
+          name: 'overwritten by a final state',
+          start: { state: 'unrecognised' },
+          report: { state: 'failed' },
+          outcome: 'applied',
+          state: 'failed',
+        },
       ];
       for (const row of rows) {
         it(row.name, () => {
@@ -364,7 +478,11 @@ describe('shared-libs/task-utils', () => {
       ['message without text', { state: 'pending', messages: [{ ...good, message: '' }] }, false],
       ['message without to', { state: 'pending', messages: [{ ...good, to: '' }] }, false],
       ['message without uuid', { state: 'pending', messages: [{ ...good, uuid: '' }] }, false],
-      ['error message only', { state: 'pending', messages: [{ uuid: 'u', to: 'x', message: '', error: 'messages.errors.message.empty' }] }, false],
+      [
+        'error message only',
+        { state: 'pending', messages: [{ uuid: 'u', to: 'x', message: '', error: 'messages.errors.message.empty' }] },
+        false,
+      ],
     ];
     for (const [name, task, sendable] of rows) {
       it(name, () => expect(isSendable(task)).to.equal(sendable));

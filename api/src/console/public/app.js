@@ -13,7 +13,8 @@ const POLL_MS = 2500;
 
 function translate() {
   for (const node of document.querySelectorAll('[data-t]')) node.textContent = t(node.dataset.t);
-  for (const node of document.querySelectorAll('[data-t-label]')) node.setAttribute('aria-label', t(node.dataset.tLabel));
+  for (const node of document.querySelectorAll('[data-t-label]'))
+    node.setAttribute('aria-label', t(node.dataset.tLabel));
 }
 
 const state = { tab: undefined, timer: undefined, running: false };
@@ -29,15 +30,25 @@ function show(view) {
 
 function buildTabs() {
   const tablist = $('#tablist');
-  tablist.replaceChildren(...TABS.map((tab) => el('button', {
-    type: 'button',
-    role: 'tab',
-    id: `tab-${tab.id}`,
-    aria: { selected: 'false', controls: 'tabpanel' },
-    tabindex: '-1',
-    data: { tab: tab.id },
-    onclick: () => selectTab(tab.id),
-  }, el('span', { class: 'tab-label' }, t(`tab.${tab.id}`)), ' ', el('span', { class: 'count', id: `count-${tab.id}` }, ''))));
+  tablist.replaceChildren(
+    ...TABS.map((tab) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${tab.id}`,
+          aria: { selected: 'false', controls: 'tabpanel' },
+          tabindex: '-1',
+          data: { tab: tab.id },
+          onclick: () => selectTab(tab.id),
+        },
+        el('span', { class: 'tab-label' }, t(`tab.${tab.id}`)),
+        ' ',
+        el('span', { class: 'count', id: `count-${tab.id}` }, ''),
+      ),
+    ),
+  );
   tablist.addEventListener('keydown', (event) => {
     const ids = TABS.map((tab) => tab.id);
     const at = ids.indexOf(state.tab);
@@ -133,9 +144,12 @@ function wireSignIn() {
       await enterApp();
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 0;
-      $('#signin-error').textContent = status === 401
-        ? t('signin.failed')
-        : status === 429 ? t('signin.throttled', { seconds: err.retryAfter ?? 60 }) : t('signin.error', { error: err.message });
+      $('#signin-error').textContent =
+        status === 401
+          ? t('signin.failed')
+          : status === 429
+            ? t('signin.throttled', { seconds: err.retryAfter ?? 60 })
+            : t('signin.error', { error: err.message });
       $('#signin-password').focus();
     } finally {
       submit.disabled = false;
@@ -157,7 +171,10 @@ async function main() {
   const refreshAll = () => void Promise.allSettled([refreshCounts(), list.load(true), header.refresh()]);
   messageView = new MessageView($('#message-dialog'), { onChanged: refreshAll });
   const bulk = new BulkDialog($('#bulk-dialog'), { onChanged: refreshAll });
-  list = new ListView($('#tabpanel'), { onOpen: (m, incoming) => void messageView.open(m, incoming), onBulk: (tab, f) => bulk.open(tab, f) });
+  list = new ListView($('#tabpanel'), {
+    onOpen: (m, incoming) => void messageView.open(m, incoming),
+    onBulk: (tab, f) => bulk.open(tab, f),
+  });
   header = new StatusHeader($('#status'), { pauseDialog: $('#pause-dialog'), onChanged: refreshAll });
   whenSignedOut(() => enterSignIn(t('signin.expired')));
   wireSignIn();

@@ -19,14 +19,23 @@ export class BulkDialog {
     this.opener = document.activeElement;
     const action = tab.bulk.action;
     this.title.textContent = t(`bulk.heading_${action}`);
-    const state = el('select', { id: 'bulk-state', name: 'state' }, tab.states.map((s) => el('option', { value: s }, t(`state.${s}`))));
+    const state = el(
+      'select',
+      { id: 'bulk-state', name: 'state' },
+      tab.states.map((s) => el('option', { value: s }, t(`state.${s}`))),
+    );
     state.value = filters.state && tab.states.includes(filters.state) ? filters.state : tab.bulk.state;
     const phone = el('input', { id: 'bulk-phone', name: 'to', type: 'text', inputmode: 'tel', autocomplete: 'off' });
     phone.value = filters.phone ?? '';
     const reason = el('input', { id: 'bulk-reason', name: 'reason', type: 'text', autocomplete: 'off' });
     const dueBefore = el('input', { id: 'bulk-due-before', name: 'due_before', type: 'datetime-local' });
     const result = el('p', { id: 'bulk-result', role: 'status' });
-    const confirm = el('button', { type: 'button', id: 'bulk-confirm', class: action === 'cancel' ? 'danger' : '', hidden: true });
+    const confirm = el('button', {
+      type: 'button',
+      id: 'bulk-confirm',
+      class: action === 'cancel' ? 'danger' : '',
+      hidden: true,
+    });
     const count = el('button', { type: 'submit', id: 'bulk-count' }, t('bulk.count'));
 
     const filter = () => {
@@ -37,13 +46,16 @@ export class BulkDialog {
       return f;
     };
     let counted;
-    const form = el('form', { class: 'bulk-form' },
+    const form = el(
+      'form',
+      { class: 'bulk-form' },
       el('div', { class: 'field' }, el('label', { for: 'bulk-state' }, t('bulk.state')), state),
       el('div', { class: 'field' }, el('label', { for: 'bulk-phone' }, t('bulk.phone')), phone),
       el('div', { class: 'field' }, el('label', { for: 'bulk-reason' }, t('bulk.reason')), reason),
       el('div', { class: 'field' }, el('label', { for: 'bulk-due-before' }, t('bulk.due_before')), dueBefore),
       el('div', { class: 'buttons' }, count, confirm),
-      result);
+      result,
+    );
     form.addEventListener('input', () => {
       if (!counted) return;
       counted = undefined;

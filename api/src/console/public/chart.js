@@ -43,14 +43,20 @@ export function drawChart(container, minutes) {
     for (const outcome of OUTCOMES) {
       const v = m[outcome] ?? 0;
       if (!v) continue;
-      svg.append(el('svg:rect', {
-        x: (PAD.left + i * slot + 0.5).toFixed(2),
-        width: Math.max(1, slot - 1).toFixed(2),
-        y: y(base + v).toFixed(2),
-        height: ((v / max) * plotH).toFixed(2),
-        class: `bar bar-${outcome}`,
-        data: { minute: m.at, outcome },
-      }, el('svg:title', {}, `${new Date(m.at).toLocaleTimeString()} ${t(`outcome.${outcome}`)}: ${v}`)));
+      svg.append(
+        el(
+          'svg:rect',
+          {
+            x: (PAD.left + i * slot + 0.5).toFixed(2),
+            width: Math.max(1, slot - 1).toFixed(2),
+            y: y(base + v).toFixed(2),
+            height: ((v / max) * plotH).toFixed(2),
+            class: `bar bar-${outcome}`,
+            data: { minute: m.at, outcome },
+          },
+          el('svg:title', {}, `${new Date(m.at).toLocaleTimeString()} ${t(`outcome.${outcome}`)}: ${v}`),
+        ),
+      );
       base += v;
     }
   });
@@ -58,7 +64,12 @@ export function drawChart(container, minutes) {
     el('svg:text', { x: PAD.left, y: H - 4, class: 'axis' }, t('chart.hour_ago')),
     el('svg:text', { x: W - PAD.right, y: H - 4, class: 'axis', 'text-anchor': 'end' }, t('chart.now')),
   );
-  const legend = el('ul', { class: 'legend', aria: { hidden: 'true' } },
-    OUTCOMES.map((o) => el('li', {}, el('span', { class: `swatch bar-${o}` }), `${t(`outcome.${o}`)} ${formatNumber(totals[o])}`)));
+  const legend = el(
+    'ul',
+    { class: 'legend', aria: { hidden: 'true' } },
+    OUTCOMES.map((o) =>
+      el('li', {}, el('span', { class: `swatch bar-${o}` }), `${t(`outcome.${o}`)} ${formatNumber(totals[o])}`),
+    ),
+  );
   clear(container).append(svg, legend);
 }

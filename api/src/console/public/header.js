@@ -24,11 +24,17 @@ function moneyList(sums) {
 export function pausedText(channel) {
   if (channel?.paused) {
     const by = channel.by ?? '—';
-    return channel.reason ? t('status.paused_operator', { by, reason: channel.reason }) : t('status.paused_operator_no_reason', { by });
+    return channel.reason
+      ? t('status.paused_operator', { by, reason: channel.reason })
+      : t('status.paused_operator_no_reason', { by });
   }
   const circuit = channel?.circuit;
   if (circuit?.state === 'open') {
-    return t('status.paused_circuit', { code: circuit.code ?? '—', reason: circuit.reason ?? '—', until: formatRelative(circuit.until) });
+    return t('status.paused_circuit', {
+      code: circuit.code ?? '—',
+      reason: circuit.reason ?? '—',
+      until: formatRelative(circuit.until),
+    });
   }
   if (circuit?.state === 'half-open') return t('status.half_open');
   return undefined;
@@ -66,19 +72,28 @@ export class StatusHeader {
     const now = Date.now();
     const opts = { background };
     const slowDue = now - this.slow.at > 10_000 && !this.slowPending;
-    const show = (promise, apply) => promise.then((v) => {
-      apply(v);
-      this.render();
-    });
+    const show = (promise, apply) =>
+      promise.then((v) => {
+        apply(v);
+        this.render();
+      });
     const jobs = [
-      show(get('/api/v1/sms/channel', opts), (v) => { this.channel = v; }),
-      show(get('/api/v1/sms/activity?minutes=60', opts), (v) => { this.activity = v; }),
+      show(get('/api/v1/sms/channel', opts), (v) => {
+        this.channel = v;
+      }),
+      show(get('/api/v1/sms/activity?minutes=60', opts), (v) => {
+        this.activity = v;
+      }),
     ];
     if (slowDue) {
       this.slowPending = true;
       const slow = Promise.allSettled([
-        show(get('/api/v1/settings', opts), (v) => { this.slow.settings = v; }),
-        show(get('/api/v2/monitoring', opts), (v) => { this.slow.monitoring = v; }),
+        show(get('/api/v1/settings', opts), (v) => {
+          this.slow.settings = v;
+        }),
+        show(get('/api/v2/monitoring', opts), (v) => {
+          this.slow.monitoring = v;
+        }),
       ]).finally(() => {
         this.slowPending = false;
         this.slow.at = Date.now();
@@ -101,7 +116,11 @@ export class StatusHeader {
     const set = (id, text) => {
       $(id, this.root).textContent = text;
     };
-    if (settings) set('#status-service', (settings.sms ? settings.sms.outgoing_service : 'medic-gateway') || t('status.service_none'));
+    if (settings)
+      set(
+        '#status-service',
+        (settings.sms ? settings.sms.outgoing_service : 'medic-gateway') || t('status.service_none'),
+      );
 
     if (channel) {
       const paused = pausedText(channel);
@@ -125,9 +144,14 @@ export class StatusHeader {
 
     if (activity) {
       const day = activity.last_24h;
-      set('#status-24h', t('status.sent_delivered_failed', {
-        sent: formatNumber(day.sent), delivered: formatNumber(day.delivered), failed: formatNumber(day.failed),
-      }));
+      set(
+        '#status-24h',
+        t('status.sent_delivered_failed', {
+          sent: formatNumber(day.sent),
+          delivered: formatNumber(day.delivered),
+          failed: formatNumber(day.failed),
+        }),
+      );
       set('#status-24h-note', t('status.counting_since', { since: formatTime(activity.since) }));
       const known = day.delivered + day.failed;
       set('#status-ratio', known ? `${Math.round((day.delivered / known) * 100)} %` : t('status.ratio_none'));
@@ -137,7 +161,11 @@ export class StatusHeader {
 
   async setPaused(paused, reason) {
     try {
-      this.channel = await call('PUT', '/api/v1/sms/channel', paused ? { paused, ...(reason ? { reason } : {}) } : { paused });
+      this.channel = await call(
+        'PUT',
+        '/api/v1/sms/channel',
+        paused ? { paused, ...(reason ? { reason } : {}) } : { paused },
+      );
       if (this.pauseDialog.open) this.pauseDialog.close();
       announce(paused ? t('pause.done') : t('resume.done'));
       await this.refresh(false);

@@ -62,15 +62,28 @@ export class ListView {
     const form = el(
       'form',
       { class: 'filters', role: 'search', aria: { label: t('filter.heading') } },
-      tab.states.length > 1 ? el('div', { class: 'field' }, el('label', { for: 'filter-state' }, t('filter.state')), stateSelect) : null,
-      el('div', { class: 'field' }, el('label', { for: 'filter-phone' }, t('filter.phone')), phone,
-        el('small', { id: 'filter-phone-help' }, t('filter.phone_help'))),
-      el('div', { class: 'buttons' },
+      tab.states.length > 1
+        ? el('div', { class: 'field' }, el('label', { for: 'filter-state' }, t('filter.state')), stateSelect)
+        : null,
+      el(
+        'div',
+        { class: 'field' },
+        el('label', { for: 'filter-phone' }, t('filter.phone')),
+        phone,
+        el('small', { id: 'filter-phone-help' }, t('filter.phone_help')),
+      ),
+      el(
+        'div',
+        { class: 'buttons' },
         el('button', { type: 'submit' }, t('filter.apply')),
-        el('button', { type: 'reset', class: 'secondary' }, t('filter.clear'))),
+        el('button', { type: 'reset', class: 'secondary' }, t('filter.clear')),
+      ),
       tab.bulk
-        ? el('button', { type: 'button', class: 'bulk', id: 'bulk-open', onclick: () => this.onBulk(tab, this.filters) },
-          t(`bulk.${tab.bulk.action}`))
+        ? el(
+            'button',
+            { type: 'button', class: 'bulk', id: 'bulk-open', onclick: () => this.onBulk(tab, this.filters) },
+            t(`bulk.${tab.bulk.action}`),
+          )
         : null,
     );
     form.addEventListener('submit', (event) => {
@@ -107,7 +120,8 @@ export class ListView {
       answer = await request;
     } catch (err) {
       if (this.loading !== request || tab !== this.tab) return;
-      if (status && !(err instanceof ApiError && err.status === 401)) status.textContent = t('list.error', { error: err.message });
+      if (status && !(err instanceof ApiError && err.status === 401))
+        status.textContent = t('list.error', { error: err.message });
       return;
     }
     if (this.loading !== request || tab !== this.tab) return;
@@ -132,16 +146,38 @@ export class ListView {
       'table',
       { class: 'messages', id: 'messages' },
       el('caption', { class: 'visually-hidden' }, `${t(`tab.${tab.id}`)} — ${t('list.page', { page: this.page })}`),
-      el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col' }, t(c))))),
-      el('tbody', {}, messages.map((m) => (tab.incoming ? this.incomingRow(m) : this.outgoingRow(m, tab)))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          columns.map((c) => el('th', { scope: 'col' }, t(c))),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        messages.map((m) => (tab.incoming ? this.incomingRow(m) : this.outgoingRow(m, tab))),
+      ),
     );
     clear(wrap).append(table);
     if (focusedId) $(`tr[data-id="${CSS.escape(focusedId)}"] button`, wrap)?.focus();
 
     const pager = $('#pager', this.panel);
     const buttons = [];
-    if (this.page > 1) buttons.push(el('button', { type: 'button', class: 'secondary', onclick: () => this.firstPage() }, t('list.first')));
-    if (nextCursor) buttons.push(el('button', { type: 'button', id: 'next-page', onclick: () => this.nextPage(nextCursor) }, t('list.more', { limit: PAGE_SIZE })));
+    if (this.page > 1)
+      buttons.push(
+        el('button', { type: 'button', class: 'secondary', onclick: () => this.firstPage() }, t('list.first')),
+      );
+    if (nextCursor)
+      buttons.push(
+        el(
+          'button',
+          { type: 'button', id: 'next-page', onclick: () => this.nextPage(nextCursor) },
+          t('list.more', { limit: PAGE_SIZE }),
+        ),
+      );
     clear(pager).append(...buttons);
   }
 
@@ -151,13 +187,33 @@ export class ListView {
     return el(
       'tr',
       { data: { id: m.id, state: m.state } },
-      el('td', { data: { label: t('col.recipient') } },
-        el('button', { type: 'button', class: 'link', aria: { label: t('list.open', { to: m.to }) }, onclick: () => this.onOpen(m) }, m.to)),
+      el(
+        'td',
+        { data: { label: t('col.recipient') } },
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            aria: { label: t('list.open', { to: m.to }) },
+            onclick: () => this.onOpen(m),
+          },
+          m.to,
+        ),
+      ),
       el('td', { data: { label: t('col.created') } }, timeEl(m.reported_date)),
-      el('td', { data: { label: t('col.message') }, class: 'text' }, el('span', { class: 'clamp', title: m.message }, m.message)),
-      el('td', { data: { label: t('col.state') } }, stateBadge(m.state),
+      el(
+        'td',
+        { data: { label: t('col.message') }, class: 'text' },
+        el('span', { class: 'clamp', title: m.message }, m.message),
+      ),
+      el(
+        'td',
+        { data: { label: t('col.state') } },
+        stateBadge(m.state),
         delayed ? el('span', { class: 'badge delayed', title: t('delayed_help') }, t('delayed')) : null,
-        details ? el('span', { class: 'details' }, details) : null),
+        details ? el('span', { class: 'details' }, details) : null,
+      ),
       el('td', { data: { label: t('col.due') } }, timeEl(m.due ?? m.reported_date)),
       el('td', { data: { label: t('col.updated') } }, timeEl(lastUpdate(m))),
     );
@@ -167,10 +223,26 @@ export class ListView {
     return el(
       'tr',
       { data: { id: m.id } },
-      el('td', { data: { label: t('col.sender') } },
-        el('button', { type: 'button', class: 'link', aria: { label: t('list.open', { to: m.from ?? '' }) }, onclick: () => this.onOpen(m, true) }, m.from ?? '—')),
+      el(
+        'td',
+        { data: { label: t('col.sender') } },
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            aria: { label: t('list.open', { to: m.from ?? '' }) },
+            onclick: () => this.onOpen(m, true),
+          },
+          m.from ?? '—',
+        ),
+      ),
       el('td', { data: { label: t('col.received') } }, timeEl(m.reported_date)),
-      el('td', { data: { label: t('col.message') }, class: 'text' }, el('span', { class: 'clamp', title: m.message }, m.message)),
+      el(
+        'td',
+        { data: { label: t('col.message') }, class: 'text' },
+        el('span', { class: 'clamp', title: m.message }, m.message),
+      ),
       el('td', { data: { label: t('col.form') } }, m.form ?? '—'),
     );
   }

@@ -13,8 +13,8 @@ export const STRINGS = {
   'signin.throttled': 'Too many failed sign-ins from this address. Try again in {seconds} s.',
   'signin.expired': 'Your session ended. Sign in again.',
   'signin.error': 'Sign-in failed: {error}',
-  'signout': 'Sign out',
-  'signed_in_as': 'Signed in as {user}',
+  signout: 'Sign out',
+  signed_in_as: 'Signed in as {user}',
 
   'status.heading': 'Sending status',
   'status.service': 'Service',
@@ -92,8 +92,8 @@ export const STRINGS = {
   'list.page': 'Page {page}',
   'list.open': 'Open message to {to}',
   'list.updated_rows': 'List updated',
-  'delayed': 'Delayed',
-  'delayed_help': 'Not changed for over 5 minutes',
+  delayed: 'Delayed',
+  delayed_help: 'Not changed for over 5 minutes',
 
   'bulk.retry': 'Retry matching…',
   'bulk.cancel': 'Cancel matching…',

@@ -3,7 +3,14 @@
 // (https://github.com/medic/cht-core/blob/master/admin/src/js/services/message-queue.js).
 
 /** Waiting to go out or on the way to the handset: not final, not muted. */
-export const DUE_STATES = ['pending', 'forwarded-to-gateway', 'received-by-gateway', 'forwarded-by-gateway', 'unrecognised', 'received'];
+export const DUE_STATES = [
+  'pending',
+  'forwarded-to-gateway',
+  'received-by-gateway',
+  'forwarded-by-gateway',
+  'unrecognised',
+  'received',
+];
 /** CHT's muted group. */
 export const MUTED_STATES = ['muted', 'cleared', 'denied', 'duplicate'];
 /** No longer changing: a message in one of these is never "delayed". */
@@ -19,10 +26,29 @@ export const PAGE_SIZE = 50;
  * tab offers (with the state it acts on by default).
  */
 export const TABS = [
-  { id: 'scheduled', states: ['scheduled'], query: () => ({ state: 'scheduled' }), bulk: { action: 'cancel', state: 'scheduled' } },
-  { id: 'due', states: DUE_STATES, query: () => ({ state: DUE_STATES.join(',') }), bulk: { action: 'cancel', state: 'pending' }, delayed: true },
-  { id: 'will_not_send', states: MUTED_STATES, query: (now) => ({ state: MUTED_STATES.join(','), due_after: now.toISOString() }) },
-  { id: 'did_not_send', states: MUTED_STATES, query: (now) => ({ state: MUTED_STATES.join(','), due_before: now.toISOString() }) },
+  {
+    id: 'scheduled',
+    states: ['scheduled'],
+    query: () => ({ state: 'scheduled' }),
+    bulk: { action: 'cancel', state: 'scheduled' },
+  },
+  {
+    id: 'due',
+    states: DUE_STATES,
+    query: () => ({ state: DUE_STATES.join(',') }),
+    bulk: { action: 'cancel', state: 'pending' },
+    delayed: true,
+  },
+  {
+    id: 'will_not_send',
+    states: MUTED_STATES,
+    query: (now) => ({ state: MUTED_STATES.join(','), due_after: now.toISOString() }),
+  },
+  {
+    id: 'did_not_send',
+    states: MUTED_STATES,
+    query: (now) => ({ state: MUTED_STATES.join(','), due_before: now.toISOString() }),
+  },
   { id: 'failed', states: ['failed'], query: () => ({ state: 'failed' }), bulk: { action: 'retry', state: 'failed' } },
   { id: 'stuck', states: ['sent', 'forwarded-by-gateway'], query: () => ({ stuck: '1' }) },
   { id: 'incoming', states: [], query: () => ({ direction: 'incoming' }), incoming: true },
@@ -58,7 +84,9 @@ export function countFor(tab, counts) {
     case 'will_not_send':
       return typeof counts.outgoing?.muted_due_later === 'number' ? counts.outgoing.muted_due_later : undefined;
     case 'did_not_send':
-      return typeof counts.outgoing?.muted_due_later === 'number' ? sum(byState, MUTED_STATES) - counts.outgoing.muted_due_later : undefined;
+      return typeof counts.outgoing?.muted_due_later === 'number'
+        ? sum(byState, MUTED_STATES) - counts.outgoing.muted_due_later
+        : undefined;
     case 'failed':
       return sum(byState, ['failed']);
     case 'stuck':

@@ -63,8 +63,22 @@ describe('AT inbox fetch (one page)', function () {
       body: JSON.stringify({
         SMSMessageData: {
           Messages: [
-            { linkId: 'SampleLinkId123', text: 'Hello', to: '28901', id: 15071, date: '2018-03-19T08:34:18.445Z', from: '+254711XXXYYY' },
-            { linkId: '', text: 'Again', to: 28901, id: '15072', date: '2018-03-19T08:35:18.445Z', from: '+254711XXXYYY' },
+            {
+              linkId: 'SampleLinkId123',
+              text: 'Hello',
+              to: '28901',
+              id: 15071,
+              date: '2018-03-19T08:34:18.445Z',
+              from: '+254711XXXYYY',
+            },
+            {
+              linkId: '',
+              text: 'Again',
+              to: 28901,
+              id: '15072',
+              date: '2018-03-19T08:35:18.445Z',
+              from: '+254711XXXYYY',
+            },
           ],
         },
       }),
@@ -74,7 +88,14 @@ describe('AT inbox fetch (one page)', function () {
     expect(seen[0]?.headers.apikey).to.equal(API_KEY);
     expect(seen[0]?.headers.accept).to.equal('application/json');
     expect(page).to.deep.equal([
-      { id: '15071', from: '+254711XXXYYY', to: '28901', text: 'Hello', date: '2018-03-19T08:34:18.445Z', linkId: 'SampleLinkId123' },
+      {
+        id: '15071',
+        from: '+254711XXXYYY',
+        to: '28901',
+        text: 'Hello',
+        date: '2018-03-19T08:34:18.445Z',
+        linkId: 'SampleLinkId123',
+      },
       { id: '15072', from: '+254711XXXYYY', to: '28901', text: 'Again', date: '2018-03-19T08:35:18.445Z' },
     ]);
   });
@@ -83,9 +104,21 @@ describe('AT inbox fetch (one page)', function () {
     ['401', { status: 401, body: 'The supplied authentication is invalid' }, /HTTP 401/],
     ['500', { status: 500, body: 'Internal Server Error' }, /HTTP 500/],
     ['not JSON', { status: 200, body: '<html>Bad gateway +254711000001</html>' }, /not JSON/],
-    ['JSON of another shape', { status: 200, body: '{"SMSMessageData":{"Recipients":[]}}' }, /not SMSMessageData\.Messages/],
-    ['a message without an id', { status: 200, body: '{"SMSMessageData":{"Messages":[{"from":"+254711000001","text":"secret words"}]}}' }, /Messages\.0\.id/],
-    ['an id that is not an integer', { status: 200, body: '{"SMSMessageData":{"Messages":[{"id":"abc","from":"x","text":"y"}]}}' }, /Messages\.0\.id/],
+    [
+      'JSON of another shape',
+      { status: 200, body: '{"SMSMessageData":{"Recipients":[]}}' },
+      /not SMSMessageData\.Messages/,
+    ],
+    [
+      'a message without an id',
+      { status: 200, body: '{"SMSMessageData":{"Messages":[{"from":"+254711000001","text":"secret words"}]}}' },
+      /Messages\.0\.id/,
+    ],
+    [
+      'an id that is not an integer',
+      { status: 200, body: '{"SMSMessageData":{"Messages":[{"id":"abc","from":"x","text":"y"}]}}' },
+      /Messages\.0\.id/,
+    ],
     ['no answer in time', { status: 200, body: '{}', delayMs: 1000 }, /No answer from AT's inbox within 300 ms/],
   ];
   for (const [name, a, message] of failures) {

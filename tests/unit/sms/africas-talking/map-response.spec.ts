@@ -24,7 +24,10 @@ interface Recipient {
 }
 
 /** AT's shape, keys in AT's (alphabetical) order. */
-function body(recipients: Recipient[], message = `Sent to ${recipients.length}/${recipients.length} Total Cost: KES 0.8000`): string {
+function body(
+  recipients: Recipient[],
+  message = `Sent to ${recipients.length}/${recipients.length} Total Cost: KES 0.8000`,
+): string {
   return JSON.stringify({ SMSMessageData: { Message: message, Recipients: recipients } });
 }
 
@@ -38,7 +41,13 @@ function refused(code: number, status: string, number = '+254711000001'): Recipi
 
 type Expect =
   | { ok: true; state: MessageState; gatewayRef?: string; details: string; cost?: string; parts?: number }
-  | { ok: false; kind: 'final' | 'retryable' | 'account'; code: string; state?: MessageState; message?: string | RegExp };
+  | {
+      ok: false;
+      kind: 'final' | 'retryable' | 'account';
+      code: string;
+      state?: MessageState;
+      message?: string | RegExp;
+    };
 
 function check(o: SendOutcome | undefined, want: Expect): void {
   expect(o, 'outcome').to.not.equal(undefined);
@@ -69,9 +78,28 @@ interface Row {
 const perRecipient: Row[] = [
   // Accepted: state per api/src/sms/services/africas-talking/status-map.ts, gateway_ref = messageId,
   // cost and parts kept.
-  { name: '100 Processed → forwarded-by-gateway', body: body([accepted(100)]), want: { ok: true, state: 'forwarded-by-gateway', gatewayRef: REF, details: 'Processed', cost: 'KES 0.8000', parts: 1 } },
-  { name: '101 Sent → sent (CHT service spec)', body: body([accepted(101)]), want: { ok: true, state: 'sent', gatewayRef: REF, details: 'Sent', cost: 'KES 0.8000', parts: 1 } },
-  { name: '102 Queued → received-by-gateway', body: body([accepted(102)]), want: { ok: true, state: 'received-by-gateway', gatewayRef: REF, details: 'Queued', cost: 'KES 0.8000', parts: 1 } },
+  {
+    name: '100 Processed → forwarded-by-gateway',
+    body: body([accepted(100)]),
+    want: {
+      ok: true,
+      state: 'forwarded-by-gateway',
+      gatewayRef: REF,
+      details: 'Processed',
+      cost: 'KES 0.8000',
+      parts: 1,
+    },
+  },
+  {
+    name: '101 Sent → sent (CHT service spec)',
+    body: body([accepted(101)]),
+    want: { ok: true, state: 'sent', gatewayRef: REF, details: 'Sent', cost: 'KES 0.8000', parts: 1 },
+  },
+  {
+    name: '102 Queued → received-by-gateway',
+    body: body([accepted(102)]),
+    want: { ok: true, state: 'received-by-gateway', gatewayRef: REF, details: 'Queued', cost: 'KES 0.8000', parts: 1 },
+  },
   {
     name: '101 with messageParts 3 and TZS cost → both kept',
     body: body([{ ...accepted(101), cost: 'TZS 132.0000', messageParts: 3 }]),
@@ -79,7 +107,15 @@ const perRecipient: Row[] = [
   },
   {
     name: '101 without messageParts (SDK fixtures) → no parts, still sent',
-    body: body([{ cost: 'KES 1.00', messageId: 'ATPid_SampleTxnId123', number: '+254711000001', status: 'Success', statusCode: 101 }]),
+    body: body([
+      {
+        cost: 'KES 1.00',
+        messageId: 'ATPid_SampleTxnId123',
+        number: '+254711000001',
+        status: 'Success',
+        statusCode: 101,
+      },
+    ]),
     want: { ok: true, state: 'sent', gatewayRef: 'ATPid_SampleTxnId123', details: 'Sent', cost: 'KES 1.00' },
   },
   {
@@ -88,40 +124,118 @@ const perRecipient: Row[] = [
     want: { ok: true, state: 'sent', details: 'Sent', cost: 'KES 0.8000', parts: 1 },
   },
   // Final failures: the message fails now, details = AT's status name.
-  { name: '401 RiskHold → failed', body: body([refused(401, 'RiskHold')]), want: { ok: false, kind: 'final', code: '401', state: 'failed', message: 'RiskHold' } },
-  { name: '403 InvalidPhoneNumber → failed (CHT service spec, message b)', body: body([refused(403, 'InvalidPhoneNumber')]), want: { ok: false, kind: 'final', code: '403', state: 'failed', message: 'InvalidPhoneNumber' } },
-  { name: '404 UnsupportedNumberType → failed', body: body([refused(404, 'UnsupportedNumberType')]), want: { ok: false, kind: 'final', code: '404', state: 'failed', message: 'UnsupportedNumberType' } },
-  { name: '406 UserInBlacklist → denied', body: body([refused(406, 'UserInBlacklist')]), want: { ok: false, kind: 'final', code: '406', state: 'denied', message: 'UserInBlacklist' } },
-  { name: '407 CouldNotRoute → failed', body: body([refused(407, 'CouldNotRoute')]), want: { ok: false, kind: 'final', code: '407', state: 'failed', message: 'CouldNotRoute' } },
-  { name: '409 DoNotDisturbRejection → failed', body: body([refused(409, 'DoNotDisturbRejection')]), want: { ok: false, kind: 'final', code: '409', state: 'failed', message: 'DoNotDisturbRejection' } },
+  {
+    name: '401 RiskHold → failed',
+    body: body([refused(401, 'RiskHold')]),
+    want: { ok: false, kind: 'final', code: '401', state: 'failed', message: 'RiskHold' },
+  },
+  {
+    name: '403 InvalidPhoneNumber → failed (CHT service spec, message b)',
+    body: body([refused(403, 'InvalidPhoneNumber')]),
+    want: { ok: false, kind: 'final', code: '403', state: 'failed', message: 'InvalidPhoneNumber' },
+  },
+  {
+    name: '404 UnsupportedNumberType → failed',
+    body: body([refused(404, 'UnsupportedNumberType')]),
+    want: { ok: false, kind: 'final', code: '404', state: 'failed', message: 'UnsupportedNumberType' },
+  },
+  {
+    name: '406 UserInBlacklist → denied',
+    body: body([refused(406, 'UserInBlacklist')]),
+    want: { ok: false, kind: 'final', code: '406', state: 'denied', message: 'UserInBlacklist' },
+  },
+  {
+    name: '407 CouldNotRoute → failed',
+    body: body([refused(407, 'CouldNotRoute')]),
+    want: { ok: false, kind: 'final', code: '407', state: 'failed', message: 'CouldNotRoute' },
+  },
+  {
+    name: '409 DoNotDisturbRejection → failed',
+    body: body([refused(409, 'DoNotDisturbRejection')]),
+    want: { ok: false, kind: 'final', code: '409', state: 'failed', message: 'DoNotDisturbRejection' },
+  },
   // Account-level: the channel pauses (CHT retried each message forever).
-  { name: '402 InvalidSenderId → account', body: body([refused(402, 'InvalidSenderId')]), want: { ok: false, kind: 'account', code: '402', message: 'InvalidSenderId' } },
-  { name: '405 InsufficientBalance → account', body: body([refused(405, 'InsufficientBalance')]), want: { ok: false, kind: 'account', code: '405', message: 'InsufficientBalance' } },
+  {
+    name: '402 InvalidSenderId → account',
+    body: body([refused(402, 'InvalidSenderId')]),
+    want: { ok: false, kind: 'account', code: '402', message: 'InvalidSenderId' },
+  },
+  {
+    name: '405 InsufficientBalance → account',
+    body: body([refused(405, 'InsufficientBalance')]),
+    want: { ok: false, kind: 'account', code: '405', message: 'InsufficientBalance' },
+  },
   // Transient: retried with backoff (CHT service spec, message c: 500 left for retry).
-  { name: '500 InternalServerError → retryable', body: body([refused(500, 'InternalServerError')]), want: { ok: false, kind: 'retryable', code: '500', message: 'InternalServerError' } },
-  { name: '501 GatewayError → retryable', body: body([refused(501, 'GatewayError')]), want: { ok: false, kind: 'retryable', code: '501', message: 'GatewayError' } },
-  { name: '502 RejectedByGateway → retryable', body: body([refused(502, 'RejectedByGateway')]), want: { ok: false, kind: 'retryable', code: '502', message: 'RejectedByGateway' } },
-  { name: 'unknown code 999 → retryable (bounded), AT status name kept', body: body([refused(999, 'SomethingNew')]), want: { ok: false, kind: 'retryable', code: '999', message: 'SomethingNew' } },
+  {
+    name: '500 InternalServerError → retryable',
+    body: body([refused(500, 'InternalServerError')]),
+    want: { ok: false, kind: 'retryable', code: '500', message: 'InternalServerError' },
+  },
+  {
+    name: '501 GatewayError → retryable',
+    body: body([refused(501, 'GatewayError')]),
+    want: { ok: false, kind: 'retryable', code: '501', message: 'GatewayError' },
+  },
+  {
+    name: '502 RejectedByGateway → retryable',
+    body: body([refused(502, 'RejectedByGateway')]),
+    want: { ok: false, kind: 'retryable', code: '502', message: 'RejectedByGateway' },
+  },
+  {
+    name: 'unknown code 999 → retryable (bounded), AT status name kept',
+    body: body([refused(999, 'SomethingNew')]),
+    want: { ok: false, kind: 'retryable', code: '999', message: 'SomethingNew' },
+  },
   {
     name: 'unknown code without a status name → retryable, named UnknownStatusCode',
-    body: JSON.stringify({ SMSMessageData: { Message: 'x', Recipients: [{ number: '+254711000001', statusCode: 123 }] } }),
+    body: JSON.stringify({
+      SMSMessageData: { Message: 'x', Recipients: [{ number: '+254711000001', statusCode: 123 }] },
+    }),
     want: { ok: false, kind: 'retryable', code: '123', message: 'UnknownStatusCode123' },
   },
   // Request-level answers inside a 2xx: an empty Recipients with the error in Message
   // (https://github.com/medic/medic-docs/pull/112).
-  { name: "empty Recipients with Message 'InvalidSenderId' → account", body: body([], 'InvalidSenderId'), want: { ok: false, kind: 'account', code: 'InvalidSenderId', message: /InvalidSenderId/ } },
-  { name: "empty Recipients with Message 'InsufficientBalance' → account", body: body([], 'InsufficientBalance'), want: { ok: false, kind: 'account', code: 'InsufficientBalance' } },
-  { name: 'empty Recipients with another Message → retryable', body: body([], 'Sent to 0/1 Total Cost: 0'), want: { ok: false, kind: 'retryable', code: 'no_recipients', message: /Sent to 0\/1/ } },
-  { name: 'SMSMessageData without Recipients → retryable', body: JSON.stringify({ SMSMessageData: { Message: 'odd' } }), want: { ok: false, kind: 'retryable', code: 'no_recipients' } },
+  {
+    name: "empty Recipients with Message 'InvalidSenderId' → account",
+    body: body([], 'InvalidSenderId'),
+    want: { ok: false, kind: 'account', code: 'InvalidSenderId', message: /InvalidSenderId/ },
+  },
+  {
+    name: "empty Recipients with Message 'InsufficientBalance' → account",
+    body: body([], 'InsufficientBalance'),
+    want: { ok: false, kind: 'account', code: 'InsufficientBalance' },
+  },
+  {
+    name: 'empty Recipients with another Message → retryable',
+    body: body([], 'Sent to 0/1 Total Cost: 0'),
+    want: { ok: false, kind: 'retryable', code: 'no_recipients', message: /Sent to 0\/1/ },
+  },
+  {
+    name: 'SMSMessageData without Recipients → retryable',
+    body: JSON.stringify({ SMSMessageData: { Message: 'odd' } }),
+    want: { ok: false, kind: 'retryable', code: 'no_recipients' },
+  },
   { name: 'JSON null → retryable', body: 'null', want: { ok: false, kind: 'retryable', code: 'no_recipients' } },
   {
     name: 'Recipients holding null next to a real entry → no throw, the real entry is used',
     body: JSON.stringify({ SMSMessageData: { Message: 'x', Recipients: [null, accepted(101)] } }),
     want: { ok: true, state: 'sent', gatewayRef: REF, details: 'Sent', cost: 'KES 0.8000', parts: 1 },
   },
-  { name: 'Recipients holding only null → retryable no_recipients (no throw)', body: '{"SMSMessageData":{"Message":"x","Recipients":[null]}}', want: { ok: false, kind: 'retryable', code: 'no_recipients' } },
-  { name: 'non-JSON body → retryable unparseable_response', body: '<html>Bad gateway</html>', want: { ok: false, kind: 'retryable', code: 'unparseable_response', message: /not JSON/ } },
-  { name: 'empty body → retryable unparseable_response', body: '', want: { ok: false, kind: 'retryable', code: 'unparseable_response' } },
+  {
+    name: 'Recipients holding only null → retryable no_recipients (no throw)',
+    body: '{"SMSMessageData":{"Message":"x","Recipients":[null]}}',
+    want: { ok: false, kind: 'retryable', code: 'no_recipients' },
+  },
+  {
+    name: 'non-JSON body → retryable unparseable_response',
+    body: '<html>Bad gateway</html>',
+    want: { ok: false, kind: 'retryable', code: 'unparseable_response', message: /not JSON/ },
+  },
+  {
+    name: 'empty body → retryable unparseable_response',
+    body: '',
+    want: { ok: false, kind: 'retryable', code: 'unparseable_response' },
+  },
   {
     name: 'single message, AT echoes the number in another format → matched anyway',
     body: body([accepted(101, '254711000001')]),
@@ -149,7 +263,14 @@ describe('africas-talking mapResponse (send response → outcome)', () => {
     ];
 
     it('answers in a different order → each outcome on its own message', () => {
-      const out = mapResponse(batch, body([refused(403, 'InvalidPhoneNumber', '+254711000003'), accepted(101, '+254711000001', 'ATXid_a'), refused(500, 'InternalServerError', '+254711000002')]));
+      const out = mapResponse(
+        batch,
+        body([
+          refused(403, 'InvalidPhoneNumber', '+254711000003'),
+          accepted(101, '+254711000001', 'ATXid_a'),
+          refused(500, 'InternalServerError', '+254711000002'),
+        ]),
+      );
       expect(out.map((o) => o.id)).to.deep.equal(['a', 'b', 'c']);
       check(out[0], { ok: true, state: 'sent', gatewayRef: 'ATXid_a', details: 'Sent', cost: 'KES 0.8000', parts: 1 });
       check(out[1], { ok: false, kind: 'retryable', code: '500' });
@@ -157,27 +278,56 @@ describe('africas-talking mapResponse (send response → outcome)', () => {
     });
 
     it('a recipient missing from the answer → retryable missing_recipient for that one only', () => {
-      const out = mapResponse(batch, body([accepted(101, '+254711000001', 'ATXid_a'), accepted(102, '+254711000003', 'ATXid_c')]));
+      const out = mapResponse(
+        batch,
+        body([accepted(101, '+254711000001', 'ATXid_a'), accepted(102, '+254711000003', 'ATXid_c')]),
+      );
       check(out[0], { ok: true, state: 'sent', gatewayRef: 'ATXid_a', details: 'Sent', cost: 'KES 0.8000', parts: 1 });
       check(out[1], { ok: false, kind: 'retryable', code: 'missing_recipient' });
-      check(out[2], { ok: true, state: 'received-by-gateway', gatewayRef: 'ATXid_c', details: 'Queued', cost: 'KES 0.8000', parts: 1 });
+      check(out[2], {
+        ok: true,
+        state: 'received-by-gateway',
+        gatewayRef: 'ATXid_c',
+        details: 'Queued',
+        cost: 'KES 0.8000',
+        parts: 1,
+      });
     });
 
     it('spaces in the returned number are ignored when matching', () => {
-      const out = mapResponse(batch.slice(0, 2), body([accepted(101, '+254 711 000 002', 'ATXid_b'), accepted(101, '+254 711 000 001', 'ATXid_a')]));
+      const out = mapResponse(
+        batch.slice(0, 2),
+        body([accepted(101, '+254 711 000 002', 'ATXid_b'), accepted(101, '+254 711 000 001', 'ATXid_a')]),
+      );
       expect(out.map((o) => (o.ok ? o.gatewayRef : undefined))).to.deep.equal(['ATXid_a', 'ATXid_b']);
     });
 
     it('numbers stored in local format, AT echoes E.164 in another order → matched by the last 9 digits', () => {
-      const local = [{ id: 'a', to: '0711000001', content: 'hi' }, { id: 'b', to: '0711000002', content: 'hi' }];
-      const out = mapResponse(local, body([accepted(101, '+254711000002', 'ATXid_b'), refused(406, 'UserInBlacklist', '+254711000001')]));
+      const local = [
+        { id: 'a', to: '0711000001', content: 'hi' },
+        { id: 'b', to: '0711000002', content: 'hi' },
+      ];
+      const out = mapResponse(
+        local,
+        body([accepted(101, '+254711000002', 'ATXid_b'), refused(406, 'UserInBlacklist', '+254711000001')]),
+      );
       check(out[0], { ok: false, kind: 'final', code: '406', state: 'denied', message: 'UserInBlacklist' });
       check(out[1], { ok: true, state: 'sent', gatewayRef: 'ATXid_b', details: 'Sent', cost: 'KES 0.8000', parts: 1 });
     });
 
     it('two entries share the last 9 digits → ambiguous, that message is missing_recipient (not guessed)', () => {
-      const local = [{ id: 'a', to: '0711000001', content: 'hi' }, { id: 'b', to: '0711000002', content: 'hi' }];
-      const out = mapResponse(local, body([accepted(101, '+254711000001', 'ATXid_1'), accepted(101, '+255711000001', 'ATXid_2'), accepted(101, '+254711000002', 'ATXid_b')]));
+      const local = [
+        { id: 'a', to: '0711000001', content: 'hi' },
+        { id: 'b', to: '0711000002', content: 'hi' },
+      ];
+      const out = mapResponse(
+        local,
+        body([
+          accepted(101, '+254711000001', 'ATXid_1'),
+          accepted(101, '+255711000001', 'ATXid_2'),
+          accepted(101, '+254711000002', 'ATXid_b'),
+        ]),
+      );
       check(out[0], { ok: false, kind: 'retryable', code: 'missing_recipient' });
       check(out[1], { ok: true, state: 'sent', gatewayRef: 'ATXid_b', details: 'Sent', cost: 'KES 0.8000', parts: 1 });
     });
@@ -190,7 +340,11 @@ describe('africas-talking mapResponse (send response → outcome)', () => {
 
   describe('status table', () => {
     it('covers exactly the codes AT documents', () => {
-      expect(Object.keys(SEND_STATUS_CODES).map(Number).sort((x, y) => x - y)).to.deep.equal([100, 101, 102, 401, 402, 403, 404, 405, 406, 407, 409, 500, 501, 502]);
+      expect(
+        Object.keys(SEND_STATUS_CODES)
+          .map(Number)
+          .sort((x, y) => x - y),
+      ).to.deep.equal([100, 101, 102, 401, 402, 403, 404, 405, 406, 407, 409, 500, 501, 502]);
     });
     it('unknown codes default to retryable', () => {
       expect(sendCodePolicy(408).kind).to.equal('retryable');

@@ -54,7 +54,8 @@ const axios = sdkRequire('axios') as AxiosLike;
 
 function freshSdk(): SdkFactory {
   for (const k of Object.keys(sdkRequire.cache)) {
-    if (k.startsWith(sdkDir) && !k.includes(`${path.sep}node_modules${path.sep}`, sdkDir.length)) delete sdkRequire.cache[k];
+    if (k.startsWith(sdkDir) && !k.includes(`${path.sep}node_modules${path.sep}`, sdkDir.length))
+      delete sdkRequire.cache[k];
   }
   return sdkRequire('africastalking') as SdkFactory;
 }
@@ -67,9 +68,17 @@ interface Wire {
 }
 
 const lower = (h: Record<string, unknown>): Record<string, string> =>
-  Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  Object.fromEntries(
+    Object.entries(h)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k.toLowerCase(), String(v)]),
+  );
 
-async function sdkRequest(username: string, apiKey: string, params: { to: string | string[]; message: string; from?: string }): Promise<Wire> {
+async function sdkRequest(
+  username: string,
+  apiKey: string,
+  params: { to: string | string[]; message: string; from?: string },
+): Promise<Wire> {
   const seen: AxiosConfig[] = [];
   const adapter = async (config: AxiosConfig) => {
     seen.push(config);
@@ -86,7 +95,12 @@ async function sdkRequest(username: string, apiKey: string, params: { to: string
   expect(seen).to.have.length(1);
   const c = seen[0] as AxiosConfig;
   expect(c.method.toUpperCase()).to.equal('POST');
-  return { url: c.url, raw: String(c.data), headers: lower(c.headers.toJSON()), form: Object.fromEntries(new URLSearchParams(String(c.data))) };
+  return {
+    url: c.url,
+    raw: String(c.data),
+    headers: lower(c.headers.toJSON()),
+    form: Object.fromEntries(new URLSearchParams(String(c.data))),
+  };
 }
 
 async function ourRequest(settings: AtSettings, apiKey: string, batch: OutboundMessage[]): Promise<Wire[]> {
@@ -94,10 +108,19 @@ async function ourRequest(settings: AtSettings, apiKey: string, batch: OutboundM
   mock.disableNetConnect();
   const seen: Wire[] = [];
   for (const origin of ['https://api.africastalking.com', 'https://api.sandbox.africastalking.com']) {
-    mock.get(origin).intercept({ path: '/version1/messaging', method: 'POST' }).reply((o) => {
-      seen.push({ url: `${origin}${o.path}`, raw: String(o.body), headers: lower(o.headers as Record<string, unknown>), form: Object.fromEntries(new URLSearchParams(String(o.body))) });
-      return { statusCode: 201, data: '{"SMSMessageData":{"Message":"Sent to 0/0","Recipients":[]}}' };
-    }).persist();
+    mock
+      .get(origin)
+      .intercept({ path: '/version1/messaging', method: 'POST' })
+      .reply((o) => {
+        seen.push({
+          url: `${origin}${o.path}`,
+          raw: String(o.body),
+          headers: lower(o.headers as Record<string, unknown>),
+          form: Object.fromEntries(new URLSearchParams(String(o.body))),
+        });
+        return { statusCode: 201, data: '{"SMSMessageData":{"Message":"Sent to 0/0","Recipients":[]}}' };
+      })
+      .persist();
   }
   try {
     await africasTalking.send?.(batch, {
@@ -130,19 +153,61 @@ describe('africas-talking wire format = official SDK 0.8.3 (captured offline)', 
   });
 
   const rows: Array<{ name: string; username: string; to: string[]; message: string; from?: string; url: string }> = [
-    { name: 'live username, from set, one recipient', username: 'medic-live', to: ['+254711000001'], message: 'Hello Jane, your visit is due', from: 'MEDIC', url: 'https://api.africastalking.com/version1/messaging' },
-    { name: 'sandbox username, from set', username: 'sandbox', to: ['+254711000001'], message: 'hi', from: 'MEDIC', url: 'https://api.sandbox.africastalking.com/version1/messaging' },
-    { name: 'no from (reply_to unset): neither sends from', username: 'medic-live', to: ['+254711000001'], message: 'no sender', url: 'https://api.africastalking.com/version1/messaging' },
-    { name: 'two recipients joined with "," (no spaces)', username: 'medic-live', to: ['+254711000000', '+254722000000'], message: 'hi', from: 'ACME', url: 'https://api.africastalking.com/version1/messaging' },
-    { name: 'reserved characters and unicode encode the same', username: 'medic-live', to: ['+254711000001'], message: 'A&B=c+d %20 ñ ✓ 100% "ok"\nline 2', from: 'MEDIC', url: 'https://api.africastalking.com/version1/messaging' },
+    {
+      name: 'live username, from set, one recipient',
+      username: 'medic-live',
+      to: ['+254711000001'],
+      message: 'Hello Jane, your visit is due',
+      from: 'MEDIC',
+      url: 'https://api.africastalking.com/version1/messaging',
+    },
+    {
+      name: 'sandbox username, from set',
+      username: 'sandbox',
+      to: ['+254711000001'],
+      message: 'hi',
+      from: 'MEDIC',
+      url: 'https://api.sandbox.africastalking.com/version1/messaging',
+    },
+    {
+      name: 'no from (reply_to unset): neither sends from',
+      username: 'medic-live',
+      to: ['+254711000001'],
+      message: 'no sender',
+      url: 'https://api.africastalking.com/version1/messaging',
+    },
+    {
+      name: 'two recipients joined with "," (no spaces)',
+      username: 'medic-live',
+      to: ['+254711000000', '+254722000000'],
+      message: 'hi',
+      from: 'ACME',
+      url: 'https://api.africastalking.com/version1/messaging',
+    },
+    {
+      name: 'reserved characters and unicode encode the same',
+      username: 'medic-live',
+      to: ['+254711000001'],
+      message: 'A&B=c+d %20 ñ ✓ 100% "ok"\nline 2',
+      from: 'MEDIC',
+      url: 'https://api.africastalking.com/version1/messaging',
+    },
   ];
 
   for (const row of rows) {
     it(row.name, async () => {
       const key = 'wire-secret-key';
-      const sdk = await sdkRequest(row.username, key, { to: row.to.length === 1 ? (row.to[0] as string) : row.to, message: row.message, ...(row.from ? { from: row.from } : {}) });
+      const sdk = await sdkRequest(row.username, key, {
+        to: row.to.length === 1 ? (row.to[0] as string) : row.to,
+        message: row.message,
+        ...(row.from ? { from: row.from } : {}),
+      });
       const settings: AtSettings = { username: row.username, ...(row.from ? { from: row.from } : {}) };
-      const ours = await ourRequest(settings, key, row.to.map((to, i) => ({ id: `m${i}`, to, content: row.message })));
+      const ours = await ourRequest(
+        settings,
+        key,
+        row.to.map((to, i) => ({ id: `m${i}`, to, content: row.message })),
+      );
       expect(ours).to.have.length(1);
       const our = ours[0] as Wire;
 

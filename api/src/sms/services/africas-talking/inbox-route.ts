@@ -10,7 +10,7 @@ import type { AtSettings } from './settings.js';
 export const inboxSyncRoute = defineRoute<undefined, AtSettings>({
   method: 'POST',
   url: webhookPath(ROUTE_PREFIX, 'inbox-sync'),
-  summary: "Fetch the messages AT kept in its inbox now (missed callbacks); answers {fetched, saved}",
+  summary: 'Fetch the messages AT kept in its inbox now (missed callbacks); answers {fetched, saved}',
   auth: { kind: 'admin' },
   async handle(_req, ctx) {
     if (!ctx.settings) {

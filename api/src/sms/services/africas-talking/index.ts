@@ -50,12 +50,23 @@ export const africasTalking: OutgoingService<AtSettings> = {
   async send(batch, ctx): Promise<SendOutcome[]> {
     const apiKey = await ctx.credentials.get(OUTGOING_KEY);
     if (!apiKey) {
-      const error = new SendError('account', 'no_api_key', `No API key configured: PUT /api/v1/credentials/${OUTGOING_KEY}`);
+      const error = new SendError(
+        'account',
+        'no_api_key',
+        `No API key configured: PUT /api/v1/credentials/${OUTGOING_KEY}`,
+      );
       return failAll(batch, error);
     }
     const results = await Promise.all(groupForRequests(batch).map((g) => sendGroup(g, ctx, apiKey)));
     const byId = new Map(results.flat().map((o) => [o.id, o]));
-    return batch.map((m) => byId.get(m.id) ?? { id: m.id, ok: false as const, error: new SendError('retryable', 'no_outcome', 'No outcome recorded') });
+    return batch.map(
+      (m) =>
+        byId.get(m.id) ?? {
+          id: m.id,
+          ok: false as const,
+          error: new SendError('retryable', 'no_outcome', 'No outcome recorded'),
+        },
+    );
   },
   routes: [...atRoutes, ...atOptOutRoutes, inboxSyncRoute],
   jobs: [balanceJob, inboxSyncJob],

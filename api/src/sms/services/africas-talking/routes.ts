@@ -83,7 +83,12 @@ export const atRoutes: readonly ServiceRoute<never, AtSettings>[] = [
       const status = String(body.status);
       const failureReason = text(body.failureReason);
       const saved = await ctx.core.applyStatusUpdates([
-        { gatewayRef: String(body.id), status, state: deliveryState(status), ...(failureReason ? { details: failureReason } : {}) },
+        {
+          gatewayRef: String(body.id),
+          status,
+          state: deliveryState(status),
+          ...(failureReason ? { details: failureReason } : {}),
+        },
       ]);
       await optOutFromReport(text(body.phoneNumber), failureReason, ctx);
       return saved;

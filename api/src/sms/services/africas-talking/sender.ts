@@ -17,7 +17,6 @@ export const LIVE_API_URL = 'https://api.africastalking.com';
 export const SANDBOX_API_URL = 'https://api.sandbox.africastalking.com';
 export const OUTGOING_KEY = 'africastalking.com:outgoing';
 
-
 export function apiBaseUrl(settings: AtSettings, atApiUrl?: string): string {
   if (atApiUrl) return atApiUrl.replace(/\/+$/, '');
   return settings.username === 'sandbox' ? SANDBOX_API_URL : LIVE_API_URL;
@@ -43,10 +42,16 @@ const digits = (n: string): string => n.replace(/\D/g, '');
 
 function classifyHttp(status: number, text: string): SendError {
   const snippet = text.slice(0, 200).trim();
-  if (status === 401) return new SendError('account', 'invalid_api_key', `AT rejected the API key or username (HTTP 401): ${snippet}`);
+  if (status === 401)
+    return new SendError('account', 'invalid_api_key', `AT rejected the API key or username (HTTP 401): ${snippet}`);
   if (status === 429) return new SendError('retryable', 'http_429', 'AT is throttling requests (HTTP 429)');
-  if (status >= 500) return new SendError('retryable', `http_${status}`, `AT answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
-  return new SendError('final', `http_${status}`, `AT refused the request (HTTP ${status})${snippet ? `: ${snippet}` : ''}`);
+  if (status >= 500)
+    return new SendError('retryable', `http_${status}`, `AT answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
+  return new SendError(
+    'final',
+    `http_${status}`,
+    `AT refused the request (HTTP ${status})${snippet ? `: ${snippet}` : ''}`,
+  );
 }
 
 function hasRecipients(text: string): boolean {
@@ -91,13 +96,22 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
   } catch {
     // Ambiguous: the request may have been accepted. Retrying risks a duplicate, dropping
     // risks a lost message; a health reminder lost is worse, so it is retried (bounded).
-    return failAll(batch, new SendError('retryable', 'unparseable_response', `AT answered with a body that is not JSON: ${bodyText.slice(0, 80)}`));
+    return failAll(
+      batch,
+      new SendError(
+        'retryable',
+        'unparseable_response',
+        `AT answered with a body that is not JSON: ${bodyText.slice(0, 80)}`,
+      ),
+    );
   }
   const data = (parsed as { SMSMessageData?: { Message?: unknown; Recipients?: unknown } } | null)?.SMSMessageData;
   // Entries that are not objects are dropped: a malformed answer must not throw (a throw from
   // send() is taken for a configuration error and pauses the whole channel).
   const recipients = Array.isArray(data?.Recipients)
-    ? (data.Recipients as unknown[]).filter((r): r is AtRecipient => typeof r === 'object' && r !== null && !Array.isArray(r))
+    ? (data.Recipients as unknown[]).filter(
+        (r): r is AtRecipient => typeof r === 'object' && r !== null && !Array.isArray(r),
+      )
     : [];
   if (recipients.length === 0) {
     const message = typeof data?.Message === 'string' ? data.Message : 'no recipients in the response';
@@ -111,7 +125,11 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
   return batch.map((m, i): SendOutcome => {
     const r = matched[i];
     if (!r) {
-      return { id: m.id, ok: false, error: new SendError('retryable', 'missing_recipient', `AT's response has no entry for ${m.to}`) };
+      return {
+        id: m.id,
+        ok: false,
+        error: new SendError('retryable', 'missing_recipient', `AT's response has no entry for ${m.to}`),
+      };
     }
     const code = Number(r.statusCode);
     const policy = sendCodePolicy(code);
@@ -147,26 +165,38 @@ export function mapResponse(batch: OutboundMessage[], bodyText: string): SendOut
 }
 
 /** Sends messages sharing one text in one request; `batch` must have distinct recipients. */
-export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<AtSettings>, apiKey: string): Promise<SendOutcome[]> {
+export async function sendGroup(
+  batch: OutboundMessage[],
+  ctx: ServiceContext<AtSettings>,
+  apiKey: string,
+): Promise<SendOutcome[]> {
   const url = `${apiBaseUrl(ctx.settings, ctx.env[AT_ENV_API_URL])}/version1/messaging`;
-  const body = formBody(ctx.settings, batch.map((m) => m.to), batch[0]?.content ?? '');
+  const body = formBody(
+    ctx.settings,
+    batch.map((m) => m.to),
+    batch[0]?.content ?? '',
+  );
   let status: number;
   let text: string;
   try {
     // The exchange log lists this request with each message it carries.
-    const res = await aboutMessages(batch.map((m) => m.id), () => request(url, {
-      method: 'POST',
-      dispatcher: ctx.http,
-      headers: {
-        apiKey,
-        accept: 'application/json',
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body,
-      signal: AbortSignal.timeout(ctx.timeoutMs),
-      headersTimeout: ctx.timeoutMs,
-      bodyTimeout: ctx.timeoutMs,
-    }));
+    const res = await aboutMessages(
+      batch.map((m) => m.id),
+      () =>
+        request(url, {
+          method: 'POST',
+          dispatcher: ctx.http,
+          headers: {
+            apiKey,
+            accept: 'application/json',
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body,
+          signal: AbortSignal.timeout(ctx.timeoutMs),
+          headersTimeout: ctx.timeoutMs,
+          bodyTimeout: ctx.timeoutMs,
+        }),
+    );
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
@@ -174,7 +204,11 @@ export async function sendGroup(batch: OutboundMessage[], ctx: ServiceContext<At
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError' || /Timeout/i.test(e.code ?? '');
     return failAll(
       batch,
-      new SendError('retryable', timedOut ? 'timeout' : (e.code ?? 'network_error'), timedOut ? `No answer from AT within ${ctx.timeoutMs} ms` : `Could not reach AT: ${e.message ?? String(err)}`),
+      new SendError(
+        'retryable',
+        timedOut ? 'timeout' : (e.code ?? 'network_error'),
+        timedOut ? `No answer from AT within ${ctx.timeoutMs} ms` : `Could not reach AT: ${e.message ?? String(err)}`,
+      ),
     );
   }
   if (status < 200 || status >= 300) {

@@ -46,14 +46,7 @@ export function sendCodePolicy(code: number): SendCodePolicy {
 
 /** AT's documented delivery report statuses. */
 export type AtDeliveryStatus =
-  | 'Sent'
-  | 'Submitted'
-  | 'Buffered'
-  | 'Success'
-  | 'Rejected'
-  | 'Failed'
-  | 'AbsentSubscriber'
-  | 'Expired';
+  'Sent' | 'Submitted' | 'Buffered' | 'Success' | 'Rejected' | 'Failed' | 'AbsentSubscriber' | 'Expired';
 
 /** Delivery report `status` → CHT state (CHT: api/src/controllers/africas-talking.js). */
 export const DELIVERY_STATUS = {

@@ -22,10 +22,7 @@ export const gatewayIncomingSchema = z.looseObject({
 
 export const gatewayUpdateSchema = z.looseObject({
   id: z.string().min(1).describe('The message uuid handed out earlier'),
-  status: z
-    .string()
-    .nullish()
-    .describe('UNSENT | PENDING | SENT | DELIVERED | FAILED; anything else → unrecognised'),
+  status: z.string().nullish().describe('UNSENT | PENDING | SENT | DELIVERED | FAILED; anything else → unrecognised'),
   reason: z.string().nullish().describe('Failure reason, kept as state_details {reason}'),
 });
 

@@ -49,7 +49,11 @@ export const gatewayRoutes: readonly ServiceRoute<never, unknown>[] = [
           continue;
         }
         log.debug(
-          { gateway_id: m.data.id, sender: ctx.privacy.phone(m.data.from), message_text: ctx.privacy.text(m.data.content) },
+          {
+            gateway_id: m.data.id,
+            sender: ctx.privacy.phone(m.data.from),
+            message_text: ctx.privacy.text(m.data.content),
+          },
           'gateway incoming message',
         );
         incoming.push({ gatewayId: m.data.id, from: m.data.from, content: m.data.content });
