@@ -12,8 +12,12 @@ import { HOUR_MS, PREFIX, SERIES, time13 } from './rows.js';
 
 export const STUCK_CACHE_MS = 5_000;
 
+/** CHT's muted group (https://github.com/medic/cht-core/blob/master/admin/src/js/services/message-queue.js). */
+export const MUTED_GROUP = ['muted', 'cleared', 'denied', 'duplicate'] as const;
+
 export interface MessageCounts {
-  outgoing: { total: number; by_state: Record<string, number> };
+  /** `muted_due_later`: muted-group messages due after now (the console's "Will not send"). */
+  outgoing: { total: number; by_state: Record<string, number>; muted_due_later: number };
   stuck: number;
   stuck_after_hours: number;
   incoming: number;
@@ -38,11 +42,31 @@ export class MessageCounter {
       total += n;
     }
     return {
-      outgoing: { total, by_state: byState },
+      outgoing: { total, by_state: byState, muted_due_later: await this.dueLater(MUTED_GROUP) },
       stuck: await this.stuck(),
       stuck_after_hours: this.stuckAfterHours(),
       incoming: this.index.counts.total(SERIES.incoming),
     };
+  }
+
+  /** Messages in these states due after now: whole later hours from the counts, this hour from its rows. */
+  async dueLater(states: readonly string[]): Promise<number> {
+    const t = this.now().getTime();
+    const hour = hourOf(t);
+    let n = 0;
+    for (const state of states) {
+      const series = SERIES.state(state);
+      const total = this.index.counts.total(series);
+      if (total === 0) continue;
+      n += total - this.index.counts.countBefore(series, hour + 1);
+      const partial = await this.index.rows.allDocs({
+        startkey: PREFIX.outState(state) + time13(t + 1),
+        endkey: PREFIX.outState(state) + time13((hour + 1) * HOUR_MS),
+        inclusive_end: false,
+      });
+      n += partial.rows.length;
+    }
+    return n;
   }
 
   /** Messages awaiting a report for longer than `sms.stuck_after_hours` (cached STUCK_CACHE_MS). */

@@ -39,6 +39,10 @@ export interface ListQuery {
   states?: string[];
   stuck?: boolean;
   to?: string;
+  /** Only messages due before this time (ms). */
+  dueBefore?: number;
+  /** Only messages due after this time (ms). */
+  dueAfter?: number;
   limit: number;
   cursor?: string;
 }
@@ -171,6 +175,11 @@ export class Listings {
       if (states && !states.includes(state)) return undefined;
       if (q.stuck && !(AWAITING_REPORT.has(state) && lastActivity(task, dueTime(task, doc)) < cutoff)) return undefined;
       if (toDigits && !digitsOf(task.messages?.find((m) => m.uuid === uuid)?.to).endsWith(toDigits)) return undefined;
+      if (q.dueBefore !== undefined || q.dueAfter !== undefined) {
+        const due = dueTime(task, doc);
+        if (q.dueBefore !== undefined && !(due < q.dueBefore)) return undefined;
+        if (q.dueAfter !== undefined && !(due > q.dueAfter)) return undefined;
+      }
       return toOutgoingView(doc, uuid);
     };
     const idx = this.index.rows;
@@ -200,24 +209,26 @@ export class Listings {
             ];
       return { space: 'out-stuck', rows: new MergedRows(sources, true), render };
     }
-    const hi = this.cursorKey(q, 'out-due');
+    // Keys start with the due time: due bounds narrow the range walked (render checks them exactly).
+    const after = this.cursorKey(q, 'out-due');
+    const dueHi = q.dueBefore !== undefined ? time13(q.dueBefore) : undefined;
+    const hi = after !== undefined && dueHi !== undefined ? (after < dueHi ? after : dueHi) : (after ?? dueHi);
+    const lo = q.dueAfter !== undefined ? time13(q.dueAfter + 1) : undefined;
+    const bounds = { ...(hi ? { hi } : {}), ...(lo ? { lo } : {}) };
     if (states) {
       const sources = states.map((s) =>
         bucketedRows(idx, this.index.counts, SERIES.state(s), {
           prefix: PREFIX.outState(s),
           descending: true,
           chunk,
-          ...(hi ? { hi } : {}),
+          ...bounds,
         }),
       );
       return { space: 'out-due', rows: new MergedRows(sources, true), render };
     }
     return {
       space: 'out-due',
-      rows: new MergedRows(
-        [rangeRows(idx, { prefix: PREFIX.outAll, descending: true, chunk, ...(hi ? { hi } : {}) })],
-        true,
-      ),
+      rows: new MergedRows([rangeRows(idx, { prefix: PREFIX.outAll, descending: true, chunk, ...bounds })], true),
       render,
     };
   }

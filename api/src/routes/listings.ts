@@ -41,6 +41,13 @@ export const listQuerySchema = z.object({
   to: z.string().trim().min(1, 'must not be empty').optional(),
   /** 1: outgoing messages in `sent` or `forwarded-by-gateway` with no report for sms.stuck_after_hours. */
   stuck: z.enum(['1', 'true', '0', 'false']).optional(),
+  /** Only messages due before / after this time (outgoing; the console splits CHT's muted group by it). */
+  due_before: z.iso
+    .datetime({ offset: true, error: 'must be an ISO date-time such as 2025-01-31T00:00:00Z' })
+    .optional(),
+  due_after: z.iso
+    .datetime({ offset: true, error: 'must be an ISO date-time such as 2025-01-31T00:00:00Z' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
   /** `next_cursor` of the previous page, unchanged. */
   cursor: z.string().min(1, 'must not be empty').optional(),
@@ -78,6 +85,8 @@ export function listingRoutes(app: FastifyInstance, deps: ListingRouteDeps): voi
         ...(q.state ? { states: q.state } : {}),
         ...(q.to !== undefined ? { to: q.to } : {}),
         stuck: q.stuck === '1' || q.stuck === 'true',
+        ...(q.due_before !== undefined ? { dueBefore: Date.parse(q.due_before) } : {}),
+        ...(q.due_after !== undefined ? { dueAfter: Date.parse(q.due_after) } : {}),
         limit: q.limit,
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
       }),
