@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'chai';
 import type { Db } from '../../shared-libs/couch/index.js';
+import { EXCHANGE_INDEX_PREFIX, EXCHANGE_PREFIX } from '../../api/src/observability/exchanges.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 export const RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 500));
@@ -24,16 +25,40 @@ export const fuzzParams = (runs = RUNS): fc.Parameters<unknown> => ({
 });
 
 export async function fuzzServer(): Promise<TestServer> {
-  // Not started: no outbox, feeds or pruning writing in the background while we compare stores.
+  // Not started: no outbox, consent feed or pruning writing in the background while we compare stores.
   const server = await startTestServer({ start: false, env: { LOG_LEVEL: 'silent' } });
   await server.credentials.set('africastalking.com:incoming', INCOMING_KEY);
+  // The message index reads the changes feed into its own store (never the medic db): listings need it.
+  server.messageIndex.start();
   return server;
 }
 
-/** Changes to a database show in update_seq (and doc_count); equal fingerprints = nothing written. */
-export async function fingerprint(...dbs: Db[]): Promise<string> {
+export interface Fingerprint {
+  dbs: Db[];
+  seqs: Array<string | number>;
+}
+
+/** Where each database's changes feed stands now; `expectUnchanged` reads what was written since. */
+export async function fingerprint(...dbs: Db[]): Promise<Fingerprint> {
   const infos = await Promise.all(dbs.map((db) => db.info()));
-  return JSON.stringify(infos.map((i) => [i.update_seq, i.doc_count]));
+  return { dbs, seqs: infos.map((i) => i.update_seq) };
+}
+
+/**
+ * Nothing was written since `before`, the provider exchange log aside: it records every
+ * authenticated callback, refused ones included, so an operator can see what the provider sent
+ * (api/src/observability/exchanges.ts); its docs are written in batches after the response.
+ */
+export async function expectUnchanged(before: Fingerprint): Promise<void> {
+  const written = await Promise.all(
+    before.dbs.map(async (db, i) => {
+      const res = await db.changes({ since: before.seqs[i], limit: 50 });
+      return res.results
+        .map((r) => r.id)
+        .filter((id) => !id.startsWith(EXCHANGE_PREFIX) && !id.startsWith(EXCHANGE_INDEX_PREFIX));
+    }),
+  );
+  expect(written.flat(), 'docs written by a refused request').to.deep.equal([]);
 }
 
 export async function inject(server: TestServer, opts: InjectOptions): Promise<LightMyRequestResponse> {
