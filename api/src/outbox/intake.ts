@@ -20,6 +20,9 @@ export interface Entry {
   at?: number;
 }
 
+/** How long a message first seen on the changes feed waits for this process's write-through. */
+const FEED_GRACE_MS = 10;
+
 export class OutboxIntake {
   private readonly deps: OutboxDeps;
   private readonly now: () => Date;
@@ -133,7 +136,7 @@ export class OutboxIntake {
     await this.deps.openWork.buildIfNeeded();
     for await (const docs of this.deps.openWork.pages()) {
       await promoteDueScheduled(docs, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
-      for (const doc of docs) this.consider(doc);
+      for (const doc of docs) this.consider(doc, false);
     }
     await this.deps.statusUpdates.sweepParked();
     // Everything up to `seq` is now in the index or handled: a restart may resume from there.
@@ -144,7 +147,7 @@ export class OutboxIntake {
   notify(docs: MessageDoc[]): void {
     for (const doc of docs) {
       this.deps.openWork.markPresent(doc._id);
-      this.consider(doc);
+      this.consider(doc, false);
     }
   }
 
@@ -156,11 +159,16 @@ export class OutboxIntake {
         .ensure(doc._id)
         .catch((err: unknown) => this.deps.logger.error({ err }, 'indexing open work failed'));
     }
-    this.consider(doc);
+    this.consider(doc, true);
   }
 
-  /** Looks at a changed doc for messages ready to go. */
-  private consider(doc: MessageDoc): void {
+  /**
+   * Looks at a changed doc for messages ready to go. A message first seen on the changes feed waits
+   * FEED_GRACE_MS: when this process wrote it, the write-through (`notify`) follows within
+   * milliseconds with the rest of its POST and brings them all forward together, so recipients of
+   * one text are claimed together and can share a request.
+   */
+  private consider(doc: MessageDoc, fromFeed: boolean): void {
     if (!this.ctx.running() || !this.ctx.service()) return;
     const t = this.now().getTime();
     for (const task of [...(doc.tasks ?? []), ...(doc.scheduled_tasks ?? [])]) {
@@ -173,7 +181,8 @@ export class OutboxIntake {
         const leaseUntil = task.lease && !dead ? Date.parse(task.lease.until) : 0;
         const nextAt = task.next_attempt_at ? Date.parse(task.next_attempt_at) : 0;
         const at = Math.max(leaseUntil, nextAt);
-        this.enqueue(doc._id, m.uuid, priorityOf(task), at > t ? at : undefined);
+        const notBefore = at > t ? at : fromFeed && !this.known.has(m.uuid) ? t + FEED_GRACE_MS : undefined;
+        this.enqueue(doc._id, m.uuid, priorityOf(task), notBefore);
       }
     }
   }

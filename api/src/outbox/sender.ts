@@ -15,6 +15,9 @@ import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type 
 import type { OutboxIntake } from './intake.js';
 import { TokenBucket, type DispatchPolicy } from './policy.js';
 
+/** The longest a claimed message waits for claims still in the store, to share their request. */
+const HOLD_FOR_CLAIMS_MS = 20;
+
 interface Claimed extends OutboundMessage {
   docId: string;
   attempt: number;
@@ -35,6 +38,7 @@ export class OutboxSender {
   private bucket?: TokenBucket;
   private rateTimer?: NodeJS.Timeout;
   private idleWaiters: Array<() => void> = [];
+  private holdingSince?: number;
 
   constructor(
     private readonly ctx: DispatchContext,
@@ -116,6 +120,7 @@ export class OutboxSender {
       void this.claim(this.queue.takeReady(1), policy);
     }
     while (this.inFlight < (gate === 'probe' ? 1 : policy.concurrency) && this.sendQueue.size > 0) {
+      if (gate === 'go' && perRequest > 1 && this.holdForClaims()) return;
       const wait = this.rateWait(policy, 1);
       if (wait > 0) {
         if (!this.rateTimer) {
@@ -132,6 +137,24 @@ export class OutboxSender {
       );
       void this.send(service, group, policy);
     }
+  }
+
+  /**
+   * Messages of one POST may reach the sender in two claims (the changes feed can show the first
+   * before the route hands over the rest). When a request can carry several recipients, sending
+   * waits for claims still in the store, at most HOLD_FOR_CLAIMS_MS, so they can share it; the
+   * claim's end pumps again.
+   */
+  private holdForClaims(): boolean {
+    if (this.claimingMessages === 0) {
+      this.holdingSince = undefined;
+      return false;
+    }
+    const t = this.now().getTime();
+    this.holdingSince ??= t;
+    if (t - this.holdingSince < HOLD_FOR_CLAIMS_MS) return true;
+    this.holdingSince = undefined;
+    return false;
   }
 
   private rateWait(policy: DispatchPolicy, n: number): number {
@@ -165,6 +188,9 @@ export class OutboxSender {
   private async claim(uuids: string[], policy: DispatchPolicy): Promise<void> {
     this.claiming++;
     this.claimingMessages += uuids.length;
+    // Pushed together once the whole claim is answered, so recipients of one text claimed together
+    // leave in one request rather than racing each other into separate ones.
+    const claimed: Claimed[] = [];
     try {
       const now = this.now();
       await Promise.all(
@@ -187,7 +213,7 @@ export class OutboxSender {
             this.deps.observer?.onClaimed?.(uuid, entry.docId);
             const { to, content, attempt } = r;
             const { docId, priority } = entry;
-            this.sendQueue.push({ id: uuid, docId, to, content, attempt, priority }, priority);
+            claimed.push({ id: uuid, docId, to, content, attempt, priority });
           } else if (r.kind === 'held') {
             this.queue.delay(entry, r.until);
           } else if (r.kind === 'not-due') {
@@ -200,6 +226,7 @@ export class OutboxSender {
         }),
       );
     } finally {
+      for (const m of claimed) this.sendQueue.push(m, m.priority);
       this.claiming--;
       this.claimingMessages -= uuids.length;
       this.settle();
