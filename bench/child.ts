@@ -84,6 +84,11 @@ function readVmHwm(pid: number): number | undefined {
   }
 }
 
+/** BENCH_SERVER_NODE_OPTIONS: node flags for the server process only (e.g. `--max-old-space-size=128`). */
+function serverNodeFlags(): string[] {
+  return (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const password = opts.adminPassword ?? 'bench-admin-pass';
   const logFile = path.join(opts.dataDir, 'server.log');
@@ -101,7 +106,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
       LOG_LEVEL: opts.logLevel ?? process.env.BENCH_LOG_LEVEL ?? 'info',
       COUCH_URL: opts.couchUrl ?? '',
     },
-    execArgv: [...script.execArgv, ...(opts.execArgv ?? [])],
+    execArgv: [...script.execArgv, ...serverNodeFlags(), ...(opts.execArgv ?? [])],
     stdio: ['ignore', logFd, logFd, 'ipc'],
   });
   fs.closeSync(logFd);

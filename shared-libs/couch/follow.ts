@@ -28,8 +28,13 @@ export interface Follower {
 
 type Change = PouchDB.Core.ChangesResponseChange<object>;
 
-/** Changes read per catch-up request. */
+/**
+ * Changes read per catch-up request, and at most per request of the live feed. Passed as
+ * `batch_size` too: over HTTP, PouchDB's adapter otherwise asks CouchDB for 25 changes a request
+ * (`CHANGES_BATCH_SIZE` in pouchdb-adapter-http), one round trip per 25 changes under a burst.
+ */
 const CATCH_UP_PAGE = 500;
+const LIVE_BATCH = 500;
 
 interface Subscriber {
   opts: FollowOptions;
@@ -82,7 +87,12 @@ class SharedFeed {
     this.feed = undefined;
     if (this.subs.size === 0) return;
     this.feedDocs = [...this.subs].some((s) => s.opts.include_docs);
-    const feed = this.db.changes({ live: true, since: this.since, ...(this.feedDocs ? { include_docs: true } : {}) });
+    const feed = this.db.changes({
+      live: true,
+      since: this.since,
+      batch_size: LIVE_BATCH,
+      ...(this.feedDocs ? { include_docs: true } : {}),
+    });
     this.feed = feed;
     void feed
       .on('change', (c: Change) => {
@@ -116,6 +126,7 @@ class SharedFeed {
         const res = await this.db.changes({
           since: sub.since,
           limit: CATCH_UP_PAGE,
+          batch_size: CATCH_UP_PAGE,
           ...(sub.opts.include_docs ? { include_docs: true } : {}),
           ...(sub.opts.doc_ids ? { doc_ids: sub.opts.doc_ids } : {}),
         });

@@ -225,7 +225,8 @@ export class FeedReconciler {
   /** One page of the feed into the index; true when there may be more right away. */
   private async step(): Promise<boolean> {
     const step = ++this.stepCounter;
-    const res = await this.medic.changes({ since: this.seq, limit: FEED_PAGE });
+    // batch_size: over HTTP, PouchDB otherwise fetches a page 25 changes per request.
+    const res = await this.medic.changes({ since: this.seq, limit: FEED_PAGE, batch_size: FEED_PAGE });
     const changes = res.results.filter((c) => mayHoldMessages(c.id) && !this.isOwn(c.id, c.changes[0]?.rev));
     if (changes.length > 0) {
       const indexed = await this.writer.indexedRevs(changes.map((c) => c.id));
