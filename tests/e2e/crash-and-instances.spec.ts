@@ -32,9 +32,10 @@ describe('e2e: crash safety and two instances', function () {
       LOG_LEVEL: 'info',
     };
     const auth = `Basic ${Buffer.from('admin:crash-pass').toString('base64')}`;
+    let server: Awaited<ReturnType<typeof startServerProcess>> | undefined;
     try {
-      let server = await startServerProcess(env);
-      const client = () => ({ url: server.url, adminAuth: auth });
+      server = await startServerProcess(env);
+      const client = () => ({ url: server?.url ?? '', adminAuth: auth });
       await configureAt(client(), sim, {
         dispatch: {
           concurrency: 4,
@@ -53,8 +54,10 @@ describe('e2e: crash safety and two instances', function () {
       const created = await api(client(), 'POST', '/api/v1/messages', items);
       const ids = (created.body as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
       await eventually(async () => sim.sent().length >= 6, 30_000, 10);
-      server.child.kill('SIGKILL');
-      await new Promise((r) => server.child.once('exit', r));
+      const killed = server;
+      server = undefined;
+      killed.child.kill('SIGKILL');
+      await new Promise((r) => killed.child.once('exit', r));
       const beforeRestart = sim.sent().length;
       server = await startServerProcess(env);
       sim.configure({ dlrUrl: `${server.url}/api/v1/sms/africastalking/delivery-reports?key=x` });
@@ -83,8 +86,8 @@ describe('e2e: crash safety and two instances', function () {
           m.state_history.some((h) => /interrupted before its result was recorded/.test(h.state_details ?? '')),
         ).to.equal(true);
       }
-      await server.stop();
     } finally {
+      await server?.stop();
       await sim.close();
     }
   });

@@ -121,7 +121,7 @@ describe('fuzz: medic-gateway POST /api/sms', function () {
           return;
         }
         // `null` counts as an empty poll, as an empty body does.
-        const parsed = JSON.parse(body) as { messages?: unknown } | null;
+        const parsed = (body.trim() === '' ? null : JSON.parse(body)) as { messages?: unknown } | null;
         for (const item of Array.isArray(parsed?.messages) ? parsed.messages : []) {
           const m = gatewayIncomingSchema.safeParse(item);
           if (!m.success) continue;

@@ -15,6 +15,12 @@ import { HIGH } from './rows.js';
 /** Bumped when the rows' layout changes: an index of another version is rebuilt. */
 export const INDEX_VERSION = 3;
 export const CHECKPOINT_ID = 'c:state';
+/**
+ * One revision kept per index doc: the index is never replicated, and PouchDB compacts stemmed
+ * revisions within the write that stems them (pouchdb-adapter-leveldb-core's `compact(stemmedRevs)`),
+ * so disk stays bounded without `auto_compaction`'s extra pass after every write.
+ */
+const INDEX_DB_OPTIONS = { revs_limit: 1 };
 export const MANIFEST_PREFIX = 'm:';
 
 export type Seq = string | number;
@@ -98,7 +104,7 @@ export class IndexStore {
     location: IndexLocation,
     sourceSeq: Seq,
   ): Promise<{ store: IndexStore; checkpoint?: Checkpoint; discarded: boolean }> {
-    const store = new IndexStore(new PouchDB(location.dir, { auto_compaction: true }) as Db, location);
+    const store = new IndexStore(new PouchDB(location.dir, INDEX_DB_OPTIONS) as Db, location);
     const checkpoint = await store.checkpoint();
     const stale =
       checkpoint &&
@@ -130,7 +136,7 @@ export class IndexStore {
   /** Drops everything: the next build starts from nothing. */
   async reset(): Promise<void> {
     await this.current.destroy();
-    this.current = new PouchDB(this.location.dir, { auto_compaction: true }) as Db;
+    this.current = new PouchDB(this.location.dir, INDEX_DB_OPTIONS) as Db;
   }
 
   close(): Promise<void> {
