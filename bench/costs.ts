@@ -13,6 +13,8 @@ export interface StoreCost {
   /** Requests made with node:http: PouchDB's round trips to CouchDB (0 on the embedded store). */
   httpRequests: number;
   byMethod: Record<string, { calls: number; docs: number }>;
+  /** Documents written and read by key, by database and kind. */
+  byKind: Record<string, number>;
 }
 
 /** put, post and remove are counted again under the bulkDocs call each of them makes. */
@@ -28,12 +30,18 @@ export function storeCost(before: ServerStats, after: ServerStats): StoreCost {
     byMethod[name] = d;
     if (!VIA_BULK.has(name)) storeCalls += d.calls;
   }
+  const byKind: Record<string, number> = {};
+  for (const [kind, n] of Object.entries(after.docsByKind)) {
+    const d = n - (before.docsByKind[kind] ?? 0);
+    if (d > 0) byKind[kind] = d;
+  }
   return {
     cpuMs: after.cpuMs - before.cpuMs,
     docWrites: byMethod.bulkDocs?.docs ?? 0,
     storeCalls,
     httpRequests: after.httpRequests - before.httpRequests,
     byMethod,
+    byKind,
   };
 }
 

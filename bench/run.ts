@@ -617,6 +617,13 @@ function print(results: Results, totalMs: number): void {
       .map(([m, c]) => `${m} ${fmt(c.calls / Math.max(1, r.units), 3)} (${fmt(c.docs / Math.max(1, r.units), 2)} docs)`)
       .join(', ');
     console.log(`  store calls per ${r.unit}, ${r.scenario}, ${r.store}: ${calls}`);
+    const kinds = Object.entries(r.cost.byKind)
+      .map(([k, n]) => [k, n / Math.max(1, r.units)] as const)
+      .filter(([, per]) => per >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, per]) => `${k} ${fmt(per, 2)}`)
+      .join(', ');
+    if (kinds) console.log(`    documents per ${r.unit} by kind: ${kinds}`);
   }
   console.log('');
   console.log(`Total bench runtime: ${fmt(totalMs / 1000, 1)} s`);

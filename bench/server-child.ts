@@ -21,13 +21,30 @@ function send(msg: unknown): void {
   if (process.send && process.connected) process.send(msg);
 }
 
+/** The kind of document an id names: its prefix up to the first `:`, or `message` for a bare id. */
+function kindOf(id: unknown): string {
+  const s = typeof id === 'object' && id !== null ? String((id as { _id?: unknown })._id ?? '') : String(id ?? '');
+  const at = s.indexOf(':');
+  return at > 0 ? s.slice(0, at) : s.startsWith('_local/') ? '_local' : 'message';
+}
+
 /**
- * Counts the medic database calls by method (and, for bulkDocs / allDocs keys, the number of
- * docs): how many store round trips and document writes a message costs. Always on: a counter
- * per call costs nothing next to the call. Live changes feeds are counted once, when opened.
+ * Counts a database's calls by method (and, for bulkDocs / allDocs keys, the number of docs): how
+ * many store round trips and document writes a message costs. Documents written and read by key
+ * are also counted by kind (`<label> write sms-open`, `<label> read message`), so the cost table
+ * says which documents a message costs. Always on: a counter per call costs nothing next to the
+ * call. Live changes feeds are counted once, when opened.
  */
-function traceDb(db: Record<string, unknown>): Map<string, { calls: number; docs: number }> {
+function traceDb(
+  db: Record<string, unknown>,
+  byKind: Map<string, number>,
+  label: string,
+): Map<string, { calls: number; docs: number }> {
   const counts = new Map<string, { calls: number; docs: number }>();
+  const countKind = (op: string, id: unknown): void => {
+    const key = `${label} ${op} ${kindOf(id)}`;
+    byKind.set(key, (byKind.get(key) ?? 0) + 1);
+  };
   for (const method of ['get', 'put', 'post', 'bulkDocs', 'allDocs', 'query', 'remove', 'changes']) {
     const original = db[method] as (...args: unknown[]) => unknown;
     if (typeof original !== 'function') continue;
@@ -41,6 +58,9 @@ function traceDb(db: Record<string, unknown>): Map<string, { calls: number; docs
       c.calls++;
       c.docs += n;
       counts.set(name, c);
+      if (method === 'bulkDocs' && Array.isArray(keys)) for (const d of keys) countKind('write', d);
+      if (method === 'allDocs' && Array.isArray(keys)) for (const k of keys) countKind('read', k);
+      if (method === 'get') countKind('read', args[0]);
       return original.apply(this, args);
     };
   }
@@ -62,7 +82,10 @@ async function main(): Promise<void> {
   const env = readEnv();
   const httpRequests = countHttpRequests();
   const server = await compose({ env });
-  const dbCalls = traceDb(server.dbs.medic as unknown as Record<string, unknown>);
+  const docsByKind = new Map<string, number>();
+  const dbCalls = traceDb(server.dbs.medic as unknown as Record<string, unknown>, docsByKind, 'medic');
+  // The message index's own database (rows, manifests, counts); reopened only by a rebuild.
+  traceDb(server.messageIndex.rows as unknown as Record<string, unknown>, docsByKind, 'index');
   await server.app.listen({ port: env.port, host: env.host });
   server.start();
   const addr = server.app.server.address();
@@ -91,6 +114,7 @@ async function main(): Promise<void> {
               cpuMs: (cpu.user + cpu.system) / 1000,
               outbox: server.outbox.stats(),
               dbCalls: Object.fromEntries([...dbCalls].map(([k, v]) => [k, { ...v }])),
+              docsByKind: Object.fromEntries(docsByKind),
               httpRequests: httpRequests.count,
               index: server.messageIndex.stats(),
             });

@@ -5,6 +5,7 @@
  * persists; here we only map.
  */
 import { z } from 'zod';
+import { nonEmptyValue as nonEmpty } from '../../fields.js';
 import { defineRoute, webhookPath, type ServiceRoute } from '../../types.js';
 import { optOutFromReport } from './blacklist.js';
 import { contentKey } from './content-key.js';
@@ -17,9 +18,6 @@ export const ROUTE_PREFIX = 'africastalking';
 const FORM = ['application/x-www-form-urlencoded', 'application/json'] as const;
 /** Form values are strings; JSON senders may use numbers. */
 const value = z.union([z.string(), z.number()]);
-const nonEmpty = z.union([z.string().regex(/\S/, 'must not be empty'), z.number()], {
-  error: 'must be a non-empty string',
-});
 const text = (v: string | number | undefined): string | undefined => (v === undefined ? undefined : String(v));
 
 export const atIncomingBody = z.looseObject({

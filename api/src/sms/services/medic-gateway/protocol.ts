@@ -6,6 +6,7 @@
  * (CHT's integration test for this endpoint).
  */
 import { z } from 'zod';
+import { providerId } from '../../fields.js';
 import type { MessageState } from '../../../../../shared-libs/task-utils/types.js';
 import type { StatusUpdateInput } from '../../types.js';
 
@@ -13,7 +14,7 @@ import type { StatusUpdateInput } from '../../types.js';
 export const GATEWAY_BATCH = 25;
 
 export const gatewayIncomingSchema = z.looseObject({
-  id: z.string().min(1).describe("The gateway's id for the SMS: the dedupe key"),
+  id: providerId.describe("The gateway's id for the SMS: the dedupe key"),
   from: z.string().min(1),
   content: z.string().min(1),
   sms_sent: z.unknown().optional().describe('ms epoch; ignored, as in CHT'),
@@ -21,7 +22,7 @@ export const gatewayIncomingSchema = z.looseObject({
 });
 
 export const gatewayUpdateSchema = z.looseObject({
-  id: z.string().min(1).describe('The message uuid handed out earlier'),
+  id: providerId.describe('The message uuid handed out earlier'),
   status: z.string().nullish().describe('UNSENT | PENDING | SENT | DELIVERED | FAILED; anything else → unrecognised'),
   reason: z.string().nullish().describe('Failure reason, kept as state_details {reason}'),
 });

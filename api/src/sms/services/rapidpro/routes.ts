@@ -11,6 +11,7 @@
  * which a flow takes for a failed call and retries: the 200 ends the retries.
  */
 import { z } from 'zod';
+import { nonEmptyValue as nonEmpty } from '../../fields.js';
 import { defineRoute, type ServiceRoute } from '../../types.js';
 import { telUrn } from './refs.js';
 import type { RapidProSettings } from './settings.js';
@@ -19,10 +20,6 @@ export const INCOMING_KEY = 'rapidpro:incoming';
 export const ROUTE_PREFIX = 'rapidpro';
 export const INCOMING_URL = '/api/v2/sms/rapidpro/incoming-messages';
 export const LEGACY_INCOMING_URL = '/api/v1/sms/radpidpro/incoming-messages';
-
-const nonEmpty = z.union([z.string().regex(/\S/, 'must not be empty'), z.number()], {
-  error: 'must be a non-empty string',
-});
 
 export const rapidProIncomingBody = z.looseObject({
   id: nonEmpty.describe("The flow run's uuid (`@run.uuid`): the dedupe key"),
