@@ -34,7 +34,6 @@ type Change = PouchDB.Core.ChangesResponseChange<object>;
  * (`CHANGES_BATCH_SIZE` in pouchdb-adapter-http), one round trip per 25 changes under a burst.
  */
 const CATCH_UP_PAGE = 500;
-const LIVE_BATCH = 500;
 
 interface Subscriber {
   opts: FollowOptions;
@@ -90,7 +89,7 @@ class SharedFeed {
     const feed = this.db.changes({
       live: true,
       since: this.since,
-      batch_size: LIVE_BATCH,
+      batch_size: CATCH_UP_PAGE,
       ...(this.feedDocs ? { include_docs: true } : {}),
     });
     this.feed = feed;

@@ -26,6 +26,8 @@ const FEED_GRACE_MS = 10;
 export class OutboxIntake {
   private readonly deps: OutboxDeps;
   private readonly now: () => Date;
+  private batching = false;
+  private woken = false;
   private readonly known = new Map<string, Entry>();
   private readonly ready = new Lanes<string>();
   private feed?: Follower;
@@ -136,7 +138,9 @@ export class OutboxIntake {
     await this.deps.openWork.buildIfNeeded();
     for await (const docs of this.deps.openWork.pages()) {
       await promoteDueScheduled(docs, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
-      for (const doc of docs) this.consider(doc, false);
+      this.inBatch(() => {
+        for (const doc of docs) this.consider(doc, false);
+      });
     }
     await this.deps.statusUpdates.sweepParked();
     // Everything up to `seq` is now in the index or handled: a restart may resume from there.
@@ -145,10 +149,34 @@ export class OutboxIntake {
 
   /** Messages this process just stored (with their index entries): no need to wait for the feed. */
   notify(docs: MessageDoc[]): void {
-    for (const doc of docs) {
-      this.deps.openWork.markPresent(doc._id);
-      this.consider(doc, false);
+    this.inBatch(() => {
+      for (const doc of docs) {
+        this.deps.openWork.markPresent(doc._id);
+        this.consider(doc, false);
+      }
+    });
+  }
+
+  /**
+   * Messages that become ready together (one POST, one sweep page) wake the sender once, so they
+   * are claimed together and recipients of one text can share a request.
+   */
+  private inBatch(run: () => void): void {
+    this.batching = true;
+    try {
+      run();
+    } finally {
+      this.batching = false;
+      if (this.woken) {
+        this.woken = false;
+        this.wake();
+      }
     }
+  }
+
+  private signal(): void {
+    if (this.batching) this.woken = true;
+    else this.wake();
   }
 
   /** A changed doc: keep the open-work index right, and pick up messages ready to go. */
@@ -199,7 +227,7 @@ export class OutboxIntake {
           this.delay(known, notBefore);
         } else {
           this.ready.push(uuid, known.priority);
-          this.wake();
+          this.signal();
         }
       }
       return;
@@ -210,7 +238,7 @@ export class OutboxIntake {
       this.delay(entry, notBefore);
     } else {
       this.ready.push(uuid, priority);
-      this.wake();
+      this.signal();
     }
   }
 

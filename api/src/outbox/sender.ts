@@ -15,9 +15,6 @@ import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type 
 import type { OutboxIntake } from './intake.js';
 import { TokenBucket, type DispatchPolicy } from './policy.js';
 
-/** The longest a claimed message waits for claims still in the store, to share their request. */
-const HOLD_FOR_CLAIMS_MS = 20;
-
 interface Claimed extends OutboundMessage {
   docId: string;
   attempt: number;
@@ -38,7 +35,6 @@ export class OutboxSender {
   private bucket?: TokenBucket;
   private rateTimer?: NodeJS.Timeout;
   private idleWaiters: Array<() => void> = [];
-  private holdingSince?: number;
 
   constructor(
     private readonly ctx: DispatchContext,
@@ -120,7 +116,6 @@ export class OutboxSender {
       void this.claim(this.queue.takeReady(1), policy);
     }
     while (this.inFlight < (gate === 'probe' ? 1 : policy.concurrency) && this.sendQueue.size > 0) {
-      if (gate === 'go' && perRequest > 1 && this.holdForClaims()) return;
       const wait = this.rateWait(policy, 1);
       if (wait > 0) {
         if (!this.rateTimer) {
@@ -137,24 +132,6 @@ export class OutboxSender {
       );
       void this.send(service, group, policy);
     }
-  }
-
-  /**
-   * Messages of one POST may reach the sender in two claims (the changes feed can show the first
-   * before the route hands over the rest). When a request can carry several recipients, sending
-   * waits for claims still in the store, at most HOLD_FOR_CLAIMS_MS, so they can share it; the
-   * claim's end pumps again.
-   */
-  private holdForClaims(): boolean {
-    if (this.claimingMessages === 0) {
-      this.holdingSince = undefined;
-      return false;
-    }
-    const t = this.now().getTime();
-    this.holdingSince ??= t;
-    if (t - this.holdingSince < HOLD_FOR_CLAIMS_MS) return true;
-    this.holdingSince = undefined;
-    return false;
   }
 
   private rateWait(policy: DispatchPolicy, n: number): number {
