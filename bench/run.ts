@@ -623,7 +623,7 @@ function print(results: Results, totalMs: number): void {
       .sort((a, b) => b[1] - a[1])
       .map(([k, per]) => `${k} ${fmt(per, 2)}`)
       .join(', ');
-    if (kinds) console.log(`    documents per ${r.unit} by kind: ${kinds}`);
+    if (kinds) console.log(`    documents (and index entries) per ${r.unit} by kind: ${kinds}`);
   }
   console.log('');
   console.log(`Total bench runtime: ${fmt(totalMs / 1000, 1)} s`);

@@ -67,6 +67,31 @@ function traceDb(
   return counts;
 }
 
+/**
+ * Counts the message index's LevelDB writes and key reads by kind (`index put o`, `index del m`,
+ * `index read m`): the index is plain keys, not PouchDB docs, so its costs are entries.
+ */
+function traceIndex(store: Record<string, unknown>, byKind: Map<string, number>): void {
+  const count = (key: string): void => {
+    byKind.set(key, (byKind.get(key) ?? 0) + 1);
+  };
+  const batch = store.batch as (ops: Array<{ type: string; key: string }>) => Promise<void>;
+  store.batch = function (this: unknown, ops: Array<{ type: string; key: string }>) {
+    for (const op of ops) count(`index ${op.type} ${kindOf(op.key)}`);
+    return batch.call(this, ops);
+  };
+  const getMany = store.getMany as (keys: string[]) => Promise<unknown[]>;
+  store.getMany = function (this: unknown, keys: string[]) {
+    for (const k of keys) count(`index read ${kindOf(k)}`);
+    return getMany.call(this, keys);
+  };
+  const get = store.get as (key: string) => Promise<unknown>;
+  store.get = function (this: unknown, key: string) {
+    count(`index read ${kindOf(key)}`);
+    return get.call(this, key);
+  };
+}
+
 /** HTTP requests this process made with node:http (PouchDB's http adapter; AT goes through undici). */
 function countHttpRequests(): { count: number } {
   const counter = { count: 0 };
@@ -84,8 +109,8 @@ async function main(): Promise<void> {
   const server = await compose({ env });
   const docsByKind = new Map<string, number>();
   const dbCalls = traceDb(server.dbs.medic as unknown as Record<string, unknown>, docsByKind, 'medic');
-  // The message index's own database (rows, manifests, counts); reopened only by a rebuild.
-  traceDb(server.messageIndex.rows as unknown as Record<string, unknown>, docsByKind, 'index');
+  // The message index's own store (rows, manifests, counts).
+  traceIndex(server.messageIndex.rows as unknown as Record<string, unknown>, docsByKind);
   await server.app.listen({ port: env.port, host: env.host });
   server.start();
   const addr = server.app.server.address();

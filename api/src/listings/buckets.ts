@@ -1,22 +1,16 @@
 /**
  * Row counts per (series, hour), kept exactly by the indexer and stored beside the rows in the
- * same atomic write (`b:<series>:<hour>` docs). They answer the counts endpoint without reading
+ * same atomic write (`b:<series>:<hour>` keys). They answer the counts endpoint without reading
  * rows, and let scans skip hours with no live row: a state such as `pending` is left by every
- * message, and the tombstones of those deleted rows would otherwise be read by each scan.
+ * message, and until LevelDB compacts them the deletions of those rows are stepped over by each
+ * scan that crosses them.
  */
 import { HOUR_MS } from './rows.js';
 
 export const BUCKET_PREFIX = 'b:';
 
-export interface BucketDoc {
-  _id: string;
-  _rev?: string;
-  n: number;
-}
-
 interface Slot {
   n: number;
-  rev?: string;
 }
 
 class Series {
@@ -54,16 +48,13 @@ export class Buckets {
   private readonly series = new Map<string, Series>();
   private readonly dirty = new Set<string>();
 
-  /** Loads the stored counts (the docs of a `b:` range). */
-  static from(docs: BucketDoc[]): Buckets {
+  /** Loads the stored counts (the entries of the `b:` range). */
+  static from(entries: Array<[string, number]>): Buckets {
     const b = new Buckets();
-    for (const doc of docs) {
-      const rest = doc._id.slice(BUCKET_PREFIX.length);
+    for (const [key, n] of entries) {
+      const rest = key.slice(BUCKET_PREFIX.length);
       const at = rest.lastIndexOf(':');
-      const s = b.seriesOf(rest.slice(0, at));
-      const hour = Number(rest.slice(at + 1));
-      s.add(hour, doc.n);
-      (s.slots.get(hour) as Slot).rev = doc._rev;
+      b.seriesOf(rest.slice(0, at)).add(Number(rest.slice(at + 1)), n);
     }
     return b;
   }
@@ -112,24 +103,15 @@ export class Buckets {
     return opts.descending ? out.reverse() : out;
   }
 
-  /** The changed counts as docs to write with the rows. */
-  dirtyDocs(): BucketDoc[] {
-    return [...this.dirty].map((k) => {
+  /** The counts changed since the last call, as entries to write with the rows (0: delete). */
+  takeDirty(): Array<[string, number]> {
+    const out = [...this.dirty].map((k): [string, number] => {
       const [series, h] = k.split('\n') as [string, string];
       const slot = this.series.get(series)?.slots.get(Number(h)) as Slot;
-      return { _id: bucketId(series, Number(h)), ...(slot.rev ? { _rev: slot.rev } : {}), n: slot.n };
+      return [bucketId(series, Number(h)), slot.n];
     });
-  }
-
-  /** After the write: the new revisions of the docs `dirtyDocs` gave. */
-  committed(revs: Map<string, string>): void {
-    for (const k of this.dirty) {
-      const [series, h] = k.split('\n') as [string, string];
-      const slot = this.series.get(series)?.slots.get(Number(h));
-      const rev = revs.get(bucketId(series, Number(h)));
-      if (slot && rev) slot.rev = rev;
-    }
     this.dirty.clear();
+    return out;
   }
 }
 

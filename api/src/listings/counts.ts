@@ -59,12 +59,10 @@ export class MessageCounter {
       const total = this.index.counts.total(series);
       if (total === 0) continue;
       n += total - this.index.counts.countBefore(series, hour + 1);
-      const partial = await this.index.rows.allDocs({
-        startkey: PREFIX.outState(state) + time13(t + 1),
-        endkey: PREFIX.outState(state) + time13((hour + 1) * HOUR_MS),
-        inclusive_end: false,
+      n += await this.index.rows.count({
+        gte: PREFIX.outState(state) + time13(t + 1),
+        lt: PREFIX.outState(state) + time13((hour + 1) * HOUR_MS),
       });
-      n += partial.rows.length;
     }
     return n;
   }
@@ -76,12 +74,11 @@ export class MessageCounter {
     if (this.cached && this.cached.hours === hours && t - this.cached.at < STUCK_CACHE_MS) return this.cached.value;
     const cutoff = t - hours * HOUR_MS;
     const hour = hourOf(cutoff);
-    const partial = await this.index.rows.allDocs({
-      startkey: PREFIX.awaiting + time13(hour * HOUR_MS),
-      endkey: PREFIX.awaiting + time13(cutoff),
-      inclusive_end: false,
+    const partial = await this.index.rows.count({
+      gte: PREFIX.awaiting + time13(hour * HOUR_MS),
+      lt: PREFIX.awaiting + time13(cutoff),
     });
-    const value = this.index.counts.countBefore(SERIES.awaiting, hour) + partial.rows.length;
+    const value = this.index.counts.countBefore(SERIES.awaiting, hour) + partial;
     this.cached = { at: t, hours, value };
     return value;
   }

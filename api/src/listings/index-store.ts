@@ -1,33 +1,26 @@
 /**
- * Where the message index lives: a PouchDB database of its own under DATA_DIR (LevelDB), written
- * only by this process's IndexWriter. Besides the rows (rows.ts) it holds each message document's
- * manifest (`m:<doc id>`: the revision indexed and the rows it has), the per-hour row counts
- * (`b:` docs) and the feed checkpoint (`c:state`). One per instance, also in CouchDB mode: two
- * instances never contend for index docs, and the medic database's feed carries no index writes.
+ * Where the message index lives: a LevelDB of its own under DATA_DIR (classic-level), written only
+ * by this process's IndexWriter, with plain keys and JSON values: no PouchDB revision trees or
+ * by-sequence store, since the index is never replicated and only ever read by key range. Besides
+ * the rows (rows.ts) it holds each message document's manifest (`m:<doc id>`: the revision indexed
+ * and the rows it has), the per-hour row counts (`b:<series>:<hour>`) and the feed checkpoint
+ * (`c:state`). One per instance, also in CouchDB mode: two instances never contend for index
+ * entries, and the medic database's feed carries no index writes.
  */
 import path from 'node:path';
-import PouchDB from 'pouchdb';
-import { getDoc, type Db } from '../../../shared-libs/couch/index.js';
+import { ClassicLevel } from 'classic-level';
 import { UnavailableError } from '../errors.js';
-import { BUCKET_PREFIX, Buckets, type BucketDoc } from './buckets.js';
+import { BUCKET_PREFIX, Buckets } from './buckets.js';
 import { HIGH } from './rows.js';
 
-/** Bumped when the rows' layout changes: an index of another version is rebuilt. */
-export const INDEX_VERSION = 3;
+/** Bumped when the layout changes: an index of another version is rebuilt. */
+export const INDEX_VERSION = 4;
 export const CHECKPOINT_ID = 'c:state';
-/**
- * One revision kept per index doc: the index is never replicated, and PouchDB compacts stemmed
- * revisions within the write that stems them (pouchdb-adapter-leveldb-core's `compact(stemmedRevs)`),
- * so disk stays bounded without `auto_compaction`'s extra pass after every write.
- */
-const INDEX_DB_OPTIONS = { revs_limit: 1 };
 export const MANIFEST_PREFIX = 'm:';
 
 export type Seq = string | number;
 
 export interface Checkpoint {
-  _id: string;
-  _rev?: string;
   /** Every change of the medic database up to here is in the index. */
   seq: Seq;
   /** The first full scan finished. */
@@ -37,8 +30,6 @@ export interface Checkpoint {
 }
 
 export interface Manifest {
-  _id: string;
-  _rev?: string;
   /** The medic revision these rows describe. */
   rev: string;
   rows: string[];
@@ -93,53 +84,90 @@ export function indexLocation(dataDir: string, couchUrl?: string): IndexLocation
   return { dir: path.join(dataDir, `${name.replace(/[^A-Za-z0-9_-]/g, '_')}-sms-index`), source: url.toString() };
 }
 
+/** One write of a batch: every batch is applied atomically. */
+export type IndexOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+
+/** A key range: `gte`/`gt` below, `lt`/`lte` above, in key order or `reverse`. */
+export interface KeyRange {
+  gt?: string;
+  gte?: string;
+  lt?: string;
+  lte?: string;
+  reverse?: boolean;
+  limit?: number;
+}
+
+type Level = ClassicLevel<string, unknown>;
+
+const openLevel = async (dir: string): Promise<Level> => {
+  const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: 'json' });
+  await db.open();
+  return db;
+};
+
 export class IndexStore {
   private constructor(
-    private current: Db,
+    private readonly db: Level,
     readonly location: IndexLocation,
   ) {}
 
-  /** Opens the index; one describing another database, layout or a newer database is discarded. */
+  /**
+   * Opens the index; one describing another database, layout or a newer database is emptied, as
+   * is a folder without a checkpoint (a build that never wrote one, or another program's LevelDB).
+   */
   static async open(
     location: IndexLocation,
     sourceSeq: Seq,
   ): Promise<{ store: IndexStore; checkpoint?: Checkpoint; discarded: boolean }> {
-    const store = new IndexStore(new PouchDB(location.dir, INDEX_DB_OPTIONS) as Db, location);
+    const store = new IndexStore(await openLevel(location.dir), location);
     const checkpoint = await store.checkpoint();
     const stale =
       checkpoint &&
       (checkpoint.source !== location.source ||
         checkpoint.version !== INDEX_VERSION ||
         seqNumber(checkpoint.seq) > seqNumber(sourceSeq));
-    if (!stale) return { store, ...(checkpoint ? { checkpoint } : {}), discarded: false };
+    if (checkpoint && !stale) return { store, checkpoint, discarded: false };
     await store.reset();
-    return { store, discarded: true };
-  }
-
-  get db(): Db {
-    return this.current;
+    return { store, discarded: !!checkpoint };
   }
 
   checkpoint(): Promise<Checkpoint | undefined> {
-    return getDoc<Checkpoint>(this.current, CHECKPOINT_ID);
+    return this.get<Checkpoint>(CHECKPOINT_ID);
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return (await this.db.get(key)) as T | undefined;
+  }
+
+  /** The values of these keys, in their order (undefined where absent). */
+  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
+    return (await this.db.getMany(keys)) as Array<T | undefined>;
+  }
+
+  /** The entries of a range, in its order. */
+  entries<T>(range: KeyRange): Promise<Array<[string, T]>> {
+    return this.db.iterator(range).all() as Promise<Array<[string, T]>>;
+  }
+
+  /** How many keys a range holds (read without their values). */
+  async count(range: KeyRange): Promise<number> {
+    return (await this.db.keys(range).all()).length;
+  }
+
+  batch(ops: IndexOp[]): Promise<void> {
+    return this.db.batch(ops);
   }
 
   async buckets(): Promise<Buckets> {
-    const res = await this.current.allDocs({
-      startkey: BUCKET_PREFIX,
-      endkey: BUCKET_PREFIX + HIGH,
-      include_docs: true,
-    });
-    return Buckets.from(res.rows.map((r) => r.doc as unknown as BucketDoc));
+    return Buckets.from(await this.entries<number>({ gte: BUCKET_PREFIX, lt: BUCKET_PREFIX + HIGH }));
   }
 
   /** Drops everything: the next build starts from nothing. */
   async reset(): Promise<void> {
-    await this.current.destroy();
-    this.current = new PouchDB(this.location.dir, INDEX_DB_OPTIONS) as Db;
+    await this.db.clear();
   }
 
   close(): Promise<void> {
-    return this.current.close();
+    return this.db.close();
   }
 }

@@ -1,9 +1,9 @@
 /**
  * The message index's only writer. Documents arrive from two sides: this server's own writers
  * (right after their write, before it is acknowledged) and the feed reconciler (everything else,
- * and a safety net). Each batch becomes one `bulkDocs` on the index database: new rows, deleted
- * rows, manifests, per-hour counts and, when the reconciler asks, its checkpoint. On LevelDB that
- * write is atomic, so the index is never caught between two states.
+ * and a safety net). Each batch becomes one atomic LevelDB batch on the index store: new rows,
+ * deleted rows, manifests, per-hour counts and, when the reconciler asks, its checkpoint, so the
+ * index is never caught between two states.
  *
  * A manifest records the revision its rows describe, and an older revision never replaces a newer
  * one, so the two sides may deliver a document in either order: the index always ends with the
@@ -18,6 +18,7 @@ import {
   MANIFEST_PREFIX,
   revNewer,
   type Checkpoint,
+  type IndexOp,
   type IndexStore,
   type Manifest,
   type Seq,
@@ -34,21 +35,18 @@ export interface IndexInput {
 /** A document to index, or a checkpoint to record (undefined: only a marker in the queue). */
 type Item = { input: IndexInput } | { checkpoint: { seq: Seq; built: boolean } | undefined };
 
-/** A row or count write was refused: the index no longer agrees with itself. */
+/** Writing the index failed: it may no longer agree with itself. */
 export class IndexWriteError extends Error {}
 
 export class IndexWriter {
   private readonly batcher: Batcher<Item, void>;
-  private checkpointRev?: string;
   private suspended = false;
 
   constructor(
     private readonly store: IndexStore,
     private buckets: Buckets,
-    checkpointRev?: string,
   ) {
     this.batcher = new Batcher((items) => this.applyMany(items), 500, 1);
-    this.checkpointRev = checkpointRev;
   }
 
   get counts(): Buckets {
@@ -66,12 +64,12 @@ export class IndexWriter {
 
   /** The revision each document was last indexed at (undefined: never). */
   async indexedRevs(ids: string[]): Promise<Map<string, string>> {
-    const res = await this.store.db.allDocs({ keys: ids.map((id) => MANIFEST_PREFIX + id), include_docs: true });
+    const manifests = await this.store.getMany<Manifest>(ids.map((id) => MANIFEST_PREFIX + id));
     const out = new Map<string, string>();
-    for (const row of res.rows) {
-      const m = 'doc' in row && row.doc ? (row.doc as unknown as Manifest) : undefined;
-      if (m) out.set(m._id.slice(MANIFEST_PREFIX.length), m.rev);
-    }
+    ids.forEach((id, i) => {
+      const m = manifests[i];
+      if (m) out.set(id, m.rev);
+    });
     return out;
   }
 
@@ -84,7 +82,6 @@ export class IndexWriter {
   /** After a reset of the store: start from nothing. */
   restart(buckets: Buckets): void {
     this.buckets = buckets;
-    this.checkpointRev = undefined;
     this.suspended = false;
   }
 
@@ -101,99 +98,51 @@ export class IndexWriter {
       const prior = latest.get(item.input.id);
       if (!prior || revNewer(item.input.rev, prior.rev)) latest.set(item.input.id, item.input);
     }
-    const writes: object[] = [];
-    const created = new Set<string>();
-    const deleteIds: string[] = [];
+    const ops: IndexOp[] = [];
     const inputs = [...latest.values()];
     if (inputs.length > 0) {
-      const manifests = await this.store.db.allDocs({
-        keys: inputs.map((i) => MANIFEST_PREFIX + i.id),
-        include_docs: true,
-      });
+      const manifests = await this.store.getMany<Manifest>(inputs.map((i) => MANIFEST_PREFIX + i.id));
       inputs.forEach((input, i) => {
-        const row = manifests.rows[i];
-        const manifest = row && 'doc' in row && row.doc ? (row.doc as unknown as Manifest) : undefined;
+        const manifest = manifests[i];
         if (manifest && !revNewer(input.rev, manifest.rev)) return;
-        this.diff(input, manifest, indexRows(input.doc), writes, created, deleteIds);
+        this.diff(input, manifest, indexRows(input.doc), ops);
       });
     }
-    if (deleteIds.length > 0) {
-      const existing = await this.store.db.allDocs({ keys: deleteIds.filter((id) => !created.has(id)) });
-      for (const row of existing.rows) {
-        if ('value' in row && row.value && !row.value.deleted)
-          writes.push({ _id: row.id, _rev: row.value.rev, _deleted: true });
-      }
-    }
-    writes.push(...this.buckets.dirtyDocs());
+    for (const [key, n] of this.buckets.takeDirty())
+      ops.push(n === 0 ? { type: 'del', key } : { type: 'put', key, value: n });
     if (checkpoint) {
-      const doc: Checkpoint = {
-        _id: CHECKPOINT_ID,
-        ...(this.checkpointRev ? { _rev: this.checkpointRev } : {}),
-        ...checkpoint,
-        source: this.store.location.source,
-        version: INDEX_VERSION,
-      };
-      writes.push(doc);
+      const value: Checkpoint = { ...checkpoint, source: this.store.location.source, version: INDEX_VERSION };
+      ops.push({ type: 'put', key: CHECKPOINT_ID, value });
     }
-    if (writes.length > 0) {
+    if (ops.length > 0) {
       try {
-        await this.write(writes, created);
+        await this.store.batch(ops);
       } catch (err) {
         // The in-memory counts already moved: only a rebuild makes them true again.
-        throw err instanceof IndexWriteError
-          ? err
-          : new IndexWriteError(`Writing the message index failed: ${String(err)}`, { cause: err });
+        throw new IndexWriteError(`Writing the message index failed: ${String(err)}`, { cause: err });
       }
     }
     return items.map(() => undefined);
   }
 
-  private async write(writes: object[], created: Set<string>): Promise<void> {
-    const results = await this.store.db.bulkDocs(writes as PouchDB.Core.PutDocument<object>[]);
-    const revs = new Map<string, string>();
-    results.forEach((r, i) => {
-      const id = (writes[i] as { _id: string })._id;
-      if ('error' in r && r.error) {
-        // Only a row that already exists is expected (one uuid in two documents).
-        if (created.has(id) && r.status === 409) return;
-        throw new IndexWriteError(`Writing the message index failed at ${id}: ${r.message ?? r.name}`);
-      }
-      if ('rev' in r && r.rev) revs.set(id, r.rev);
-    });
-    this.buckets.committed(revs);
-    this.checkpointRev = revs.get(CHECKPOINT_ID) ?? this.checkpointRev;
-  }
-
   /** Queues the writes that take a document from the rows it had to the rows it needs. */
-  private diff(
-    input: IndexInput,
-    manifest: Manifest | undefined,
-    rows: IndexRow[],
-    writes: object[],
-    created: Set<string>,
-    deleteIds: string[],
-  ): void {
+  private diff(input: IndexInput, manifest: Manifest | undefined, rows: IndexRow[], ops: IndexOp[]): void {
     const had = new Set(manifest?.rows ?? []);
-    const want = new Set(rows.map((r) => r._id));
+    const want = new Set(rows.map((r) => r.key));
     // A document that never had rows and has none (a contact, a form report) leaves no trace.
     if (!manifest && want.size === 0) return;
-    for (const r of rows) {
-      if (had.has(r._id)) continue;
-      writes.push(r);
-      created.add(r._id);
-      this.count(r._id, 1);
+    for (const { key, ...body } of rows) {
+      if (had.has(key)) continue;
+      ops.push({ type: 'put', key, value: body });
+      this.count(key, 1);
     }
-    for (const id of had) {
-      if (want.has(id)) continue;
-      deleteIds.push(id);
-      this.count(id, -1);
+    for (const key of had) {
+      if (want.has(key)) continue;
+      ops.push({ type: 'del', key });
+      this.count(key, -1);
     }
-    writes.push({
-      _id: MANIFEST_PREFIX + input.id,
-      ...(manifest?._rev ? { _rev: manifest._rev } : {}),
-      rev: input.rev,
-      rows: [...want],
-    });
+    const value: Manifest = { rev: input.rev, rows: [...want] };
+    ops.push({ type: 'put', key: MANIFEST_PREFIX + input.id, value });
   }
 
   private count(rowId: string, delta: number): void {

@@ -53,7 +53,7 @@ export class MessageIndex {
     const { store, checkpoint, discarded } = await IndexStore.open(location, info.update_seq);
     if (discarded)
       logger.warn({ source: location.source }, 'message index described another database or layout; rebuilding it');
-    const writer = new IndexWriter(store, await store.buckets(), checkpoint?._rev);
+    const writer = new IndexWriter(store, await store.buckets());
     return new MessageIndex(
       medic,
       store,
@@ -74,9 +74,9 @@ export class MessageIndex {
     );
   }
 
-  /** The index database (rows, manifests, counts): read-only outside this folder. */
-  get rows(): Db {
-    return this.store.db;
+  /** The index store (rows, manifests, counts): read-only outside this folder. */
+  get rows(): IndexStore {
+    return this.store;
   }
 
   get counts(): Buckets {

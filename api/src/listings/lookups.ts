@@ -4,7 +4,6 @@
  * which message a provider reference names (medic-sms/messages_by_gateway_ref), and the messages
  * waiting for a gateway, oldest due first (medic/messages_by_state `pending-or-forwarded`).
  */
-import { getDoc } from '../../../shared-libs/couch/index.js';
 import type { MessageIndex } from './indexer.js';
 import { HIGH, PREFIX, SERIES, type RowBody } from './rows.js';
 import { bucketedRows, MergedRows } from './scan.js';
@@ -15,7 +14,7 @@ import { bucketedRows, MergedRows } from './scan.js';
  */
 export async function docIdForUuid(index: MessageIndex, uuid: string): Promise<string | null | undefined> {
   if (!index.isBuilt) return undefined;
-  const read = async (): Promise<string | undefined> => (await getDoc<RowBody>(index.rows, PREFIX.uuid + uuid))?.d;
+  const read = async (): Promise<string | undefined> => (await index.rows.get<RowBody>(PREFIX.uuid + uuid))?.d;
   const hit = await read();
   if (hit) return hit;
   // It may have been written a moment ago: once the index has caught up, a miss is final.
@@ -34,8 +33,8 @@ export async function messageForRef(
 ): Promise<{ docId: string; uuid: string } | null | undefined> {
   if (!index.isBuilt) return undefined;
   const prefix = PREFIX.gatewayRef(ref);
-  const res = await index.rows.allDocs({ startkey: prefix, endkey: prefix + HIGH, limit: 1, include_docs: true });
-  const body = res.rows[0]?.doc as unknown as RowBody | undefined;
+  const [hit] = await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit: 1 });
+  const body = hit?.[1];
   return body?.u ? { docId: body.d, uuid: body.u } : null;
 }
 

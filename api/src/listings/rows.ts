@@ -2,7 +2,7 @@
  * What the message index holds for one document: a pure function of the document, so the
  * indexer only has to compare the rows a document needs now with the rows it had (its manifest).
  *
- * Every row id is `<prefix><key>` where key = `<13-digit ms time>:<tie-break>` sorts the rows of a
+ * Every row key is `<prefix><key>` where key = `<13-digit ms time>:<tie-break>` sorts the rows of a
  * listing; a row may carry extra data after `\u0001` (below every key character, so it never
  * changes the order). One row per outgoing message (uuid) in each of:
  *   o:a:<due>:<uuid>                      every outgoing message, by due time
@@ -27,7 +27,7 @@ export interface RowBody {
 }
 
 export interface IndexRow extends RowBody {
-  _id: string;
+  key: string;
 }
 
 export const HOUR_MS = 3_600_000;
@@ -123,13 +123,13 @@ function outgoingRows(doc: MessageDoc, rows: IndexRow[]): void {
       if (!m?.uuid) continue;
       const body = { d: doc._id, u: m.uuid };
       const key = `${time13(due)}:${m.uuid}`;
-      rows.push({ _id: PREFIX.outAll + key, ...body }, { _id: PREFIX.outState(state) + key, ...body });
+      rows.push({ key: PREFIX.outAll + key, ...body }, { key: PREFIX.outState(state) + key, ...body });
       const digits = digitsOf(m.to);
-      if (digits) rows.push({ _id: `${PREFIX.outNumber(last4(digits))}${key}${EXTRA}${digits}`, ...body });
+      if (digits) rows.push({ key: `${PREFIX.outNumber(last4(digits))}${key}${EXTRA}${digits}`, ...body });
       if (AWAITING_REPORT.has(state))
-        rows.push({ _id: `${PREFIX.awaiting}${time13(lastActivity(task, due))}:${m.uuid}`, ...body });
-      if (m.uuid !== doc._id) rows.push({ _id: PREFIX.uuid + m.uuid, d: doc._id });
-      if (task.gateway_ref) rows.push({ _id: PREFIX.gatewayRef(task.gateway_ref) + m.uuid, ...body });
+        rows.push({ key: `${PREFIX.awaiting}${time13(lastActivity(task, due))}:${m.uuid}`, ...body });
+      if (m.uuid !== doc._id) rows.push({ key: PREFIX.uuid + m.uuid, d: doc._id });
+      if (task.gateway_ref) rows.push({ key: PREFIX.gatewayRef(task.gateway_ref) + m.uuid, ...body });
     }
   }
 }
@@ -137,9 +137,9 @@ function outgoingRows(doc: MessageDoc, rows: IndexRow[]): void {
 function incomingRows(doc: MessageDoc, rows: IndexRow[]): void {
   if (!doc.sms_message?.gateway_ref) return;
   const key = `${time13(parseTime(doc.reported_date))}:${doc._id}`;
-  rows.push({ _id: PREFIX.inAll + key, d: doc._id });
+  rows.push({ key: PREFIX.inAll + key, d: doc._id });
   const digits = digitsOf(doc.from ?? doc.sms_message.from);
-  if (digits) rows.push({ _id: `${PREFIX.inNumber(last4(digits))}${key}${EXTRA}${digits}`, d: doc._id });
+  if (digits) rows.push({ key: `${PREFIX.inNumber(last4(digits))}${key}${EXTRA}${digits}`, d: doc._id });
 }
 
 /** Every row a document needs; none for documents that hold no message. */
@@ -148,8 +148,8 @@ export function indexRows(doc: MessageDoc | undefined): IndexRow[] {
   const rows: IndexRow[] = [];
   incomingRows(doc, rows);
   outgoingRows(doc, rows);
-  // Two tasks holding one uuid (a corrupt doc) must not make two writes of one id.
-  return [...new Map(rows.map((r) => [r._id, r])).values()];
+  // Two tasks holding one uuid (a corrupt doc) must not make two writes of one key.
+  return [...new Map(rows.map((r) => [r.key, r])).values()];
 }
 
 /** The counted series and hour of a row, for the rows whose series churn or are counted. */

@@ -1,10 +1,11 @@
 /**
- * Reading the message index: key ranges read a chunk at a time with `allDocs` (no `skip`),
+ * Reading the message index: key ranges read a chunk at a time (each chunk starts after the last
+ * key read, so nothing is skipped or read twice),
  * bucketed series read hour by hour over the hours that hold rows, and several ranges of one key
  * space merged into one ordered stream.
  */
-import type { Db } from '../../../shared-libs/couch/index.js';
 import type { Buckets } from './buckets.js';
+import type { IndexStore, KeyRange } from './index-store.js';
 import { HIGH, HOUR_MS, splitRow, time13, type RowBody } from './rows.js';
 
 /** One index row as a listing sees it. */
@@ -22,7 +23,7 @@ export interface RangeSpec {
   hi?: string;
   /** Keys below this are left out (inclusive lower bound). */
   lo?: string;
-  /** Rows read per `allDocs` call. */
+  /** Rows read per chunk. */
   chunk: number;
 }
 
@@ -30,24 +31,26 @@ const maxKey = (a: string | undefined, b: string): string => (a !== undefined &&
 const minKey = (a: string | undefined, b: string): string => (a !== undefined && a < b ? a : b);
 
 /** The rows of one key range, in order. */
-export async function* rangeRows(db: Db, spec: RangeSpec): AsyncGenerator<Hit> {
+export async function* rangeRows(store: IndexStore, spec: RangeSpec): AsyncGenerator<Hit> {
   const { prefix, descending, hi, lo } = spec;
-  let start = descending ? prefix + (hi ?? HIGH) : prefix + (lo ?? '');
-  const end = descending ? prefix + (lo ?? '') : prefix + (hi ?? HIGH);
+  // Rows may carry data after their key (rows.ts: EXTRA), so a row whose key equals `hi` sorts
+  // above `prefix + hi`: the bounds are checked again on each key.
+  const low = prefix + (lo ?? '');
+  const high = prefix + (hi ?? HIGH);
   let after: string | undefined;
   for (;;) {
-    const res = await db.allDocs({ startkey: start, endkey: end, descending, limit: spec.chunk, include_docs: true });
-    for (const row of res.rows) {
-      if (row.id === after) continue;
-      const { key, extra } = splitRow(row.id, prefix);
+    const range: KeyRange = descending
+      ? { gte: low, lt: after ?? high, reverse: true }
+      : { ...(after === undefined ? { gte: low } : { gt: after }), lt: high };
+    const rows = await store.entries<RowBody>({ ...range, limit: spec.chunk });
+    for (const [id, body] of rows) {
+      const { key, extra } = splitRow(id, prefix);
       if ((hi !== undefined && key >= hi) || (lo !== undefined && key < lo)) continue;
-      const body = row.doc as unknown as RowBody;
       yield { key, ...(extra !== undefined ? { extra } : {}), d: body.d, ...(body.u ? { u: body.u } : {}) };
     }
-    const last = res.rows[res.rows.length - 1];
-    if (res.rows.length < spec.chunk || !last) return;
-    start = last.id;
-    after = last.id;
+    const last = rows[rows.length - 1];
+    if (rows.length < spec.chunk || !last) return;
+    after = last[0];
   }
 }
 
@@ -57,7 +60,12 @@ const hourOfKey = (key: string): number => Math.floor(Number(key.slice(0, 13)) /
  * The rows of a range whose series is counted per hour: only hours holding rows are read, so the
  * tombstones of rows that left (every message leaves `pending`) are never walked through.
  */
-export async function* bucketedRows(db: Db, buckets: Buckets, series: string, spec: RangeSpec): AsyncGenerator<Hit> {
+export async function* bucketedRows(
+  store: IndexStore,
+  buckets: Buckets,
+  series: string,
+  spec: RangeSpec,
+): AsyncGenerator<Hit> {
   const hours = buckets.hours(series, {
     ...(spec.lo !== undefined ? { from: hourOfKey(spec.lo) } : {}),
     ...(spec.hi !== undefined ? { to: hourOfKey(spec.hi) } : {}),
@@ -67,7 +75,7 @@ export async function* bucketedRows(db: Db, buckets: Buckets, series: string, sp
     const lo = maxKey(spec.lo, time13(h * HOUR_MS));
     const hi = minKey(spec.hi, time13((h + 1) * HOUR_MS));
     if (lo >= hi) continue;
-    yield* rangeRows(db, { ...spec, lo, hi });
+    yield* rangeRows(store, { ...spec, lo, hi });
   }
 }
 

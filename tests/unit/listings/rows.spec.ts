@@ -28,10 +28,10 @@ function outgoing(over: Partial<MessageDoc> = {}): MessageDoc {
 
 describe('message index rows', function () {
   it('an outgoing message: all, by state, by number (digits after the key), and the uuid pointer when the doc id differs', function () {
-    const ids = indexRows(outgoing()).map((r) => r._id);
+    const ids = indexRows(outgoing()).map((r) => r.key);
     const key = `${time13(T)}:u-1`;
     expect(ids).to.deep.equal([`o:a:${key}`, `o:s:pending:${key}`, `o:n:5678:${key}\u0001254712345678`, 'u:u-1']);
-    expect(indexRows(outgoing({ _id: 'u-1' })).map((r) => r._id)).to.not.include('u:u-1');
+    expect(indexRows(outgoing({ _id: 'u-1' })).map((r) => r.key)).to.not.include('u:u-1');
     expect(indexRows(outgoing())[0]).to.include({ d: 'doc-1', u: 'u-1' });
   });
 
@@ -78,7 +78,7 @@ describe('message index rows', function () {
   ];
   for (const [name, over, expected] of cases) {
     it(name, function () {
-      const ids = indexRows(outgoing(over)).map((r) => r._id);
+      const ids = indexRows(outgoing(over)).map((r) => r.key);
       for (const id of expected) expect(ids).to.include(id);
     });
   }
@@ -97,7 +97,7 @@ describe('message index rows', function () {
         },
       ],
     };
-    const ids = indexRows(doc).map((r) => r._id);
+    const ids = indexRows(doc).map((r) => r.key);
     expect(ids)
       .to.include(`i:a:${time13(T)}:sms-in:AT1`)
       .and.include(`i:n:1222:${time13(T)}:sms-in:AT1\u0001254700111222`);
@@ -143,7 +143,7 @@ describe('message index rows', function () {
 });
 
 describe('message index hour counts', function () {
-  it('totals, hours with rows in scan order, counts before an hour, and the docs to write', function () {
+  it('totals, hours with rows in scan order, counts before an hour, and the entries to write', function () {
     const b = new Buckets();
     b.add('w', 10, 2);
     b.add('w', 12, 1);
@@ -154,18 +154,17 @@ describe('message index hour counts', function () {
     expect(b.hours('w', { from: 11, descending: false })).to.deep.equal([12]);
     expect(b.hours('w', { to: 11, descending: false })).to.deep.equal([10]);
     expect(b.countBefore('w', 12)).to.equal(2);
-    const docs = b.dirtyDocs();
-    expect(docs.map((d) => [d._id, d.n]).sort()).to.deep.equal([
+    const entries = b.takeDirty();
+    expect(entries.sort()).to.deep.equal([
       ['b:w:10', 2],
       ['b:w:11', 0],
       ['b:w:12', 1],
     ]);
-    b.committed(new Map(docs.map((d) => [d._id, '1-a'])));
-    expect(b.dirtyDocs()).to.deep.equal([]);
-    const loaded = Buckets.from(docs.map((d) => ({ ...d, _rev: '1-a' })));
+    expect(b.takeDirty()).to.deep.equal([]);
+    const loaded = Buckets.from(entries);
     expect(loaded.total('w')).to.equal(3);
     loaded.add('w', 12, 1);
-    expect(loaded.dirtyDocs()).to.deep.equal([{ _id: 'b:w:12', _rev: '1-a', n: 2 }]);
+    expect(loaded.takeDirty()).to.deep.equal([['b:w:12', 2]]);
   });
 });
 
