@@ -37,7 +37,7 @@ import { OutgoingMessages } from './messages/outgoing.js';
 import { MessageCounter } from './listings/counts.js';
 import { indexLocation, MessageIndex } from './listings/indexer.js';
 import { DEFAULT_STUCK_AFTER_HOURS, Listings } from './listings/listing.js';
-import { docIdForUuid, messageForRef } from './listings/lookups.js';
+import { docIdForUuid, exchangesOf, messageForRef } from './listings/lookups.js';
 import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updates.js';
 import { BalanceWatch } from './observability/balance.js';
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
@@ -238,6 +238,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
       return values.filter((v): v is string => typeof v === 'string');
     },
     logger,
+    exchangesOf: (id, limit) => exchangesOf(messageIndex, id, limit),
   });
   // Every provider call made through ctx.http lands in the exchange log.
   const http = agent.compose(recordingInterceptor(exchanges, now));

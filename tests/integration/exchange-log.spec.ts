@@ -2,7 +2,7 @@
  * The provider exchange log on both stores, driven through every route that talks to a
  * provider: sends, delivery reports, incoming callbacks, inbox fetches, the on-demand sync and
  * medic-gateway's poll. No secret may reach the store or a log line; bodies are served to
- * administrators only; old exchanges are pruned with their per-message index docs.
+ * administrators only; old exchanges are pruned with their per-message index rows.
  */
 import { expect } from 'chai';
 import { startSimulator } from '../../shared-libs/at-simulator/index.js';
@@ -162,7 +162,7 @@ describe('provider exchange log', function () {
       });
     });
 
-    it(`prunes exchanges older than sms.exchange_log_days with their index docs (${kind})`, async function () {
+    it(`prunes exchanges older than sms.exchange_log_days with their index rows (${kind})`, async function () {
       let offset = 0;
       const now = (): Date => new Date(Date.now() + offset);
       const rig = await startAtRig({ server: { storage: storage(), compose: { now } } });
@@ -171,9 +171,11 @@ describe('provider exchange log', function () {
         await delivered(rig, id as string);
         const before = await allExchanges(rig.server);
         expect(before.length).to.be.at.least(5);
-        const index = async (): Promise<number> =>
-          (await rig.server.dbs.medic.allDocs({ startkey: 'sms-exchange-msg:', endkey: 'sms-exchange-msg:\ufff0' }))
-            .rows.length;
+        // The message index's per-message rows for exchanges (listings/rows.ts: `x:`).
+        const index = async (): Promise<number> => {
+          await rig.server.messageIndex.synced();
+          return rig.server.messageIndex.rows.count({ gte: 'x:', lt: 'x:\uffff' });
+        };
         expect(await index()).to.be.at.least(4);
 
         offset = 6 * 86_400_000;
@@ -184,7 +186,7 @@ describe('provider exchange log', function () {
         expect(await rig.server.exchanges.prune()).to.equal(before.length);
         const left = await allExchanges(rig.server);
         expect(left.map(kindOf)).to.deep.equal(['incoming POST /api/v1/sms/africastalking/incoming-messages']);
-        expect(await index(), "only the recent exchange's index doc is left").to.equal(1);
+        expect(await index(), "only the recent exchange's index row is left").to.equal(1);
         expect((await api(rig.server, 'GET', `/api/v1/messages/${id}`)).body).to.deep.include({ exchanges: [] });
 
         const s = await api(rig.server, 'PUT', '/api/v1/settings', { sms: { exchange_log_days: 0.5 } });

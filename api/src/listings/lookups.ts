@@ -2,7 +2,8 @@
  * Point reads on the message index for other rooms, each standing in for one of CHT's views
  * (which stay installed for CHT): which document holds a message uuid (medic-sms/messages_by_uuid),
  * which message a provider reference names (medic-sms/messages_by_gateway_ref), and the messages
- * waiting for a gateway, oldest due first (medic/messages_by_state `pending-or-forwarded`).
+ * waiting for a gateway, oldest due first (medic/messages_by_state `pending-or-forwarded`), and
+ * the provider exchanges a message took part in.
  */
 import type { MessageIndex } from './indexer.js';
 import { HIGH, PREFIX, SERIES, type RowBody } from './rows.js';
@@ -49,4 +50,19 @@ export function waitingForGateway(index: MessageIndex, chunk: number): MergedRow
     ),
     false,
   );
+}
+
+/**
+ * The ids of the exchange log docs that concern a message, oldest first; `undefined` while the
+ * index is still being built. Read-your-writes as every listing.
+ */
+export async function exchangesOf(
+  index: MessageIndex,
+  messageId: string,
+  limit: number,
+): Promise<string[] | undefined> {
+  if (!index.isBuilt) return undefined;
+  await index.readyForRead();
+  const prefix = PREFIX.exchange(messageId);
+  return (await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit })).map(([, body]) => body.d);
 }

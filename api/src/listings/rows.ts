@@ -11,10 +11,12 @@
  *   o:w:<last activity>:<uuid>            awaiting a report (sent, forwarded-by-gateway), by the time
  *                                         of the last state change or report: what `stuck` reads
  *   u:<uuid>                              the doc holding the message, when its id is not the uuid
- *   g:<gateway ref>:<uuid>                the message a provider reference names (task.gateway_ref)
+ *   g:<gateway ref, URI-encoded>:<uuid>   the message a provider reference names (task.gateway_ref)
  * and per incoming message (a data_record with an sms_message):
  *   i:a:<reported>:<doc id>               every incoming message, by reported_date
  *   i:n:<last 4 digits>:<reported>:<doc id>␁<digits>   by the sender's number
+ * and per provider exchange (observability/exchanges.ts), for each message it concerns:
+ *   x:<message id, URI-encoded>:<exchange id>   oldest first (exchange ids start with their time)
  * Due time is CHT's: `task.due || task.timestamp || doc.reported_date`.
  */
 import type { MessageDoc, Task } from '../../../shared-libs/task-utils/types.js';
@@ -44,10 +46,14 @@ export const PREFIX = {
   outNumber: (last4: string): string => `o:n:${last4}:`,
   awaiting: 'o:w:',
   uuid: 'u:',
-  gatewayRef: (ref: string): string => `g:${ref}:`,
+  gatewayRef: (ref: string): string => `g:${encodeURIComponent(ref)}:`,
   inAll: 'i:a:',
   inNumber: (last4: string): string => `i:n:${last4}:`,
+  exchange: (messageId: string): string => `x:${encodeURIComponent(messageId)}:`,
 } as const;
+
+/** The provider exchange log's documents (`sms-exchange:<exchange id>`, type `sms_exchange`). */
+export const EXCHANGE_DOC_PREFIX = 'sms-exchange:';
 
 /** Series whose rows come and go as states change: counted per hour, so scans can skip empty hours. */
 export const SERIES = {
@@ -142,9 +148,21 @@ function incomingRows(doc: MessageDoc, rows: IndexRow[]): void {
   if (digits) rows.push({ key: `${PREFIX.inNumber(last4(digits))}${key}${EXTRA}${digits}`, d: doc._id });
 }
 
+function exchangeRows(doc: { _id: string; message_ids?: unknown }): IndexRow[] {
+  const suffix = doc._id.slice(EXCHANGE_DOC_PREFIX.length);
+  const ids = Array.isArray(doc.message_ids) ? doc.message_ids : [];
+  const rows = ids.flatMap((m) =>
+    typeof m === 'string' && m ? [{ key: PREFIX.exchange(m) + suffix, d: doc._id }] : [],
+  );
+  return [...new Map(rows.map((r) => [r.key, r])).values()];
+}
+
 /** Every row a document needs; none for documents that hold no message. */
 export function indexRows(doc: MessageDoc | undefined): IndexRow[] {
-  if (!doc || doc._deleted || doc.type !== 'data_record') return [];
+  if (!doc || doc._deleted) return [];
+  const type: unknown = doc.type;
+  if (type === 'sms_exchange') return doc._id.startsWith(EXCHANGE_DOC_PREFIX) ? exchangeRows(doc) : [];
+  if (type !== 'data_record') return [];
   const rows: IndexRow[] = [];
   incomingRows(doc, rows);
   outgoingRows(doc, rows);
@@ -167,5 +185,5 @@ export function bucketOf(id: string): { series: string; hour: number } | undefin
 /** Documents the indexer never reads: design and local docs, and this server's own bookkeeping. */
 export function mayHoldMessages(id: string): boolean {
   if (id.startsWith('_') || id === 'settings') return false;
-  return !id.startsWith('sms-') || id.startsWith('sms-in:');
+  return !id.startsWith('sms-') || id.startsWith('sms-in:') || id.startsWith(EXCHANGE_DOC_PREFIX);
 }

@@ -3,14 +3,15 @@
  * provider (our requests, its callbacks) with time, method, URL, status, elapsed time and both
  * bodies, redacted (no `key` parameter, no stored secret anywhere), and the messages it
  * concerns. Docs `sms-exchange:<ISO time>:<random>` sort by time, so listing newest first and
- * pruning are key ranges; `sms-exchange-msg:<message id>:<ISO time>:<random>` index them per
- * message, one small doc each, never updated. Writes are batched and never block or fail the
+ * pruning are key ranges; the message index (listings/rows.ts, `x:` rows) finds them per message,
+ * so an exchange costs one document write. Writes are batched and never block or fail the
  * exchange itself. Bodies carry phone numbers and texts: they are served to administrators only
  * and never logged.
  */
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../../shared-libs/couch/index.js';
+import { EXCHANGE_DOC_PREFIX } from '../listings/rows.js';
 import { Batcher } from '../store/batcher.js';
 import { redactExchange } from './exchange-redaction.js';
 
@@ -51,7 +52,8 @@ export interface ExchangeDoc extends Omit<ExchangeView, 'id'> {
   type: 'sms_exchange';
 }
 
-export const EXCHANGE_PREFIX = 'sms-exchange:';
+export const EXCHANGE_PREFIX = EXCHANGE_DOC_PREFIX;
+/** Per-message index docs of an older layout: still deleted with their exchange when it is pruned. */
 export const EXCHANGE_INDEX_PREFIX = 'sms-exchange-msg:';
 const HIGH = '\ufff0';
 const DAY_MS = 86_400_000;
@@ -70,6 +72,8 @@ export interface ExchangeLogOptions {
   /** The stored secrets to redact, read once per written batch. */
   secrets: () => Promise<string[]>;
   logger: Logger;
+  /** The ids of the docs of a message's exchanges, oldest first (the message index); undefined: not known yet. */
+  exchangesOf?: (messageId: string, limit: number) => Promise<string[] | undefined>;
 }
 
 function toView(doc: ExchangeDoc): ExchangeView {
@@ -146,15 +150,13 @@ export class ExchangeLog {
 
   /** The exchanges a message took part in, oldest first. */
   async forMessage(messageId: string, limit = 200): Promise<ExchangeView[]> {
-    const prefix = indexPrefix(messageId);
-    const index = await this.db.allDocs({ startkey: prefix, endkey: `${prefix}${HIGH}`, limit });
-    if (index.rows.length === 0) return [];
-    const keys = index.rows.map((r) => `${EXCHANGE_PREFIX}${r.id.slice(prefix.length)}`);
+    const keys = (await this.opts.exchangesOf?.(messageId, limit)) ?? [];
+    if (keys.length === 0) return [];
     const res = await this.db.allDocs({ keys, include_docs: true });
     return res.rows.flatMap((r) => ('doc' in r && r.doc ? [toView(r.doc as unknown as ExchangeDoc)] : []));
   }
 
-  /** Deletes exchanges older than the kept days, with their index docs; returns how many. */
+  /** Deletes exchanges older than the kept days (their index rows follow); returns how many. */
   async prune(): Promise<number> {
     const cutoff = new Date(this.opts.now().getTime() - Math.max(0, this.opts.days()) * DAY_MS).toISOString();
     let removed = 0;
@@ -188,12 +190,7 @@ export class ExchangeLog {
 
   private async writeMany(inputs: ExchangeInput[]): Promise<undefined[]> {
     const secrets = await this.opts.secrets();
-    const docs = inputs.flatMap((input) => {
-      const doc = this.toDoc(input, secrets);
-      const suffix = doc._id.slice(EXCHANGE_PREFIX.length);
-      const index = doc.message_ids.map((m) => ({ _id: `${indexPrefix(m)}${suffix}`, type: 'sms_exchange_index' }));
-      return [doc, ...index];
-    });
+    const docs = inputs.map((input) => this.toDoc(input, secrets));
     const results = await this.db.bulkDocs(docs as unknown as PouchDB.Core.PutDocument<object>[]);
     const failed = results.filter((r) => 'error' in r && r.error).length;
     if (failed > 0) throw new Error(`${failed} of ${docs.length} exchange log docs could not be written`);

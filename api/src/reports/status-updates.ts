@@ -106,8 +106,12 @@ export class StatusUpdates {
 
   private async resolve(update: StatusUpdateInput): Promise<GatewayRefTarget | undefined> {
     if (update.gatewayRef) {
+      // The message index first (a LevelDB read, no medic document): it knows every reference
+      // whose send result is stored. The reference docs also know those whose result is on its way.
+      const indexed = await this.refLookup?.(update.gatewayRef);
+      if (indexed) return indexed;
       const hit = await this.refs.lookup(update.gatewayRef);
-      return hit ?? (await this.refFromView(update.gatewayRef));
+      return hit ?? (await this.refFromView(update.gatewayRef, indexed));
     }
     if (update.messageId && this.uuidLookup) {
       const docId = await this.uuidLookup(update.messageId);
@@ -120,9 +124,8 @@ export class StatusUpdates {
    * A reference with no index entry: the message may have been sent by CHT-core on a shared
    * CouchDB, or before the index existed. CHT's own view knows it (only misses pay for this).
    */
-  private async refFromView(ref: string): Promise<GatewayRefTarget | undefined> {
-    const indexed = await this.refLookup?.(ref);
-    if (indexed !== undefined) return indexed ?? undefined;
+  private async refFromView(ref: string, indexed: null | undefined): Promise<GatewayRefTarget | undefined> {
+    if (indexed === null) return undefined;
     const res = await this.db.query('medic-sms/messages_by_gateway_ref', { key: ref, limit: 5 });
     const row = res.rows.find((r) => typeof r.value === 'string' && !r.id.startsWith(INCOMING_PREFIX));
     return row ? { docId: row.id, uuid: row.value as string } : undefined;

@@ -107,13 +107,25 @@ describe('message index rows', function () {
   it('documents without messages, deleted ones and our bookkeeping have no rows', function () {
     expect(indexRows({ ...outgoing(), _deleted: true })).to.deep.equal([]);
     expect(indexRows({ ...outgoing(), type: 'person' as never })).to.deep.equal([]);
-    expect(['_design/medic', 'settings', 'sms-open:x', 'sms-gateway-ref:y'].map(mayHoldMessages)).to.deep.equal([
-      false,
-      false,
-      false,
-      false,
+    expect(
+      ['_design/medic', 'settings', 'sms-open:x', 'sms-gateway-ref:y', 'sms-exchange-msg:z'].map(mayHoldMessages),
+    ).to.deep.equal([false, false, false, false, false]);
+    expect(['sms-in:1', 'a1b2', 'sms-exchange:2026-03-01T10:00:00.000Z:ab'].map(mayHoldMessages)).to.deep.equal([
+      true,
+      true,
+      true,
     ]);
-    expect(['sms-in:1', 'a1b2'].map(mayHoldMessages)).to.deep.equal([true, true]);
+  });
+
+  it('a provider exchange: one pointer row per message it concerns, ids URI-encoded, none once deleted', function () {
+    const id = 'sms-exchange:2026-03-01T10:00:00.000Z:ab12';
+    const doc = { _id: id, type: 'sms_exchange', message_ids: ['u-1', 'u:2/x', 'u-1', 7] } as unknown as MessageDoc;
+    expect(indexRows(doc)).to.deep.equal([
+      { key: 'x:u-1:2026-03-01T10:00:00.000Z:ab12', d: id },
+      { key: 'x:u%3A2%2Fx:2026-03-01T10:00:00.000Z:ab12', d: id },
+    ]);
+    expect(indexRows({ ...doc, _deleted: true })).to.deep.equal([]);
+    expect(indexRows({ ...doc, _id: 'other:1' })).to.deep.equal([]);
   });
 
   it('row keys split from their extra data; counted series per row', function () {
