@@ -6,12 +6,19 @@
  * (CHT's sentinel and webapp, another instance, a test writing straight to the store) are read
  * and indexed.
  *
+ * On the embedded store (`writeThrough`) this process is the only writer and the index hears of
+ * every write as it happens (store/write-watch.ts), so once the feed has been read up to the
+ * present after a start (what a crash left unindexed), it is no longer read change by change: the
+ * checkpoint moves to `settledSeq()`, and the feed is read again only after a write the
+ * write-through could not see (a replicated revision).
+ *
  * Readers wait on it: `caughtUp()` notes the database's `update_seq` and resolves once every
  * change up to it is in the index (or once a feed read that started later found nothing more).
  */
 import type { Logger } from 'pino';
 import { follow, type Db, type Follower } from '../../../shared-libs/couch/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import { settledSeq, unseenWrites } from '../store/write-watch.js';
 import { IndexBehindError, revNewer, seqNumber, type Seq } from './index-store.js';
 import { IndexWriteError, type IndexInput, type IndexWriter } from './index-writer.js';
 import { mayHoldMessages } from './rows.js';
@@ -54,6 +61,10 @@ export class FeedReconciler {
   private idleWake?: () => void;
   /** Revisions this server indexed when it wrote them, until the feed shows them. */
   private readonly own = new Map<string, string>();
+  /** Following the writes rather than the feed (writeThrough, once caught up). */
+  private through = false;
+  /** `unseenWrites()` when the feed was last read to the end. */
+  private unseenAt = 0;
 
   constructor(
     private readonly medic: Db,
@@ -62,6 +73,8 @@ export class FeedReconciler {
     private readonly opts: {
       /** Follow a live feed to pick changes up at once (others write the database). */
       live: boolean;
+      /** Every write reaches the index through the handle (the embedded store): see above. */
+      writeThrough?: boolean;
       /** Called when the writer reports the index inconsistent. */
       onBroken: (err: unknown) => void;
     },
@@ -75,12 +88,18 @@ export class FeedReconciler {
     return this.built;
   }
 
+  /** Every write reaches the index as it is made: nothing in the feed is waiting to be read. */
+  get followsWrites(): boolean {
+    return this.through && unseenWrites(this.medic) === this.unseenAt;
+  }
+
   progress(): Progress {
     return { built: this.built, scanned: this.scanned, total: this.total, seq: seqNumber(this.seq) };
   }
 
   /** This server wrote and indexed these revisions: the feed need not read them again. */
   remember(inputs: IndexInput[]): void {
+    if (this.through) return;
     if (this.own.size > MAX_OWN) this.own.clear();
     for (const i of inputs) this.own.set(i.id, i.rev);
   }
@@ -102,6 +121,8 @@ export class FeedReconciler {
     this.wake?.cancel();
     this.kick();
     await this.running;
+    // Following the writes: record how far, so the next start reads no feed it need not.
+    if (this.through) await this.advance().catch(() => undefined);
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
       w.reject(new IndexBehindError(0));
@@ -165,7 +186,17 @@ export class FeedReconciler {
       let more: boolean;
       try {
         if (!this.built) await this.scan();
-        more = await this.step();
+        if (this.through) {
+          more = await this.advance();
+        } else {
+          const unseen = unseenWrites(this.medic);
+          more = await this.step();
+          if (!more && this.opts.writeThrough) {
+            this.through = true;
+            this.unseenAt = unseen;
+            this.own.clear();
+          }
+        }
         delay = 500;
       } catch (err) {
         if (this.stopped) return;
@@ -246,6 +277,25 @@ export class FeedReconciler {
     // Nothing more existed when this read started: whoever was waiting before it has all it needs.
     if (!more) this.settle(step);
     return more;
+  }
+
+  /**
+   * Write-through: every write up to `settledSeq()` is indexed; that becomes the checkpoint. Back
+   * to reading the feed when a write went by unseen. True when the feed must be read now.
+   */
+  private async advance(): Promise<boolean> {
+    if (unseenWrites(this.medic) !== this.unseenAt) {
+      this.through = false;
+      return true;
+    }
+    const step = ++this.stepCounter;
+    const seq = await settledSeq(this.medic);
+    if (seqNumber(seq) > seqNumber(this.seq)) {
+      await this.writer.checkpoint(seq, true);
+      this.seq = seq;
+    }
+    this.settle(step);
+    return false;
   }
 
   private isOwn(id: string, rev: string | undefined): boolean {

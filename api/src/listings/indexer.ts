@@ -10,7 +10,8 @@
  * Read-your-writes, in `readyForRead()`, which every read awaits:
  * - embedded store: this process alone can write the LevelDB (it holds its lock), and every
  *   write through the handle is indexed before it is acknowledged, so an acknowledged write is
- *   already in the index: nothing to wait for.
+ *   already in the index: nothing to wait for, once the feed has been read up to the present
+ *   after a start (writes made while the server was down) or after a replicated revision.
  * - CouchDB: others write too, so a read notes the database's `update_seq` and waits until the
  *   feed has brought every change up to it into the index. Changes this server indexed while
  *   writing cost the feed a read and no document fetch, so the wait stays short after a burst.
@@ -69,7 +70,7 @@ export class MessageIndex {
       this.medic,
       this.writer,
       this.logger,
-      { live: this.othersWrite, onBroken: (err) => void this.rebuild(err) },
+      { live: this.othersWrite, writeThrough: !this.othersWrite, onBroken: (err) => void this.rebuild(err) },
       from,
     );
   }
@@ -132,7 +133,7 @@ export class MessageIndex {
       if (this.rebuilding || p.total - p.scanned > BUILD_WAIT_DOCS) throw new IndexBuildingError(p.scanned, p.total);
       await this.reconciler.whenBuilt(maxWaitMs);
     }
-    if (this.othersWrite) await this.reconciler.caughtUp(maxWaitMs);
+    if (this.othersWrite || !this.reconciler.followsWrites) await this.reconciler.caughtUp(maxWaitMs);
   }
 
   /** Resolves once the changes feed has brought every change made before this call into the index. */

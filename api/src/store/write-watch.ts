@@ -6,6 +6,10 @@
  * so wrapping that one method covers every writer of the embedded store, this server's and any
  * other code holding the handle. Writes with `new_edits: false` (replication) are left to the
  * changes feed. A listener failure never fails the write: the write happened.
+ *
+ * On the embedded store this process is the only writer (it holds the LevelDB lock), so the
+ * listeners hear of every write, and `settledSeq` tells a follower how far that makes it: the
+ * message index follows the database this way instead of reading every change a second time.
  */
 import type { Db } from '../../../shared-libs/couch/index.js';
 
@@ -23,7 +27,25 @@ interface BulkOptions {
   new_edits?: boolean;
 }
 
+interface Hub {
+  listeners: Array<(docs: WrittenDoc[]) => Promise<void>>;
+  /** Writes whose listeners have not all finished. */
+  pending: Set<Promise<unknown>>;
+  /** Writes the listeners were not told of (`new_edits: false`): only the changes feed shows them. */
+  unseen: number;
+}
+
+const hubs = new WeakMap<Db, Hub>();
+
+/** Adds a listener to every write through this handle (the handle is wrapped once). */
 export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<void>): void {
+  const existing = hubs.get(db);
+  if (existing) {
+    existing.listeners.push(onWritten);
+    return;
+  }
+  const hub: Hub = { listeners: [onWritten], pending: new Set(), unseen: 0 };
+  hubs.set(db, hub);
   const handle = db as unknown as { bulkDocs: BulkDocs };
   const original = handle.bulkDocs.bind(db) as BulkDocs;
   const wrapped = (req: unknown, opts?: unknown, callback?: unknown): Promise<unknown> => {
@@ -34,27 +56,51 @@ export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<v
     >;
     const run = (async () => {
       const results = await original(req, options);
-      if (options.new_edits !== false) {
-        const written: WrittenDoc[] = [];
-        results.forEach((r, i) => {
-          if (!('ok' in r) || !r.ok) return;
-          const input = docs[i] ?? {};
-          written.push({
-            id: r.id,
-            rev: r.rev,
-            ...(input._deleted ? {} : { doc: { ...input, _id: r.id, _rev: r.rev } }),
-          });
+      if (options.new_edits === false) {
+        hub.unseen++;
+        return results;
+      }
+      const written: WrittenDoc[] = [];
+      results.forEach((r, i) => {
+        if (!('ok' in r) || !r.ok) return;
+        const input = docs[i] ?? {};
+        written.push({
+          id: r.id,
+          rev: r.rev,
+          ...(input._deleted ? {} : { doc: { ...input, _id: r.id, _rev: r.rev } }),
         });
-        if (written.length > 0) await onWritten(written).catch(() => undefined);
+      });
+      if (written.length > 0) {
+        await Promise.all(hub.listeners.map((listener) => listener(written).catch(() => undefined)));
       }
       return results;
     })();
+    const tracked = run.catch(() => undefined);
+    hub.pending.add(tracked);
+    void tracked.finally(() => hub.pending.delete(tracked));
     if (!cb) return run;
     run.then(
       (res) => cb(null, res),
       (err: unknown) => cb(err),
     );
-    return run.catch(() => undefined);
+    return tracked;
   };
   handle.bulkDocs = wrapped as BulkDocs;
+}
+
+/**
+ * A sequence of the database up to which every write through the handle has been handed to the
+ * listeners (their calls finished): a write with a sequence up to it was already under way when
+ * the sequence was read, so waiting for the writes under way then is enough.
+ */
+export async function settledSeq(db: Db): Promise<string | number> {
+  const hub = hubs.get(db);
+  const seq = (await db.info()).update_seq;
+  if (hub) await Promise.all([...hub.pending]);
+  return seq;
+}
+
+/** How many writes through the handle its listeners were not told of (replicated revisions). */
+export function unseenWrites(db: Db): number {
+  return hubs.get(db)?.unseen ?? 0;
 }
