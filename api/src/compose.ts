@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { Agent } from 'undici';
+import { followWrites } from '../../shared-libs/couch/follow.js';
 import { installDesignDocs, openDatabases, projectRoot, type Databases } from '../../shared-libs/couch/index.js';
 import { buildApp, type HttpTimeouts } from './app.js';
 import { AuditLog, DEFAULT_AUDIT_DAYS } from './audit/audit-log.js';
@@ -28,7 +29,7 @@ import { CredentialsService, resolveCredentialKeys } from './credentials/credent
 import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
 import { DocUpdater } from './store/doc-updater.js';
-import { watchWrites } from './store/write-watch.js';
+import { watchWrites, writeSource } from './store/write-watch.js';
 import { GatewayRefIndex } from './reports/gateway-refs.js';
 import { AwaitingStatusIndex } from './reports/awaiting-status.js';
 import { IncomingMessages } from './messages/incoming.js';
@@ -158,6 +159,9 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const activity = new ActivityCounter(opts.now);
   const now = opts.now ?? (() => new Date());
   const dbs = await openDatabases({ dataDir: env.dataDir, couchUrl: env.couchUrl });
+  // Embedded: this process is the store's only writer, so followers are told of writes as they
+  // are made instead of reading them back from a live changes feed (shared-libs/couch/follow.ts).
+  if (dbs.mode === 'embedded') followWrites(dbs.medic, writeSource(dbs.medic));
   const written = await installDesignDocs(dbs.medic);
   if (written.length) logger.info({ ddocs: written }, 'design docs installed');
 

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
+import { pointReads } from './point-reads.js';
 
 export type Db = PouchDB.Database;
 
@@ -65,6 +66,7 @@ export async function openDatabases(opts: OpenOptions): Promise<Databases> {
   const name = opts.name ?? 'medic';
   const medic = new PouchDB(path.join(dir, name));
   const vault = new PouchDB(path.join(dir, `${name}-vault`));
+  pointReads(medic);
   await Promise.all([medic.info(), vault.info()]);
   return {
     mode: 'embedded',

@@ -7,6 +7,14 @@
  *
  * PouchDB ends a live feed on the first error (over HTTP: a CouchDB restart, a network blip); the
  * shared one starts again from the last sequence it handled, with backoff, until nobody follows.
+ *
+ * A database whose writes all go through one handle of this process (the embedded store: the
+ * process holds the LevelDB lock) can be given a WriteSource (`followWrites`): followers are then
+ * told of each write as it is made instead of reading it back. PouchDB's LevelDB adapter answers
+ * every wake-up of a live feed with a new iterator over its by-sequence store and a metadata read
+ * per change, a large share of the work of a write. The changes feed is still read to catch up
+ * from a follower's starting point, and after a write the source could not see (a replicated
+ * revision, `new_edits: false`).
  */
 import type { Db } from './db.js';
 
@@ -15,6 +23,11 @@ export interface FollowOptions {
   include_docs?: boolean;
   doc_ids?: string[];
   onChange(change: PouchDB.Core.ChangesResponseChange<object>): void;
+  /**
+   * The changes of one write told by a WriteSource (all docs of one `bulkDocs`, those passing
+   * `doc_ids`); without it each goes to `onChange`. Their `seq` is the follower's last feed position.
+   */
+  onWrite?(changes: PouchDB.Core.ChangesResponseChange<object>[]): void;
   onError?(err: unknown, retryInMs: number): void;
   /** First retry delay; doubles up to 30 s. */
   retryMs?: number;
@@ -22,11 +35,28 @@ export interface FollowOptions {
 
 export interface Follower {
   cancel(): void;
-  /** The last sequence handled. */
-  seq(): string | number;
+  /** A sequence up to which every change has been handed to the follower (a safe checkpoint). */
+  position(): Promise<string | number>;
 }
 
 type Change = PouchDB.Core.ChangesResponseChange<object>;
+
+/** The writes made through a database handle, told as they are made (see the top of this file). */
+export interface WriteSource {
+  /** `onWrite` after each write, before the writer's call resolves; `onUnseen` after one it could not tell. */
+  subscribe(listener: { onWrite(changes: Change[]): void; onUnseen(): void }): () => void;
+  /** A sequence up to which every write the source could tell has been told to its listeners. */
+  settledSeq(): Promise<string | number>;
+  /** How many writes it could not tell, so far. */
+  unseen(): number;
+}
+
+const sources = new WeakMap<Db, WriteSource>();
+
+/** From now on, followers of `db` are told of its writes by `source` rather than a live feed. */
+export function followWrites(db: Db, source: WriteSource): void {
+  sources.set(db, source);
+}
 
 /**
  * Changes read per catch-up request, and at most per request of the live feed. Passed as
@@ -179,6 +209,8 @@ function withoutDoc(c: Change): Change {
 const feeds = new WeakMap<Db, SharedFeed>();
 
 export function follow(db: Db, opts: FollowOptions): Follower {
+  const source = sources.get(db);
+  if (source) return new WriteFollower(db, source, opts);
   let shared = feeds.get(db);
   if (!shared) {
     shared = new SharedFeed(db, () => feeds.delete(db));
@@ -196,6 +228,121 @@ export function follow(db: Db, opts: FollowOptions): Follower {
     cancel() {
       feed.remove(sub);
     },
-    seq: () => sub.since,
+    position: () => Promise.resolve(sub.since),
   };
+}
+
+/**
+ * A follower told of writes by a WriteSource: it reads the changes feed from its starting point
+ * (and again after a write the source could not tell), holding told writes back meanwhile so
+ * they arrive in order, then takes them as they come.
+ */
+class WriteFollower implements Follower {
+  private readonly sub: Subscriber;
+  private readonly unsubscribe: () => void;
+  private reading?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly source: WriteSource,
+    opts: FollowOptions,
+  ) {
+    this.sub = { opts, since: opts.since, cancelled: false, ...(opts.doc_ids ? { ids: new Set(opts.doc_ids) } : {}) };
+    this.unsubscribe = source.subscribe({
+      onWrite: (changes) => this.told(changes),
+      onUnseen: () => void this.read(),
+    });
+    void this.read();
+  }
+
+  cancel(): void {
+    this.sub.cancelled = true;
+    this.unsubscribe();
+  }
+
+  /** Where the feed would have to be read from: moved up to `settledSeq()` unless a write went unseen. */
+  async position(): Promise<string | number> {
+    const unseen = this.source.unseen();
+    const seq = await this.source.settledSeq();
+    if (!this.reading && this.source.unseen() === unseen && seqNumber(seq) > seqNumber(this.sub.since))
+      this.sub.since = seq;
+    return this.sub.since;
+  }
+
+  private told(changes: Change[]): void {
+    const sub = this.sub;
+    if (sub.cancelled) return;
+    const wanted = sub.ids ? changes.filter((c) => sub.ids?.has(c.id)) : changes;
+    if (wanted.length === 0) return;
+    const out = wanted.map((c) => ({
+      ...(sub.opts.include_docs || !c.doc ? c : withoutDoc(c)),
+      seq: sub.since,
+    }));
+    if (sub.buffer) {
+      sub.buffer.push(...out);
+      return;
+    }
+    try {
+      if (sub.opts.onWrite) sub.opts.onWrite(out);
+      else for (const c of out) sub.opts.onChange(c);
+    } catch (err) {
+      sub.opts.onError?.(err, 0);
+    }
+  }
+
+  /** Reads the feed from the follower's position to the end; told writes wait in the buffer meanwhile. */
+  private read(): Promise<void> {
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
+    }
+    const sub = this.sub;
+    sub.buffer ??= [];
+    this.reading = (async () => {
+      const seen = new Map<string, number>();
+      if (sub.since === 'now') sub.since = (await this.db.info()).update_seq;
+      let delay = sub.opts.retryMs ?? 500;
+      do {
+        this.again = false;
+        for (;;) {
+          if (sub.cancelled) return;
+          try {
+            const res = await this.db.changes({
+              since: sub.since,
+              limit: CATCH_UP_PAGE,
+              batch_size: CATCH_UP_PAGE,
+              ...(sub.opts.include_docs ? { include_docs: true } : {}),
+              ...(sub.opts.doc_ids ? { doc_ids: sub.opts.doc_ids } : {}),
+            });
+            for (const c of res.results) {
+              seen.set(c.id, Math.max(seen.get(c.id) ?? 0, generation(c)));
+              deliver(sub, c);
+            }
+            sub.since = res.last_seq;
+            if (res.results.length < CATCH_UP_PAGE) break;
+            delay = sub.opts.retryMs ?? 500;
+          } catch (err) {
+            sub.opts.onError?.(err, delay);
+            await new Promise((r) => setTimeout(r, delay).unref());
+            delay = Math.min(30_000, delay * 2);
+          }
+        }
+      } while (this.again);
+      const buffered = sub.buffer ?? [];
+      sub.buffer = undefined;
+      const fresh = buffered.filter((c) => generation(c) > (seen.get(c.id) ?? 0));
+      if (fresh.length > 0) this.told(fresh.map((c) => ({ ...c, seq: sub.since })));
+    })().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
+}
+
+/** The numeric part of a sequence: PouchDB's are numbers, CouchDB's `N-opaque` strings. */
+function seqNumber(seq: string | number): number {
+  if (typeof seq === 'number') return seq;
+  const n = Number.parseInt(seq.split('-')[0] ?? '', 10);
+  return Number.isFinite(n) ? n : 0;
 }

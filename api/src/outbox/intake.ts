@@ -8,7 +8,7 @@ import { isSendable } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { DispatchContext, OutboxDeps } from './context.js';
 import { Lanes, priorityOf, type Priority } from './lanes.js';
-import { hasOpenWork, isIndexable } from './open-work.js';
+import { hasOpenWork, isIndexable, OPEN_WORK_PREFIX } from './open-work.js';
 import { promoteDueScheduled } from './schedules.js';
 
 export interface Entry {
@@ -31,8 +31,6 @@ export class OutboxIntake {
   private readonly known = new Map<string, Entry>();
   private readonly ready = new Lanes<string>();
   private feed?: Follower;
-  /** Last changes-feed sequence handled; saved at each sweep so a restart resumes from it. */
-  private lastSeq?: string | number;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private sweepAgain?: Promise<void>;
@@ -81,9 +79,17 @@ export class OutboxIntake {
       since,
       include_docs: true,
       onChange: (c) => {
-        this.lastSeq = c.seq;
-        if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc);
+        if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc, true);
       },
+      // One write told as it is made (the embedded store): its messages are all here together.
+      onWrite: (changes) =>
+        this.inBatch(() => {
+          // A message written with its open-work entry (POST /api/v1/messages) needs no other.
+          for (const c of changes)
+            if (!c.deleted && c.id.startsWith(OPEN_WORK_PREFIX))
+              this.deps.openWork.markPresent(c.id.slice(OPEN_WORK_PREFIX.length));
+          for (const c of changes) if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc, false);
+        }),
       onError: (err, retryInMs) => this.deps.logger.error({ err, retryInMs }, 'outbox changes feed failed; resuming'),
     });
     void this.sweep().finally(() => this.scheduleSweep());
@@ -134,7 +140,8 @@ export class OutboxIntake {
   }
 
   private async doSweep(): Promise<void> {
-    const seq = this.lastSeq;
+    // Every change up to here has reached observe(); saved after the sweep so a restart resumes from it.
+    const seq = await this.feed?.position();
     await this.deps.openWork.buildIfNeeded();
     for await (const docs of this.deps.openWork.pages()) {
       await promoteDueScheduled(docs, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
@@ -144,7 +151,7 @@ export class OutboxIntake {
     }
     await this.deps.statusUpdates.sweepParked();
     // Everything up to `seq` is now in the index or handled: a restart may resume from there.
-    if (seq !== undefined) await this.deps.openWork.saveCheckpoint(seq);
+    if (seq !== undefined && seq !== 'now') await this.deps.openWork.saveCheckpoint(seq);
   }
 
   /** Messages this process just stored (with their index entries): no need to wait for the feed. */
@@ -180,14 +187,14 @@ export class OutboxIntake {
   }
 
   /** A changed doc: keep the open-work index right, and pick up messages ready to go. */
-  private observe(doc: MessageDoc): void {
+  private observe(doc: MessageDoc, fromFeed: boolean): void {
     if (!isIndexable(doc._id)) return;
     if (hasOpenWork(doc)) {
       this.deps.openWork
         .ensure(doc._id)
         .catch((err: unknown) => this.deps.logger.error({ err }, 'indexing open work failed'));
     }
-    this.consider(doc, true);
+    this.consider(doc, fromFeed);
   }
 
   /**

@@ -11,6 +11,7 @@
  * listeners hear of every write, and `settledSeq` tells a follower how far that makes it: the
  * message index follows the database this way instead of reading every change a second time.
  */
+import type { WriteSource } from '../../../shared-libs/couch/follow.js';
 import type { Db } from '../../../shared-libs/couch/index.js';
 
 /** A document as written: its new revision, and its body unless it was deleted. */
@@ -27,8 +28,13 @@ interface BulkOptions {
   new_edits?: boolean;
 }
 
+type Change = PouchDB.Core.ChangesResponseChange<object>;
+type Told = Parameters<WriteSource['subscribe']>[0];
+
 interface Hub {
   listeners: Array<(docs: WrittenDoc[]) => Promise<void>>;
+  /** Followers (shared-libs/couch/follow.ts), told synchronously before the listeners run. */
+  told: Set<Told>;
   /** Writes whose listeners have not all finished. */
   pending: Set<Promise<unknown>>;
   /** Writes the listeners were not told of (`new_edits: false`): only the changes feed shows them. */
@@ -39,12 +45,30 @@ const hubs = new WeakMap<Db, Hub>();
 
 /** Adds a listener to every write through this handle (the handle is wrapped once). */
 export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<void>): void {
+  hubOf(db).listeners.push(onWritten);
+}
+
+/** The writes through this handle as a WriteSource for follow() (shared-libs/couch/follow.ts). */
+export function writeSource(db: Db): WriteSource {
+  const hub = hubOf(db);
+  return {
+    subscribe(listener) {
+      hub.told.add(listener);
+      return () => hub.told.delete(listener);
+    },
+    settledSeq: () => settledSeq(db),
+    unseen: () => hub.unseen,
+  };
+}
+
+function toChange(w: WrittenDoc): Change {
+  return { id: w.id, seq: 0, changes: [{ rev: w.rev }], ...(w.doc ? { doc: w.doc } : { deleted: true }) } as Change;
+}
+
+function hubOf(db: Db): Hub {
   const existing = hubs.get(db);
-  if (existing) {
-    existing.listeners.push(onWritten);
-    return;
-  }
-  const hub: Hub = { listeners: [onWritten], pending: new Set(), unseen: 0 };
+  if (existing) return existing;
+  const hub: Hub = { listeners: [], told: new Set(), pending: new Set(), unseen: 0 };
   hubs.set(db, hub);
   const handle = db as unknown as { bulkDocs: BulkDocs };
   const original = handle.bulkDocs.bind(db) as BulkDocs;
@@ -58,6 +82,7 @@ export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<v
       const results = await original(req, options);
       if (options.new_edits === false) {
         hub.unseen++;
+        for (const t of hub.told) t.onUnseen();
         return results;
       }
       const written: WrittenDoc[] = [];
@@ -71,6 +96,10 @@ export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<v
         });
       });
       if (written.length > 0) {
+        if (hub.told.size > 0) {
+          const changes = written.map(toChange);
+          for (const t of hub.told) t.onWrite(changes);
+        }
         await Promise.all(hub.listeners.map((listener) => listener(written).catch(() => undefined)));
       }
       return results;
@@ -86,6 +115,7 @@ export function watchWrites(db: Db, onWritten: (docs: WrittenDoc[]) => Promise<v
     return tracked;
   };
   handle.bulkDocs = wrapped as BulkDocs;
+  return hub;
 }
 
 /**

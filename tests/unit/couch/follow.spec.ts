@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
+import { writeSource } from '../../../api/src/store/write-watch.js';
+import { followWrites } from '../../../shared-libs/couch/follow.js';
 import { follow } from '../../../shared-libs/couch/index.js';
 import { eventually } from '../../helpers/test-server.js';
 
@@ -74,7 +76,7 @@ describe('shared-libs/couch follow: one shared live feed per database', function
       gen.set(c.id, g);
     }
     expect(seen.every((c) => !!c.doc)).to.equal(true);
-    expect(b.seq()).to.equal(seen[seen.length - 1]?.seq);
+    expect(await b.position()).to.equal(seen[seen.length - 1]?.seq);
     a.cancel();
     b.cancel();
   });
@@ -90,5 +92,74 @@ describe('shared-libs/couch follow: one shared live feed per database', function
     expect(got).to.deep.equal(['seen']);
     expect(liveFeeds).to.equal(2);
     b.cancel();
+  });
+
+  describe('told by a WriteSource (the embedded store: every write goes through one handle)', function () {
+    beforeEach(function () {
+      followWrites(db, writeSource(db));
+    });
+
+    it('each write reaches its followers whole, before the writer resumes, with no live feed', async function () {
+      const writes: Change[][] = [];
+      const settings: Change[] = [];
+      const a = follow(db, {
+        since: 'now',
+        include_docs: true,
+        onChange: () => undefined,
+        onWrite: (c) => writes.push(c),
+      });
+      const b = follow(db, { since: 'now', doc_ids: ['settings'], onChange: (c) => settings.push(c) });
+      await eventually(async () => (await a.position()) !== 'now' && (await b.position()) !== 'now');
+      await db.bulkDocs([{ _id: 'm1' }, { _id: 'settings', v: 1 }, { _id: 'm2' }]);
+      expect(writes.map((w) => w.map((c) => c.id))).to.deep.equal([['m1', 'settings', 'm2']]);
+      expect(writes[0]?.every((c) => !!c.doc && !c.deleted)).to.equal(true);
+      expect(settings.map((c) => [c.id, c.doc])).to.deep.equal([['settings', undefined]]);
+      const m1 = await db.get('m1');
+      await db.remove(m1);
+      expect(writes[1]?.map((c) => [c.id, c.deleted])).to.deep.equal([['m1', true]]);
+      expect(liveFeeds).to.equal(0);
+      expect(Number(await a.position())).to.equal(Number((await db.info()).update_seq));
+      a.cancel();
+      b.cancel();
+    });
+
+    it('a follower starting behind reads the feed first, then takes told writes, each revision once and in order', async function () {
+      const info = await db.info();
+      await db.bulkDocs([
+        { _id: 'x', n: 1 },
+        { _id: 'y', n: 1 },
+      ]);
+      const seen: Change[] = [];
+      const b = follow(db, { since: info.update_seq, include_docs: true, onChange: (c) => seen.push(c) });
+      // Written while b is still reading the feed: held back, then handed over once.
+      const x = await db.get('x');
+      await db.put({ ...x, n: 2 });
+      await db.put({ _id: 'z', n: 1 });
+      await eventually(async () => seen.some((c) => c.id === 'z'));
+      const revs = seen.map((c) => `${c.id}@${c.changes[0]?.rev.split('-')[0]}`);
+      expect(new Set(revs).size).to.equal(revs.length);
+      expect(revs).to.include.members(['y@1', 'x@2', 'z@1']);
+      const gen = new Map<string, number>();
+      for (const c of seen) {
+        const g = Number.parseInt(c.changes[0]?.rev ?? '0', 10);
+        expect(g).to.be.greaterThan(gen.get(c.id) ?? 0);
+        gen.set(c.id, g);
+      }
+      b.cancel();
+    });
+
+    it('a write it cannot tell (a replicated revision) is read from the feed', async function () {
+      const seen: string[] = [];
+      const a = follow(db, { since: 'now', onChange: (c) => seen.push(`${c.id}@${c.changes[0]?.rev}`) });
+      await eventually(async () => (await a.position()) !== 'now');
+      const rev = '1-0123456789abcdef0123456789abcdef';
+      await db.bulkDocs([{ _id: 'replicated', _rev: rev }], { new_edits: false });
+      await db.put({ _id: 'after' });
+      await eventually(async () => seen.length === 2);
+      expect(seen[0]).to.equal(`replicated@${rev}`);
+      expect(seen[1]).to.match(/^after@1-/);
+      expect(liveFeeds).to.equal(0);
+      a.cancel();
+    });
   });
 });
