@@ -22,6 +22,8 @@ export interface ServerStats {
   httpRequests: number;
   /** The message index: first build done, documents scanned of the total, feed position. */
   index?: { built: boolean; seq: number; scanned: number; total: number };
+  /** The medic database's update_seq (its number). */
+  medicSeq?: number;
 }
 
 export interface ServerProcess {

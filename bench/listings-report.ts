@@ -35,6 +35,17 @@ export function listingsRows(results: ListingsResult[]): Row[] {
       yesNo(r.burstErrors === 0),
       '-',
     ]);
+    // The embedded index follows the writes as they are made; only its checkpoint trails them.
+    if (!r.store.startsWith('embedded'))
+      rows.push([
+        scen,
+        r.store,
+        'changes the index had yet to read when the burst ended',
+        fmt(r.behind),
+        'info',
+        '-',
+        '-',
+      ]);
     for (const c of r.calls) {
       const poll = c.name.startsWith('medic-gateway');
       const target = (poll ? POLL_MS : LISTING_MS) * factor;

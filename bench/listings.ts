@@ -31,6 +31,8 @@ export interface ListingsResult {
   buildMs: number;
   buildPeakRssBytes: number;
   burstMs: number;
+  /** Changes of the medic database the index had not read yet when the burst ended. */
+  behind: number;
   burstErrors: number;
   calls: TimedCall[];
   peakRssBytes: number;
@@ -155,6 +157,8 @@ export async function listingsScenario(
       closedLoop(`${server.url}/api/v1/sms/africastalking/delivery-reports?key=${INCOMING_KEY}`, dlrBodies, 16),
     ]);
     const burstMs = performance.now() - w0;
+    const after = await server.stats();
+    const behind = Math.max(0, (after.medicSeq ?? 0) - (after.index?.seq ?? 0));
     const non200 = (r: typeof inRes): number =>
       [...r.statuses.entries()].filter(([s]) => s !== 200).reduce((n, [, c]) => n + c, 0) + r.errors;
 
@@ -199,6 +203,7 @@ export async function listingsScenario(
       buildMs,
       buildPeakRssBytes,
       burstMs,
+      behind,
       burstErrors: outErrors + non200(inRes) + non200(dlrRes),
       calls,
       peakRssBytes: server.peakRss(),

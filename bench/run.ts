@@ -435,6 +435,16 @@ function print(results: Results, totalMs: number): void {
       '-',
     );
     add(scen, so.store, 'RSS MB at each minute', so.rssMb.map((x) => fmt(x)).join(' '), 'info', '-', '-');
+    add(scen, so.store, 'JS heap used MB at each minute', so.heapMb.map((x) => fmt(x)).join(' '), 'info', '-', '-');
+    add(
+      scen,
+      so.store,
+      'messages held by the outbox at each minute',
+      so.backlog.map((x) => fmt(x)).join(' '),
+      'info',
+      '-',
+      '-',
+    );
     add(
       scen,
       so.store,

@@ -142,6 +142,7 @@ async function main(): Promise<void> {
               docsByKind: Object.fromEntries(docsByKind),
               httpRequests: httpRequests.count,
               index: server.messageIndex.stats(),
+              medicSeq: Number.parseInt(String((await server.dbs.medic.info()).update_seq), 10),
             });
             break;
           }

@@ -25,6 +25,10 @@ export interface SoakResult extends ScenarioBase {
   incomingPerSec: number;
   /** RSS (MB) at the end of each minute. */
   rssMb: number[];
+  /** JavaScript heap in use (MB) at the end of each minute. */
+  heapMb: number[];
+  /** Messages the outbox held in memory (known to its intake) at the end of each minute. */
+  backlog: number[];
   /** Least-squares slope of rssMb from minute 2 on, MB per minute. */
   growthMbPerMin: number;
   sent: number;
@@ -59,6 +63,8 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
     await server.sweep();
     const s0 = await server.stats();
     const rssMb: number[] = [];
+    const heapMb: number[] = [];
+    const backlog: number[] = [];
     let errors = 0;
     let outCount = 0;
     let inCount = 0;
@@ -107,9 +113,14 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
         );
       }
       if (performance.now() >= nextMinute) {
-        const rss = mb((await server.stats()).rss);
+        const st = await server.stats();
+        const rss = mb(st.rss);
         rssMb.push(rss);
-        process.stderr.write(`bench: soak minute ${rssMb.length}: RSS ${rss} MB\n`);
+        heapMb.push(mb(st.heapUsed));
+        backlog.push(st.outbox.known);
+        process.stderr.write(
+          `bench: soak minute ${rssMb.length}: RSS ${rss} MB, heap ${mb(st.heapUsed)} MB, outbox holds ${st.outbox.known}\n`,
+        );
         nextMinute += 60_000;
       }
       await sleep(10);
@@ -125,6 +136,8 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
       outgoingPerSec: outRate,
       incomingPerSec: inRate,
       rssMb,
+      heapMb,
+      backlog,
       growthMbPerMin: slope(rssMb.slice(2)),
       sent,
       reports: sim.reports().length,
