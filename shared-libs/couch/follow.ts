@@ -17,6 +17,7 @@
  * revision, `new_edits: false`).
  */
 import type { Db } from './db.js';
+import { seqNumber } from './seq.js';
 
 export interface FollowOptions {
   since: string | number;
@@ -147,37 +148,45 @@ class SharedFeed {
   /** Reads what happened since the subscriber's position, then hands it the live feed. */
   private async catchUp(sub: Subscriber): Promise<void> {
     sub.buffer = [];
-    let delay = sub.opts.retryMs ?? 500;
-    /** Highest revision generation delivered per doc, so buffered copies of the same change are skipped. */
     const seen = new Map<string, number>();
-    while (!sub.cancelled) {
-      try {
-        const res = await this.db.changes({
-          since: sub.since,
-          limit: CATCH_UP_PAGE,
-          batch_size: CATCH_UP_PAGE,
-          ...(sub.opts.include_docs ? { include_docs: true } : {}),
-          ...(sub.opts.doc_ids ? { doc_ids: sub.opts.doc_ids } : {}),
-        });
-        for (const c of res.results) {
-          if (sub.cancelled) return;
-          seen.set(c.id, Math.max(seen.get(c.id) ?? 0, generation(c)));
-          deliver(sub, c);
-        }
-        sub.since = res.last_seq;
-        if (res.results.length < CATCH_UP_PAGE) break;
-        delay = sub.opts.retryMs ?? 500;
-      } catch (err) {
-        sub.opts.onError?.(err, delay);
-        await new Promise((r) => setTimeout(r, delay).unref());
-        delay = Math.min(30_000, delay * 2);
-      }
-    }
+    await readToEnd(this.db, sub, seen);
     const buffered = sub.buffer;
     sub.buffer = undefined;
     for (const c of buffered) {
       if (sub.cancelled) return;
       if (generation(c) > (seen.get(c.id) ?? 0)) deliver(sub, c);
+    }
+  }
+}
+
+/**
+ * Reads the feed from the subscriber's position to its end, a page at a time, handing each change
+ * over and noting in `seen` the highest revision generation delivered per doc (so buffered copies
+ * of the same change can be skipped). Retries with backoff; stops when the subscriber cancels.
+ */
+async function readToEnd(db: Db, sub: Subscriber, seen: Map<string, number>): Promise<void> {
+  let delay = sub.opts.retryMs ?? 500;
+  while (!sub.cancelled) {
+    try {
+      const res = await db.changes({
+        since: sub.since,
+        limit: CATCH_UP_PAGE,
+        batch_size: CATCH_UP_PAGE,
+        ...(sub.opts.include_docs ? { include_docs: true } : {}),
+        ...(sub.opts.doc_ids ? { doc_ids: sub.opts.doc_ids } : {}),
+      });
+      for (const c of res.results) {
+        if (sub.cancelled) return;
+        seen.set(c.id, Math.max(seen.get(c.id) ?? 0, generation(c)));
+        deliver(sub, c);
+      }
+      sub.since = res.last_seq;
+      if (res.results.length < CATCH_UP_PAGE) return;
+      delay = sub.opts.retryMs ?? 500;
+    } catch (err) {
+      sub.opts.onError?.(err, delay);
+      await new Promise((r) => setTimeout(r, delay).unref());
+      delay = Math.min(30_000, delay * 2);
     }
   }
 }
@@ -302,33 +311,10 @@ class WriteFollower implements Follower {
     this.reading = (async () => {
       const seen = new Map<string, number>();
       if (sub.since === 'now') sub.since = (await this.db.info()).update_seq;
-      let delay = sub.opts.retryMs ?? 500;
       do {
         this.again = false;
-        for (;;) {
-          if (sub.cancelled) return;
-          try {
-            const res = await this.db.changes({
-              since: sub.since,
-              limit: CATCH_UP_PAGE,
-              batch_size: CATCH_UP_PAGE,
-              ...(sub.opts.include_docs ? { include_docs: true } : {}),
-              ...(sub.opts.doc_ids ? { doc_ids: sub.opts.doc_ids } : {}),
-            });
-            for (const c of res.results) {
-              seen.set(c.id, Math.max(seen.get(c.id) ?? 0, generation(c)));
-              deliver(sub, c);
-            }
-            sub.since = res.last_seq;
-            if (res.results.length < CATCH_UP_PAGE) break;
-            delay = sub.opts.retryMs ?? 500;
-          } catch (err) {
-            sub.opts.onError?.(err, delay);
-            await new Promise((r) => setTimeout(r, delay).unref());
-            delay = Math.min(30_000, delay * 2);
-          }
-        }
-      } while (this.again);
+        await readToEnd(this.db, sub, seen);
+      } while (this.again && !sub.cancelled);
       const buffered = sub.buffer ?? [];
       sub.buffer = undefined;
       const fresh = buffered.filter((c) => generation(c) > (seen.get(c.id) ?? 0));
@@ -338,11 +324,4 @@ class WriteFollower implements Follower {
     });
     return this.reading;
   }
-}
-
-/** The numeric part of a sequence: PouchDB's are numbers, CouchDB's `N-opaque` strings. */
-function seqNumber(seq: string | number): number {
-  if (typeof seq === 'number') return seq;
-  const n = Number.parseInt(seq.split('-')[0] ?? '', 10);
-  return Number.isFinite(n) ? n : 0;
 }

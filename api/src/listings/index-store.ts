@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { seqNumber } from '../../../shared-libs/couch/seq.js';
 import { UnavailableError } from '../errors.js';
 import { BUCKET_PREFIX, Buckets } from './buckets.js';
 import { HIGH } from './rows.js';
@@ -19,6 +20,8 @@ export const CHECKPOINT_ID = 'c:state';
 export const MANIFEST_PREFIX = 'm:';
 
 export type Seq = string | number;
+
+export { seqNumber };
 
 export interface Checkpoint {
   /** Every change of the medic database up to here is in the index. */
@@ -33,14 +36,6 @@ export interface Manifest {
   /** The medic revision these rows describe. */
   rev: string;
   rows: string[];
-}
-
-/** The numeric part of a sequence: PouchDB's are numbers, CouchDB's `N-opaque` strings. */
-export function seqNumber(seq: Seq | undefined): number {
-  if (seq === undefined) return 0;
-  if (typeof seq === 'number') return seq;
-  const n = Number.parseInt(seq.split('-')[0] ?? '', 10);
-  return Number.isFinite(n) ? n : 0;
 }
 
 /** True when revision `a` supersedes `b` (CouchDB's winner rule: generation, then hash). */

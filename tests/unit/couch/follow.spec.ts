@@ -10,10 +10,37 @@ import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { writeSource } from '../../../api/src/store/write-watch.js';
 import { followWrites } from '../../../shared-libs/couch/follow.js';
-import { follow } from '../../../shared-libs/couch/index.js';
+import { follow, type Follower } from '../../../shared-libs/couch/index.js';
 import { eventually } from '../../helpers/test-server.js';
 
 type Change = PouchDB.Core.ChangesResponseChange<object>;
+
+/** Follows from `since` (with docs), writing x@2 and z@1 while the follower may still be catching up. */
+async function followWhileWriting(
+  db: PouchDB.Database,
+  since: string | number,
+): Promise<{ seen: Change[]; follower: Follower }> {
+  const seen: Change[] = [];
+  const follower = follow(db, { since, include_docs: true, onChange: (c) => seen.push(c) });
+  const x = await db.get('x');
+  await db.put({ ...x, n: 2 });
+  await db.put({ _id: 'z', n: 1 });
+  await eventually(async () => seen.some((c) => c.id === 'z'));
+  return { seen, follower };
+}
+
+/** Each revision once, these among them (`id@generation`), never an older one of a doc after a newer. */
+function expectEachRevisionOnceInOrder(seen: Change[], members: string[]): void {
+  const revs = seen.map((c) => `${c.id}@${c.changes[0]?.rev.split('-')[0]}`);
+  expect(new Set(revs).size).to.equal(revs.length);
+  expect(revs).to.include.members(members);
+  const gen = new Map<string, number>();
+  for (const c of seen) {
+    const g = Number.parseInt(c.changes[0]?.rev ?? '0', 10);
+    expect(g).to.be.greaterThan(gen.get(c.id) ?? 0);
+    gen.set(c.id, g);
+  }
+}
 
 describe('shared-libs/couch follow: one shared live feed per database', function () {
   let dir: string;
@@ -57,24 +84,9 @@ describe('shared-libs/couch follow: one shared live feed per database', function
     await db.put({ _id: 'x', n: 1 });
     await db.put({ _id: 'y', n: 1 });
     await eventually(async () => first.length === 2);
-    const seen: Change[] = [];
-    const b = follow(db, { since: info.update_seq, include_docs: true, onChange: (c) => seen.push(c) });
-    // Written while b may still be catching up.
-    const x = await db.get('x');
-    await db.put({ ...x, n: 2 });
-    await db.put({ _id: 'z', n: 1 });
-    await eventually(async () => seen.some((c) => c.id === 'z'));
+    const { seen, follower: b } = await followWhileWriting(db, info.update_seq);
     await new Promise((r) => setTimeout(r, 100));
-    const revs = seen.map((c) => `${c.id}@${c.changes[0]?.rev.split('-')[0]}`);
-    expect(new Set(revs).size).to.equal(revs.length);
-    expect(revs).to.include.members(['y@1', 'x@2', 'z@1']);
-    // Never an older revision of a doc after a newer one.
-    const gen = new Map<string, number>();
-    for (const c of seen) {
-      const g = Number.parseInt(c.changes[0]?.rev ?? '0', 10);
-      expect(g).to.be.greaterThan(gen.get(c.id) ?? 0);
-      gen.set(c.id, g);
-    }
+    expectEachRevisionOnceInOrder(seen, ['y@1', 'x@2', 'z@1']);
     expect(seen.every((c) => !!c.doc)).to.equal(true);
     expect(await b.position()).to.equal(seen[seen.length - 1]?.seq);
     a.cancel();
@@ -129,22 +141,9 @@ describe('shared-libs/couch follow: one shared live feed per database', function
         { _id: 'x', n: 1 },
         { _id: 'y', n: 1 },
       ]);
-      const seen: Change[] = [];
-      const b = follow(db, { since: info.update_seq, include_docs: true, onChange: (c) => seen.push(c) });
-      // Written while b is still reading the feed: held back, then handed over once.
-      const x = await db.get('x');
-      await db.put({ ...x, n: 2 });
-      await db.put({ _id: 'z', n: 1 });
-      await eventually(async () => seen.some((c) => c.id === 'z'));
-      const revs = seen.map((c) => `${c.id}@${c.changes[0]?.rev.split('-')[0]}`);
-      expect(new Set(revs).size).to.equal(revs.length);
-      expect(revs).to.include.members(['y@1', 'x@2', 'z@1']);
-      const gen = new Map<string, number>();
-      for (const c of seen) {
-        const g = Number.parseInt(c.changes[0]?.rev ?? '0', 10);
-        expect(g).to.be.greaterThan(gen.get(c.id) ?? 0);
-        gen.set(c.id, g);
-      }
+      // x and z are written while b is still reading the feed: held back, then handed over once.
+      const { seen, follower: b } = await followWhileWriting(db, info.update_seq);
+      expectEachRevisionOnceInOrder(seen, ['y@1', 'x@2', 'z@1']);
       b.cancel();
     });
 
