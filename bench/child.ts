@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 export interface ServerStats {
   rss: number;
+  /** Linux: the anonymous and file-backed parts of rss. */
+  rssAnon?: number;
+  rssFile?: number;
   peakRss: number;
   heapUsed: number;
   cpuMs: number;

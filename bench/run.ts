@@ -435,6 +435,18 @@ function print(results: Results, totalMs: number): void {
       '-',
     );
     add(scen, so.store, 'RSS MB at each minute', so.rssMb.map((x) => fmt(x)).join(' '), 'info', '-', '-');
+    if (so.anonMb.length > 0) {
+      add(
+        scen,
+        so.store,
+        "anonymous RSS (less LevelDB's mapped files): growth after minute 2, MB/min",
+        fmt(so.anonGrowthMbPerMin, 2),
+        'info',
+        '-',
+        '-',
+      );
+      add(scen, so.store, 'anonymous RSS MB at each minute', so.anonMb.map((x) => fmt(x)).join(' '), 'info', '-', '-');
+    }
     add(scen, so.store, 'JS heap used MB at each minute', so.heapMb.map((x) => fmt(x)).join(' '), 'info', '-', '-');
     add(
       scen,

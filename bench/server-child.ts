@@ -8,6 +8,7 @@
  * child → parent: {type:'ready', port}, {type:'rss', rss, t} every 100 ms, {type:'reply', id, ...}
  * parent → child: {cmd:'stats'|'sweep'|'close', id}
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import { compose } from '../api/src/compose.js';
 import { readEnv } from '../api/src/env.js';
@@ -92,6 +93,22 @@ function traceIndex(store: Record<string, unknown>, byKind: Map<string, number>)
   };
 }
 
+/**
+ * RSS split as Linux counts it (/proc/self/status): anonymous memory (heap, native allocations)
+ * and file-backed pages (LevelDB maps its table files, so pages read from them count in RSS and
+ * the kernel can take them back). Undefined where /proc is absent.
+ */
+function rssParts(): { anon: number; file: number } | undefined {
+  try {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const kb = (name: string): number =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
+  } catch {
+    return undefined;
+  }
+}
+
 /** HTTP requests this process made with node:http (PouchDB's http adapter; AT goes through undici). */
 function countHttpRequests(): { count: number } {
   const counter = { count: 0 };
@@ -130,10 +147,12 @@ async function main(): Promise<void> {
           case 'stats': {
             const cpu = process.cpuUsage();
             const mem = process.memoryUsage();
+            const parts = rssParts();
             send({
               type: 'reply',
               id: raw.id,
               rss: mem.rss,
+              ...(parts ? { rssAnon: parts.anon, rssFile: parts.file } : {}),
               peakRss,
               heapUsed: mem.heapUsed,
               cpuMs: (cpu.user + cpu.system) / 1000,

@@ -25,6 +25,10 @@ export interface SoakResult extends ScenarioBase {
   incomingPerSec: number;
   /** RSS (MB) at the end of each minute. */
   rssMb: number[];
+  /** The anonymous part of RSS (MB; Linux) at the end of each minute: RSS less file-backed pages. */
+  anonMb: number[];
+  /** Least-squares slope of anonMb from minute 2 on, MB per minute. */
+  anonGrowthMbPerMin: number;
   /** JavaScript heap in use (MB) at the end of each minute. */
   heapMb: number[];
   /** Messages the outbox held in memory (known to its intake) at the end of each minute. */
@@ -64,6 +68,7 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
     const s0 = await server.stats();
     const rssMb: number[] = [];
     const heapMb: number[] = [];
+    const anonMb: number[] = [];
     const backlog: number[] = [];
     let errors = 0;
     let outCount = 0;
@@ -117,9 +122,10 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
         const rss = mb(st.rss);
         rssMb.push(rss);
         heapMb.push(mb(st.heapUsed));
+        if (st.rssAnon !== undefined) anonMb.push(mb(st.rssAnon));
         backlog.push(st.outbox.known);
         process.stderr.write(
-          `bench: soak minute ${rssMb.length}: RSS ${rss} MB, heap ${mb(st.heapUsed)} MB, outbox holds ${st.outbox.known}\n`,
+          `bench: soak minute ${rssMb.length}: RSS ${rss} MB (anonymous ${st.rssAnon === undefined ? '?' : mb(st.rssAnon)}), heap ${mb(st.heapUsed)} MB, outbox holds ${st.outbox.known}\n`,
         );
         nextMinute += 60_000;
       }
@@ -137,6 +143,8 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
       incomingPerSec: inRate,
       rssMb,
       heapMb,
+      anonMb,
+      anonGrowthMbPerMin: slope(anonMb.slice(2)),
       backlog,
       growthMbPerMin: slope(rssMb.slice(2)),
       sent,
