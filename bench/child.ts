@@ -13,6 +13,8 @@ export interface ServerStats {
   /** Linux: the anonymous and file-backed parts of rss. */
   rssAnon?: number;
   rssFile?: number;
+  /** Linux: the highest anonymous RSS of the 100 ms samples. */
+  peakAnon?: number;
   peakRss: number;
   heapUsed: number;
   cpuMs: number;

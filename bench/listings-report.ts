@@ -69,6 +69,16 @@ export function listingsRows(results: ListingsResult[]): Row[] {
       couch ? '-' : yesNo(peak < RSS_MB),
       '-',
     ]);
+    if (r.peakAnonBytes !== undefined)
+      rows.push([
+        scen,
+        r.store,
+        "peak anonymous RSS MB (RSS less the pages of LevelDB's mapped table files)",
+        fmt(mb(r.peakAnonBytes)),
+        'info',
+        '-',
+        '-',
+      ]);
   }
   return rows;
 }

@@ -36,6 +36,8 @@ export interface ListingsResult {
   burstErrors: number;
   calls: TimedCall[];
   peakRssBytes: number;
+  /** Linux: the peak of RSS less file-backed pages (LevelDB's mapped table files). */
+  peakAnonBytes?: number;
   vmHwmBytes?: number;
 }
 
@@ -194,6 +196,7 @@ export async function listingsScenario(
     calls.push(await timed(server, 'counts', 'GET', '/api/v1/messages/counts'));
     calls.push(await timed(server, 'medic-gateway poll (hands out 25)', 'POST', '/api/sms', {}));
     calls.push(await timed(server, 'medic-gateway poll again', 'POST', '/api/sms', {}));
+    const peakAnon = (await server.stats()).peakAnon;
     await server.stop();
     return {
       store: storage.kind === 'embedded' ? 'embedded (LevelDB)' : 'pouchdb-server (HTTP)',
@@ -207,6 +210,7 @@ export async function listingsScenario(
       burstErrors: outErrors + non200(inRes) + non200(dlrRes),
       calls,
       peakRssBytes: server.peakRss(),
+      ...(peakAnon !== undefined ? { peakAnonBytes: peakAnon } : {}),
       vmHwmBytes: server.vmHwm(),
     };
   } finally {

@@ -134,9 +134,12 @@ async function main(): Promise<void> {
   const port = typeof addr === 'object' && addr ? addr.port : env.port;
 
   let peakRss = process.memoryUsage.rss();
+  let peakAnon = rssParts()?.anon;
   const sampler = setInterval(() => {
     const rss = process.memoryUsage.rss();
     if (rss > peakRss) peakRss = rss;
+    const anon = rssParts()?.anon;
+    if (anon !== undefined && anon > (peakAnon ?? 0)) peakAnon = anon;
     send({ type: 'rss', rss, t: Date.now() });
   }, 100);
 
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
               type: 'reply',
               id: raw.id,
               rss: mem.rss,
-              ...(parts ? { rssAnon: parts.anon, rssFile: parts.file } : {}),
+              ...(parts ? { rssAnon: parts.anon, rssFile: parts.file, peakAnon } : {}),
               peakRss,
               heapUsed: mem.heapUsed,
               cpuMs: (cpu.user + cpu.system) / 1000,
