@@ -73,7 +73,7 @@ export function listingsRows(results: ListingsResult[]): Row[] {
       rows.push([
         scen,
         r.store,
-        "peak anonymous RSS MB (RSS less the pages of LevelDB's mapped table files)",
+        'peak anonymous RSS MB (RSS less file-backed pages: the node binary, LevelDB table files)',
         fmt(mb(r.peakAnonBytes)),
         'info',
         '-',

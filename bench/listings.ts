@@ -36,7 +36,7 @@ export interface ListingsResult {
   burstErrors: number;
   calls: TimedCall[];
   peakRssBytes: number;
-  /** Linux: the peak of RSS less file-backed pages (LevelDB's mapped table files). */
+  /** Linux: the peak of RSS less file-backed pages (the node binary, LevelDB's mapped table files). */
   peakAnonBytes?: number;
   vmHwmBytes?: number;
 }

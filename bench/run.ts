@@ -439,7 +439,7 @@ function print(results: Results, totalMs: number): void {
       add(
         scen,
         so.store,
-        "anonymous RSS (less LevelDB's mapped files): growth after minute 2, MB/min",
+        'anonymous RSS (less file-backed pages): growth after minute 2, MB/min',
         fmt(so.anonGrowthMbPerMin, 2),
         'info',
         '-',

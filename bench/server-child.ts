@@ -94,9 +94,10 @@ function traceIndex(store: Record<string, unknown>, byKind: Map<string, number>)
 }
 
 /**
- * RSS split as Linux counts it (/proc/self/status): anonymous memory (heap, native allocations)
- * and file-backed pages (LevelDB maps its table files, so pages read from them count in RSS and
- * the kernel can take them back). Undefined where /proc is absent.
+ * RSS split as Linux counts it (/proc/self/status): anonymous memory (the JS heap, native
+ * allocations) and file-backed pages (the node binary's code, and LevelDB's table files, which it
+ * maps, so pages read from them count in RSS; the kernel can take file-backed pages back).
+ * Undefined where /proc is absent.
  */
 function rssParts(): { anon: number; file: number } | undefined {
   try {
