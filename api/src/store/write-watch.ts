@@ -61,6 +61,15 @@ export function writeSource(db: Db): WriteSource {
   };
 }
 
+/** A follower's failure never fails the write, nor keeps the others from hearing of it. */
+function tell(run: () => void): void {
+  try {
+    run();
+  } catch {
+    // Followers report their own failures (follow.ts hands them to the follower's onError).
+  }
+}
+
 function toChange(w: WrittenDoc): Change {
   return { id: w.id, seq: 0, changes: [{ rev: w.rev }], ...(w.doc ? { doc: w.doc } : { deleted: true }) } as Change;
 }
@@ -82,7 +91,7 @@ function hubOf(db: Db): Hub {
       const results = await original(req, options);
       if (options.new_edits === false) {
         hub.unseen++;
-        for (const t of hub.told) t.onUnseen();
+        for (const t of hub.told) tell(() => t.onUnseen());
         return results;
       }
       const written: WrittenDoc[] = [];
@@ -98,7 +107,7 @@ function hubOf(db: Db): Hub {
       if (written.length > 0) {
         if (hub.told.size > 0) {
           const changes = written.map(toChange);
-          for (const t of hub.told) t.onWrite(changes);
+          for (const t of hub.told) tell(() => t.onWrite(changes));
         }
         await Promise.all(hub.listeners.map((listener) => listener(written).catch(() => undefined)));
       }
