@@ -54,7 +54,9 @@ export function waitingForGateway(index: MessageIndex, chunk: number): MergedRow
 
 /**
  * The ids of the exchange log docs that concern a message, oldest first; `undefined` while the
- * index is still being built. Read-your-writes as every listing.
+ * index is still being built. It does not wait for the changes feed: the exchange log is written
+ * in the background anyway, this instance's exchanges are indexed as they are written, and a
+ * message's detail should not wait on a feed catching up with another instance's writes.
  */
 export async function exchangesOf(
   index: MessageIndex,
@@ -62,7 +64,6 @@ export async function exchangesOf(
   limit: number,
 ): Promise<string[] | undefined> {
   if (!index.isBuilt) return undefined;
-  await index.readyForRead();
   const prefix = PREFIX.exchange(messageId);
   return (await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit })).map(([, body]) => body.d);
 }
