@@ -5,7 +5,15 @@ import { expect } from 'chai';
 import { Buckets } from '../../../api/src/listings/buckets.js';
 import { decodeCursor, encodeCursor } from '../../../api/src/listings/cursor.js';
 import { seqNumber } from '../../../api/src/listings/indexer.js';
-import { bucketOf, indexRows, mayHoldMessages, queryDigits, splitRow, time13 } from '../../../api/src/listings/rows.js';
+import {
+  bucketOf,
+  indexRows,
+  mayHoldMessages,
+  PREFIX,
+  queryDigits,
+  splitRow,
+  time13,
+} from '../../../api/src/listings/rows.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 
 const T = Date.parse('2026-03-01T10:00:00Z');
@@ -71,6 +79,15 @@ describe('message index rows', function () {
       ['g:ATXid_1:u-5'],
     ],
     [
+      "a reference is URI-encoded in its key, so one reference's range never holds another's (RapidPro `<broadcast>:<urn>`)",
+      {
+        tasks: [
+          { state: 'sent', gateway_ref: '123:tel:+254700000001', messages: [{ uuid: 'u-6', to: '+1', message: 'x' }] },
+        ],
+      },
+      ['g:123%3Atel%3A%2B254700000001:u-6'],
+    ],
+    [
       'a task without a state is listed as received (CHT count views)',
       { tasks: [{ messages: [{ uuid: 'u-4', to: '+1', message: 'x' }] }] },
       [`o:s:received:${time13(T)}:u-4`],
@@ -82,6 +99,12 @@ describe('message index rows', function () {
       for (const id of expected) expect(ids).to.include(id);
     });
   }
+
+  it("a reference's lookup range never holds the rows of a longer reference that starts with it", function () {
+    const long = PREFIX.gatewayRef('123:tel:+254700000001') + 'u-6';
+    expect(long.startsWith(PREFIX.gatewayRef('123'))).to.equal(false);
+    expect(long.startsWith(PREFIX.gatewayRef('123:tel:+254700000001'))).to.equal(true);
+  });
 
   it('an incoming message with auto-reply tasks has incoming and outgoing rows; a message without uuid none', function () {
     const doc: MessageDoc = {
