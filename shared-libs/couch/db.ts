@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
+import { isConflict, isNotFound } from './errors.js';
 import { pointReads } from './point-reads.js';
 
 export type Db = PouchDB.Database;
@@ -78,18 +79,7 @@ export async function openDatabases(opts: OpenOptions): Promise<Databases> {
   };
 }
 
-/** PouchDB errors carry a numeric status; 409 is the compare-and-swap loss, 404 a missing doc. */
-export function errorStatus(err: unknown): number | undefined {
-  if (err && typeof err === 'object' && 'status' in err && typeof err.status === 'number') {
-    return err.status;
-  }
-  return undefined;
-}
-
-/** A lost compare-and-swap: a thrown error, or a `_bulk_docs` row refused as `conflict`. */
-export const isConflict = (err: unknown): boolean =>
-  errorStatus(err) === 409 || (!!err && typeof err === 'object' && 'name' in err && err.name === 'conflict');
-export const isNotFound = (err: unknown): boolean => errorStatus(err) === 404;
+export { errorStatus, isConflict, isNotFound } from './errors.js';
 
 /** One row of a `_bulk_docs` answer: the doc was written, or refused with an error. */
 export type BulkResult = PouchDB.Core.Response | PouchDB.Core.Error;

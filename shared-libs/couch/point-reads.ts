@@ -9,13 +9,10 @@
  * missing document, and for a deleted one the row `allDocs` gives (read with `allDocs` itself,
  * since `get` does not tell a deleted document's revision). Any other option takes the original path.
  */
+import { isNotFound } from './errors.js';
+
 type AllDocs = (opts?: object) => Promise<PouchDB.Core.AllDocsResponse<object>>;
 type Row = PouchDB.Core.AllDocsResponse<object>['rows'][number];
-
-interface NotFound {
-  status?: number;
-  reason?: string;
-}
 
 const SIMPLE = new Set(['keys', 'include_docs']);
 
@@ -46,9 +43,8 @@ export function pointReads(db: PouchDB.Database): void {
             ...(o.include_docs ? { doc } : {}),
           } as Row;
         } catch (err) {
-          const e = err as NotFound;
-          if (e.status !== 404) throw err;
-          if (e.reason === 'deleted') deleted.push(i);
+          if (!isNotFound(err)) throw err;
+          if ((err as { reason?: unknown }).reason === 'deleted') deleted.push(i);
           return { key, error: 'not_found' } as unknown as Row;
         }
       }),

@@ -9,24 +9,20 @@ import { HOUR_MS } from './rows.js';
 
 export const BUCKET_PREFIX = 'b:';
 
-interface Slot {
-  n: number;
-}
-
 class Series {
-  readonly slots = new Map<number, Slot>();
-  /** Hours with n > 0, ascending. */
+  /** Rows per hour. */
+  readonly counts = new Map<number, number>();
+  /** Hours with rows, ascending. */
   readonly hours: number[] = [];
   total = 0;
 
   add(hour: number, delta: number): void {
-    const slot = this.slots.get(hour) ?? { n: 0 };
-    const before = slot.n;
-    slot.n += delta;
-    this.slots.set(hour, slot);
+    const before = this.counts.get(hour) ?? 0;
+    const after = before + delta;
+    this.counts.set(hour, after);
     this.total += delta;
-    if (before <= 0 && slot.n > 0) this.hours.splice(lowerBound(this.hours, hour), 0, hour);
-    if (before > 0 && slot.n <= 0) this.hours.splice(lowerBound(this.hours, hour), 1);
+    if (before <= 0 && after > 0) this.hours.splice(lowerBound(this.hours, hour), 0, hour);
+    if (before > 0 && after <= 0) this.hours.splice(lowerBound(this.hours, hour), 1);
   }
 }
 
@@ -89,7 +85,7 @@ export class Buckets {
     let n = 0;
     for (const h of s.hours) {
       if (h >= hour) break;
-      n += (s.slots.get(h) as Slot).n;
+      n += s.counts.get(h) ?? 0;
     }
     return n;
   }
@@ -107,8 +103,7 @@ export class Buckets {
   takeDirty(): Array<[string, number]> {
     const out = [...this.dirty].map((k): [string, number] => {
       const [series, h] = k.split('\n') as [string, string];
-      const slot = this.series.get(series)?.slots.get(Number(h)) as Slot;
-      return [bucketId(series, Number(h)), slot.n];
+      return [bucketId(series, Number(h)), this.series.get(series)?.counts.get(Number(h)) ?? 0];
     });
     this.dirty.clear();
     return out;

@@ -148,25 +148,25 @@ function incomingRows(doc: MessageDoc, rows: IndexRow[]): void {
   if (digits) rows.push({ key: `${PREFIX.inNumber(last4(digits))}${key}${EXTRA}${digits}`, d: doc._id });
 }
 
-function exchangeRows(doc: { _id: string; message_ids?: unknown }): IndexRow[] {
+function exchangeRows(doc: { _id: string; message_ids?: unknown }, rows: IndexRow[]): void {
   const suffix = doc._id.slice(EXCHANGE_DOC_PREFIX.length);
-  const ids = Array.isArray(doc.message_ids) ? doc.message_ids : [];
-  const rows = ids.flatMap((m) =>
-    typeof m === 'string' && m ? [{ key: PREFIX.exchange(m) + suffix, d: doc._id }] : [],
-  );
-  return [...new Map(rows.map((r) => [r.key, r])).values()];
+  for (const m of Array.isArray(doc.message_ids) ? doc.message_ids : []) {
+    if (typeof m === 'string' && m) rows.push({ key: PREFIX.exchange(m) + suffix, d: doc._id });
+  }
 }
 
 /** Every row a document needs; none for documents that hold no message. */
 export function indexRows(doc: MessageDoc | undefined): IndexRow[] {
   if (!doc || doc._deleted) return [];
   const type: unknown = doc.type;
-  if (type === 'sms_exchange') return doc._id.startsWith(EXCHANGE_DOC_PREFIX) ? exchangeRows(doc) : [];
-  if (type !== 'data_record') return [];
   const rows: IndexRow[] = [];
-  incomingRows(doc, rows);
-  outgoingRows(doc, rows);
-  // Two tasks holding one uuid (a corrupt doc) must not make two writes of one key.
+  if (type === 'sms_exchange' && doc._id.startsWith(EXCHANGE_DOC_PREFIX)) {
+    exchangeRows(doc, rows);
+  } else if (type === 'data_record') {
+    incomingRows(doc, rows);
+    outgoingRows(doc, rows);
+  }
+  // One key twice (two tasks holding one uuid, an exchange naming a message twice) is one write.
   return [...new Map(rows.map((r) => [r.key, r])).values()];
 }
 
