@@ -21,7 +21,7 @@ export interface ServerStats {
   outbox: { known: number; ready: number; claimedWaiting: number; inFlight: number };
   /** Medic db calls by method (put/post/remove are also counted under bulkDocs, which they call). */
   dbCalls: Record<string, { calls: number; docs: number }>;
-  /** Documents written and read by key, by database and kind (`medic write sms-open`, `index read m`). */
+  /** Documents written and read by key, by database and kind (`medic write sms-exchange`, `index read m`). */
   docsByKind: Record<string, number>;
   /** HTTP requests made with node:http: PouchDB's round trips to CouchDB. */
   httpRequests: number;

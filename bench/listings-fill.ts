@@ -1,13 +1,12 @@
 /**
  * The store the listings benchmark reads: n messages written straight into the database while no
  * server runs, half outgoing in CHT's mixed states (some awaiting a report for two days: stuck),
- * half incoming, over the last 30 days, to and from a pool of numbers; sent messages come with
- * their `sms-gateway-ref:` docs so delivery reports find them.
+ * half incoming, over the last 30 days, to and from a pool of numbers; sent messages carry a
+ * provider reference, so delivery reports find them.
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../shared-libs/couch/index.js';
 import type { MessageDoc, MessageState, Task } from '../shared-libs/task-utils/types.js';
-import { gatewayRefDocId } from '../api/src/reports/gateway-refs.js';
 import { atRef, kenyanNumber } from './store.js';
 
 const DAY = 86_400_000;
@@ -47,7 +46,7 @@ export interface FilledStore {
 
 export const poolNumber = (i: number): string => kenyanNumber(i % NUMBER_POOL);
 
-function outgoing(i: number, now: number): { doc: MessageDoc; ref?: object; sent?: { ref: string; to: string } } {
+function outgoing(i: number, now: number): { doc: MessageDoc; sent?: { ref: string; to: string } } {
   const state = STATES[i % STATES.length] as MessageState;
   const due = now - ((i * 7919) % (30 * DAY));
   const to = poolNumber(i);
@@ -86,18 +85,7 @@ function outgoing(i: number, now: number): { doc: MessageDoc; ref?: object; sent
   if (state !== 'sent') return { doc };
   const ref = atRef(i);
   task.gateway_ref = ref;
-  return {
-    doc,
-    ref: {
-      _id: gatewayRefDocId(ref),
-      type: 'sms_gateway_ref',
-      gateway_ref: ref,
-      doc_id: docId,
-      uuid,
-      created: at(due),
-    },
-    sent: { ref, to },
-  };
+  return { doc, sent: { ref, to } };
 }
 
 function incoming(i: number, now: number): MessageDoc {
@@ -131,10 +119,7 @@ export async function fillListingsStore(db: Db, n: number, now = Date.now()): Pr
     if (i < half) {
       const o = outgoing(i, now);
       batch.push(o.doc);
-      if (o.ref && o.sent) {
-        batch.push(o.ref);
-        out.sent.push(o.sent);
-      }
+      if (o.sent) out.sent.push(o.sent);
     } else {
       batch.push(incoming(i - half, now));
     }

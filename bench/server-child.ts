@@ -32,7 +32,7 @@ function kindOf(id: unknown): string {
 /**
  * Counts a database's calls by method (and, for bulkDocs / allDocs keys, the number of docs): how
  * many store round trips and document writes a message costs. Documents written and read by key
- * are also counted by kind (`<label> write sms-open`, `<label> read message`), so the cost table
+ * are also counted by kind (`<label> write sms-exchange`, `<label> read message`), so the cost table
  * says which documents a message costs. Always on: a counter per call costs nothing next to the
  * call. Live changes feeds are counted once, when opened.
  */
@@ -170,8 +170,9 @@ async function main(): Promise<void> {
             break;
           }
           case 'sweep': {
-            // The start-up sweep (or a fresh one) builds the outbox view; wait for it.
+            // The message index's first build over a preloaded store, then a sweep of its open work.
             const t0 = Date.now();
+            await server.messageIndex.synced(30 * 60_000);
             await server.outbox.sweep();
             send({ type: 'reply', id: raw.id, ms: Date.now() - t0 });
             break;

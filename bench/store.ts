@@ -1,6 +1,6 @@
 /**
- * Direct store access for the bench: preloading "sent" messages (CHT-shaped data_record docs
- * plus their `sms-gateway-ref:` index docs) and reading the end state back. The bench opens the
+ * Direct store access for the bench: preloading "sent" messages (CHT-shaped data_record docs,
+ * whose references the server's message index finds) and reading the end state back. The bench opens the
  * embedded LevelDB only while the server process is not running (LevelDB takes a lock), through
  * the same openDatabases() the server uses.
  */
@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { bulkError, openDatabases, type Databases, type Db } from '../shared-libs/couch/index.js';
 import type { MessageDoc } from '../shared-libs/task-utils/types.js';
-import { gatewayRefDocId } from '../api/src/reports/gateway-refs.js';
 
 export interface SentMessage {
   ref: string;
@@ -69,14 +68,7 @@ export async function preloadSent(db: Db, n: number): Promise<SentMessage[]> {
           },
         ],
       };
-      docs.push(doc, {
-        _id: gatewayRefDocId(ref),
-        type: 'sms_gateway_ref',
-        gateway_ref: ref,
-        doc_id: doc._id,
-        uuid,
-        created: new Date(t.getTime() + 80).toISOString(),
-      });
+      docs.push(doc);
       out.push({ ref, docId: doc._id, uuid, to });
     }
     const res = await db.bulkDocs(docs);

@@ -30,10 +30,9 @@ import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
 import { DocUpdater } from './store/doc-updater.js';
 import { watchWrites, writeSource } from './store/write-watch.js';
-import { GatewayRefIndex } from './reports/gateway-refs.js';
 import { AwaitingStatusIndex } from './reports/awaiting-status.js';
 import { IncomingMessages } from './messages/incoming.js';
-import { OpenWorkIndex } from './outbox/open-work.js';
+import { OpenWork } from './outbox/open-work.js';
 import { OutgoingMessages } from './messages/outgoing.js';
 import { MessageCounter } from './listings/counts.js';
 import { indexLocation, MessageIndex } from './listings/indexer.js';
@@ -62,6 +61,8 @@ export interface Server {
   outbox: Outbox;
   /** Listings, counts, the gateway hand-out and uuid lookups read it. */
   messageIndex: MessageIndex;
+  /** Documents with outgoing work, as the outbox's sweeps read them (rows of the message index). */
+  openWork: OpenWork;
   jobs: ServiceJobRunner;
   /** The operator's pause switch for all sending. */
   channelSwitch: ChannelSwitch;
@@ -194,7 +195,6 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const keys = await resolveCredentialKeys({ credentialsSecret: env.credentialsSecret, dataDir: env.dataDir, dbs });
   const credentials = new CredentialsService(dbs.vault, keys, logger);
   const updater = new DocUpdater(dbs.medic, logger);
-  const refs = new GatewayRefIndex(dbs.medic);
   const awaiting = new AwaitingStatusIndex(dbs.medic);
   const messageIndex = await MessageIndex.open(
     dbs.medic,
@@ -220,7 +220,6 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const statusUpdates = new StatusUpdates(
     dbs.medic,
     updater,
-    refs,
     logger,
     now,
     statusObserver,
@@ -246,7 +245,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   });
   // Every provider call made through ctx.http lands in the exchange log.
   const http = agent.compose(recordingInterceptor(exchanges, now));
-  const openWork = new OpenWorkIndex(dbs.medic, logger);
+  const openWork = new OpenWork(dbs.medic, messageIndex);
   const { owner, deadLease } = claimOwner(instanceId(env), dbs.mode);
   const balance = new BalanceWatch(logger, now);
   const consent = new Consent(dbs.medic, () => settings.get(), logger, now, { onGuarded: (g) => metrics.guarded(g) });
@@ -260,7 +259,6 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     settings,
     credentials,
     updater,
-    refs,
     awaiting,
     statusUpdates,
     openWork,
@@ -327,7 +325,6 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   });
   const queueActions = new QueueActions({
     updater,
-    openWork,
     docIdFor: (uuid) => outgoing.docIdFor(uuid),
     settings: () => settings.get(),
     now,
@@ -387,6 +384,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     credentials,
     outbox,
     messageIndex,
+    openWork,
     jobs,
     channelSwitch,
     statusUpdates,

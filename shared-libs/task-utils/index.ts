@@ -6,5 +6,5 @@
 export { setTaskState } from './set-task-state.js';
 export { applyReportedState, classifyReport, isFinalState, recordReport, stateRank } from './lattice.js';
 export type { ReportOutcome, ReportedState } from './lattice.js';
-export { findTask, isSendable } from './lookup.js';
+export { findTask, hasOpenWork, isSendable } from './lookup.js';
 export * from './types.js';

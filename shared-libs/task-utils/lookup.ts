@@ -22,3 +22,11 @@ export function isSendable(task: Task): boolean {
   if (task.state !== 'pending' && task.state !== 'forwarded-to-gateway') return false;
   return (task.messages ?? []).some((m) => Boolean(m.uuid && m.to && m.message));
 }
+
+/**
+ * True when a doc has a task the outbox may still have to act on: one it may send, or one
+ * scheduled for later (CHT's `scheduled_tasks`, or a task in state `scheduled`).
+ */
+export function hasOpenWork(doc: Pick<MessageDoc, 'tasks' | 'scheduled_tasks'>): boolean {
+  return [...(doc.tasks ?? []), ...(doc.scheduled_tasks ?? [])].some((t) => isSendable(t) || t.state === 'scheduled');
+}

@@ -105,6 +105,13 @@ export async function api(
   return { status: res.status, body: parsed, text };
 }
 
+/** The ids of the documents the outbox's sweeps find open work in (the message index's rows). */
+export async function openWorkIds(server: { openWork: Server['openWork'] }): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const docs of server.openWork.pages(50)) ids.push(...docs.map((d) => d._id));
+  return ids;
+}
+
 /** Polls until `check` returns a truthy value or the time is up. */
 export async function eventually<T>(check: () => Promise<T | undefined | false>, ms = 10_000, every = 25): Promise<T> {
   const until = Date.now() + ms;

@@ -300,11 +300,11 @@ describe('AT delivery-reports webhook', function () {
     }
   });
 
-  // A message CHT-core itself sent (on a shared CouchDB, or before this server ran) has its
-  // `gateway_ref` on the task but no `sms-gateway-ref:` index entry: the reference is found through
-  // CHT's `medic-sms/messages_by_gateway_ref` view.
+  // A message CHT-core itself sent (on a shared CouchDB, or before this server ran) has only its
+  // `gateway_ref` on the task, written by someone else: the message index finds it there (as CHT's
+  // `medic-sms/messages_by_gateway_ref` view does, which is asked while the index is being built).
   describe('reports for messages CHT-core sent', () => {
-    it('applies a delivery report for a message CHT-core sent (gateway_ref on the task, no index entry)', async () => {
+    it('applies a delivery report for a message CHT-core sent (gateway_ref on the task, nothing else)', async () => {
       const uuid = uuidv7();
       const doc = {
         _id: uuidv7(),
@@ -323,6 +323,30 @@ describe('AT delivery-reports webhook', function () {
       const res = await report({ id: 'ATXid_from_cht_core_0001', status: 'Success', phoneNumber: '+254711900001' });
       expect(res.body).to.deep.equal({ saved: 1 });
       await eventually(async () => (await view(uuid)).state === 'delivered', 5_000);
+    });
+  });
+
+  describe('reports for an earlier attempt', () => {
+    it('a late report for the reference an operator retried away is found, kept for audit, and moves nothing', async () => {
+      const v = await sentMessage();
+      const first = v.gateway_ref as string;
+      expect((await report({ id: first, status: 'Failed', failureReason: 'DeliveryFailure' })).body).to.deep.equal({
+        saved: 1,
+      });
+      expect((await api(server, 'POST', `/api/v1/messages/${v.id}/retry`)).status).to.equal(200);
+      const again = await eventually(async () => {
+        const w = await view(v.id);
+        return w.state === 'received-by-gateway' && w.gateway_ref && w.gateway_ref !== first ? w : undefined;
+      });
+      expect((await task(again)).previous_gateway_refs).to.deep.equal([first]);
+      // The first attempt's delivery report arrives after all: the message index still knows whose it is.
+      expect((await report({ id: first, status: 'Success' })).body).to.deep.equal({ saved: 0 });
+      const after = await task(again);
+      expect(after.state).to.equal('received-by-gateway');
+      expect(after.delivery_reports?.map((r) => `${r.status}:${r.applied}`)).to.deep.equal([
+        'Failed:true',
+        'Success:false',
+      ]);
     });
   });
 

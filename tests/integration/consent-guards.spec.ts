@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { onEachStore } from '../helpers/stores.js';
-import { api, startTestServer, type TestServer, type TestServerOptions } from '../helpers/test-server.js';
+import { api, openWorkIds, startTestServer, type TestServer, type TestServerOptions } from '../helpers/test-server.js';
 
 interface Created {
   id: string;
@@ -80,7 +80,8 @@ onEachStore((s) => {
           expect(view.state_details).to.match(row.details);
           expect(view.state_history.map((h) => h.state)).to.deep.equal(['pending', 'denied']);
           // Not in the outbox's open-work index: nothing will ever send it.
-          expect(await s.server.dbs.medic.get(`sms-open:${m?.id}`).catch(() => null)).to.equal(null);
+          const docId = await s.server.outgoing.docIdFor(m?.id as string);
+          expect(await openWorkIds(s.server)).to.not.include(docId);
         } else {
           expect(m?.state).to.equal('pending');
           expect(view.state).to.equal('pending');

@@ -1,19 +1,24 @@
 /**
- * The outbox's own index (`sms-open:<doc id>`): built once over an existing store, kept from the
- * changes feed (resuming from its checkpoint after a restart), emptied as work completes.
+ * Where the outbox finds work: the message index's open-work rows, built once over an existing
+ * store, kept with every write (and from the changes feed for writes made while the server was
+ * down), emptied as work completes; no document of its own in the database.
  */
 import { expect } from 'chai';
 import { startSimulator } from '../../shared-libs/at-simulator/index.js';
-import { OPEN_WORK_PREFIX } from '../../api/src/outbox/open-work.js';
-import { openDatabases, prefixRange } from '../../shared-libs/couch/index.js';
+import { openDatabases } from '../../shared-libs/couch/index.js';
 import { webappMessageDoc } from '../helpers/fixtures.js';
 import { configureAt, startAtRig, type AtRig } from '../helpers/at-setup.js';
-import { eventually, startTestServer } from '../helpers/test-server.js';
+import { eventually, openWorkIds, startTestServer } from '../helpers/test-server.js';
 
 const pendingDoc = (to: string, message: string) => webappMessageDoc({ to, message, withHistory: true }).doc;
 
-const openEntries = async (rig: AtRig): Promise<string[]> =>
-  (await rig.server.dbs.medic.allDocs(prefixRange(OPEN_WORK_PREFIX))).rows.map((r) => r.id);
+const openDocIds = (rig: AtRig): Promise<string[]> => openWorkIds(rig.server);
+
+/** This server's bookkeeping docs in the medic database, by kind (`sms-open`, `sms-gateway-ref`). */
+const bookkeeping = async (rig: AtRig): Promise<string[]> =>
+  (await rig.server.dbs.medic.allDocs({ startkey: 'sms-', endkey: 'sms-\ufff0' })).rows.map(
+    (r) => r.id.split(':')[0] as string,
+  );
 
 describe('outbox open-work index', function () {
   this.timeout(60_000);
@@ -23,12 +28,21 @@ describe('outbox open-work index', function () {
     rig = undefined;
   });
 
-  it('holds an entry while a message is open and none once it is final', async function () {
+  it('holds an entry while a message is open and none once it is final, with no document of its own', async function () {
     rig = await startAtRig({ sim: { reports: { enabled: false } } });
     const r = rig;
+    await r.server.channelSwitch.set(true, 'test', 'test');
     const [id] = await r.send([{ to: '+254711700001', message: 'indexed' }]);
+    const docId = (await r.server.outgoing.docIdFor(id as string)) as string;
+    expect(await openDocIds(r), 'read-your-writes: listed as soon as it is stored').to.deep.equal([docId]);
+    expect(await r.server.openWork.count()).to.equal(1);
+    await r.server.channelSwitch.set(false, undefined, 'test');
     await eventually(async () => (await r.message(id as string)).state === 'sent', 10_000);
-    await eventually(async () => (await openEntries(r)).length === 0, 10_000);
+    expect(await openDocIds(r), 'gone with the write that made it final').to.deep.equal([]);
+    expect(await r.server.openWork.count()).to.equal(0);
+    // Neither an open-work entry nor a reference doc: the message index derives both from the message.
+    const kinds = await bookkeeping(r);
+    expect(kinds.filter((k) => k === 'sms-open' || k === 'sms-gateway-ref')).to.deep.equal([]);
   });
 
   it('finds messages written to the store while the server was down (resumes the feed from its checkpoint)', async function () {
@@ -73,7 +87,8 @@ describe('outbox open-work index', function () {
         .map((s) => s.message)
         .sort();
       expect(texts).to.deep.equal(Array.from({ length: 12 }, (_, k) => `old ${k * 100}`).sort());
-      expect(server.logs()).to.match(/"scanned":\d+,"indexed":12,.*outbox index built/);
+      await eventually(async () => (await server.openWork.count()) === 0, 10_000);
+      expect(server.logs()).to.match(/"docs":12\d\d,.*message index built/);
     } finally {
       await server.stop();
       await sim.close();

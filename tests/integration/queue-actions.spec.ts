@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { Task } from '../../shared-libs/task-utils/types.js';
 import { adminName, putQueued, setPaused, type ChannelView, type QueuedFixture } from '../helpers/queue-fixtures.js';
 import { onEachStore } from '../helpers/stores.js';
-import { api } from '../helpers/test-server.js';
+import { api, openWorkIds } from '../helpers/test-server.js';
 
 interface View {
   id: string;
@@ -116,8 +116,7 @@ onEachStore((s) => {
           const details = `Retried by ${adminName(s.server)}`;
           expect(view).to.include({ attempts: 0, gateway_ref: null, state_details: details });
           expect(view.next_attempt_at).to.equal(undefined);
-          const open = await s.server.dbs.medic.get(`sms-open:${(await docOf(uuid))._id}`);
-          expect(open, 'the outbox index has it again').to.include({ type: 'sms_open_work' });
+          expect(await openWorkIds(s.server), 'the outbox finds it again').to.include((await docOf(uuid))._id);
         }
         if (row.action === 'cancel') expect(view.state_details).to.equal(`Cancelled by ${adminName(s.server)}`);
         if (row.action === 'edit') {

@@ -8,7 +8,6 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { QueueActions } from '../../api/src/messages/actions.js';
 import { BulkQueueActions } from '../../api/src/messages/bulk-actions.js';
-import { OpenWorkIndex } from '../../api/src/outbox/open-work.js';
 import { DocUpdater } from '../../api/src/store/doc-updater.js';
 import { queuedDoc, type QueuedFixture } from '../helpers/queue-fixtures.js';
 import { onEachStore } from '../helpers/stores.js';
@@ -54,9 +53,7 @@ async function countByState(server: TestServer, state: string): Promise<number> 
   return tasks.filter((t) => t.state === state).reduce((n, t) => n + (t.messages?.length ?? 0), 0);
 }
 
-async function openWorkEntries(server: TestServer): Promise<number> {
-  return (await server.dbs.medic.allDocs({ startkey: 'sms-open:', endkey: 'sms-open:\ufff0' })).rows.length;
-}
+const openWorkEntries = (server: TestServer): Promise<number> => server.openWork.count();
 
 onEachStore((s) => {
   describe('bulk queue actions', function () {
@@ -103,7 +100,6 @@ onEachStore((s) => {
       const logger = pino({ level: 'silent' });
       const actions = new QueueActions({
         updater: new DocUpdater(db, logger),
-        openWork: new OpenWorkIndex(db, logger),
         docIdFor: async () => undefined,
         settings: () => s.server.settings.get(),
         now: () => new Date(),
@@ -111,7 +107,7 @@ onEachStore((s) => {
       });
       const small = new BulkQueueActions({
         db,
-        openWork: new OpenWorkIndex(db, logger),
+        openWork: s.server.openWork,
         actions,
         settings: () => s.server.settings.get(),
         now: () => new Date(),

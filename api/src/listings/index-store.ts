@@ -15,7 +15,7 @@ import { BUCKET_PREFIX, Buckets } from './buckets.js';
 import { HIGH } from './rows.js';
 
 /** Bumped when the layout changes: an index of another version is rebuilt. */
-export const INDEX_VERSION = 4;
+export const INDEX_VERSION = 5;
 export const CHECKPOINT_ID = 'c:state';
 export const MANIFEST_PREFIX = 'm:';
 

@@ -5,7 +5,7 @@
  * waiting for a gateway, oldest due first (medic/messages_by_state `pending-or-forwarded`), and
  * the provider exchanges a message took part in.
  */
-import type { MessageIndex } from './indexer.js';
+import { IndexBehindError, IndexBuildingError, type MessageIndex } from './indexer.js';
 import { HIGH, PREFIX, SERIES, type RowBody } from './rows.js';
 import { bucketedRows, MergedRows } from './scan.js';
 
@@ -24,9 +24,11 @@ export async function docIdForUuid(index: MessageIndex, uuid: string): Promise<s
 }
 
 /**
- * The message a provider reference names: `null` when the index knows none, `undefined` while the
- * index is still being built. It does not wait for the changes feed: a report for a message not
- * indexed yet is parked by the caller and applied when its send result lands.
+ * The message a provider reference names (its send result is stored): `null` when there is none,
+ * `undefined` when the index cannot tell (being built, or behind the database for too long). A
+ * miss waits for every write acknowledged before it to reach the index (nothing to wait for on the
+ * embedded store; the changes feed on CouchDB, where another instance may have sent the message),
+ * so `null` is exact; the caller parks a report whose send result has not landed yet.
  */
 export async function messageForRef(
   index: MessageIndex,
@@ -34,9 +36,20 @@ export async function messageForRef(
 ): Promise<{ docId: string; uuid: string } | null | undefined> {
   if (!index.isBuilt) return undefined;
   const prefix = PREFIX.gatewayRef(ref);
-  const [hit] = await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit: 1 });
-  const body = hit?.[1];
-  return body?.u ? { docId: body.d, uuid: body.u } : null;
+  const read = async (): Promise<{ docId: string; uuid: string } | undefined> => {
+    const [hit] = await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit: 1 });
+    const body = hit?.[1];
+    return body?.u ? { docId: body.d, uuid: body.u } : undefined;
+  };
+  const hit = await read();
+  if (hit) return hit;
+  try {
+    await index.readyForRead();
+  } catch (err) {
+    if (err instanceof IndexBuildingError || err instanceof IndexBehindError) return undefined;
+    throw err;
+  }
+  return (await read()) ?? null;
 }
 
 /** The states a pull gateway is offered, as CHT's `pending-or-forwarded` key. */

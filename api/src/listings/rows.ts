@@ -11,14 +11,20 @@
  *   o:w:<last activity>:<uuid>            awaiting a report (sent, forwarded-by-gateway), by the time
  *                                         of the last state change or report: what `stuck` reads
  *   u:<uuid>                              the doc holding the message, when its id is not the uuid
- *   g:<gateway ref, URI-encoded>:<uuid>   the message a provider reference names (task.gateway_ref)
+ *   g:<gateway ref, URI-encoded>:<uuid>   the message a provider reference names: the task's
+ *                                         gateway_ref and its previous_gateway_refs (an operator's
+ *                                         retry keeps them, so a late report for one is still found)
  * and per incoming message (a data_record with an sms_message):
  *   i:a:<reported>:<doc id>               every incoming message, by reported_date
  *   i:n:<last 4 digits>:<reported>:<doc id>␁<digits>   by the sender's number
+ * and per document the outbox may still have to act on (a task it may send, or one scheduled;
+ * `hasOpenWork`), whatever its type, except this server's own `sms-` bookkeeping:
+ *   w:<doc id>                            what the outbox's sweeps read (outbox/open-work.ts)
  * and per provider exchange (observability/exchanges.ts), for each message it concerns:
  *   x:<message id, URI-encoded>:<exchange id>   oldest first (exchange ids start with their time)
  * Due time is CHT's: `task.due || task.timestamp || doc.reported_date`.
  */
+import { hasOpenWork } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, Task } from '../../../shared-libs/task-utils/types.js';
 
 export interface RowBody {
@@ -50,6 +56,7 @@ export const PREFIX = {
   inAll: 'i:a:',
   inNumber: (last4: string): string => `i:n:${last4}:`,
   exchange: (messageId: string): string => `x:${encodeURIComponent(messageId)}:`,
+  openWork: 'w:',
 } as const;
 
 /** The provider exchange log's documents (`sms-exchange:<exchange id>`, type `sms_exchange`). */
@@ -135,7 +142,8 @@ function outgoingRows(doc: MessageDoc, rows: IndexRow[]): void {
       if (AWAITING_REPORT.has(state))
         rows.push({ key: `${PREFIX.awaiting}${time13(lastActivity(task, due))}:${m.uuid}`, ...body });
       if (m.uuid !== doc._id) rows.push({ key: PREFIX.uuid + m.uuid, d: doc._id });
-      if (task.gateway_ref) rows.push({ key: PREFIX.gatewayRef(task.gateway_ref) + m.uuid, ...body });
+      for (const ref of [task.gateway_ref, ...(task.previous_gateway_refs ?? [])])
+        if (ref) rows.push({ key: PREFIX.gatewayRef(ref) + m.uuid, ...body });
     }
   }
 }
@@ -160,6 +168,7 @@ export function indexRows(doc: MessageDoc | undefined): IndexRow[] {
   if (!doc || doc._deleted) return [];
   const type: unknown = doc.type;
   const rows: IndexRow[] = [];
+  if (!doc._id.startsWith('sms-') && hasOpenWork(doc)) rows.push({ key: PREFIX.openWork + doc._id, d: doc._id });
   if (type === 'sms_exchange' && doc._id.startsWith(EXCHANGE_DOC_PREFIX)) {
     exchangeRows(doc, rows);
   } else if (type === 'data_record') {

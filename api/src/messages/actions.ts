@@ -8,7 +8,6 @@ import { truncateToParts } from '../../../shared-libs/message-utils/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, OutgoingMessage, Task } from '../../../shared-libs/task-utils/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { hasOpenWork, type OpenWorkIndex } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { DocUpdater } from '../store/doc-updater.js';
 import { toOutgoingView, type OutgoingView } from './outgoing.js';
@@ -16,7 +15,6 @@ import { cancelTask, editText, refusal, retryTask, type QueueAction } from './qu
 
 export interface QueueActionDeps {
   updater: DocUpdater;
-  openWork: OpenWorkIndex;
   /** Doc id holding a message uuid (OutgoingMessages.docIdFor). */
   docIdFor: (uuid: string) => Promise<string | undefined>;
   settings: () => AppSettings;
@@ -80,18 +78,13 @@ export class QueueActions {
       },
     });
     if (result.missing) seen.found = false;
-    if (seen.found && seen.doc) await this.after(action, seen.doc);
+    if (seen.found && seen.doc) this.after(action, seen.doc);
     return seen;
   }
 
-  /** Keeps the outbox's view right: a retried message goes out now; a cancelled one leaves the index. */
-  async after(action: QueueAction, doc: MessageDoc): Promise<void> {
-    if (action === 'retry') {
-      await this.deps.openWork.restore(doc._id);
-      this.deps.requeue([doc]);
-    } else if (action === 'cancel' && !hasOpenWork(doc)) {
-      await this.deps.openWork.remove(doc._id);
-    }
+  /** A retried message goes out now, without waiting for the outbox to see the write. */
+  after(action: QueueAction, doc: MessageDoc): void {
+    if (action === 'retry') this.deps.requeue([doc]);
   }
 
   private async act(uuid: string, action: QueueAction, change: Change): Promise<OutgoingView> {

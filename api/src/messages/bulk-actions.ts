@@ -12,7 +12,7 @@ import { normalize } from '../../../shared-libs/phone-number/index.js';
 import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageState, Task } from '../../../shared-libs/task-utils/types.js';
 import { InvalidInputError } from '../errors.js';
-import type { OpenWorkIndex } from '../outbox/open-work.js';
+import type { OpenWork } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { Change, QueueActions } from './actions.js';
 import { OPEN_STATES, openWorkRows, viewRows, type CandidateRow } from './bulk-candidates.js';
@@ -42,7 +42,7 @@ export interface BulkResult {
 
 export interface BulkDeps {
   db: Db;
-  openWork: OpenWorkIndex;
+  openWork: OpenWork;
   actions: QueueActions;
   settings: () => AppSettings;
   now: () => Date;

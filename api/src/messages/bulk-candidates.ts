@@ -2,15 +2,15 @@
  * Where a bulk action finds its messages, a bounded page at a time, so memory stays flat however
  * many there are (https://github.com/medic/cht-core/issues/10428: 62,000 scheduled messages).
  *
- * - Open work (pending, scheduled): the outbox's own index, `sms-open:<doc id>` entries read with
- *   a primary-key range (outbox/open-work.ts). No view: on the embedded store PouchDB's view
- *   builder costs milliseconds per document and grows without bound on large stores.
+ * - Open work (pending, scheduled): the message index's open-work rows, a key range
+ *   (outbox/open-work.ts). No view: on the embedded store PouchDB's view builder costs
+ *   milliseconds per document and grows without bound on large stores.
  * - Anything else (failed): CHT's `medic/messages_by_state` view, key [state, due ms], so
  *   `due_before` is a key range.
  */
 import type { Db } from '../../../shared-libs/couch/index.js';
 import type { MessageDoc, MessageState, Task } from '../../../shared-libs/task-utils/types.js';
-import type { OpenWorkIndex } from '../outbox/open-work.js';
+import type { OpenWork } from '../outbox/open-work.js';
 import { taskAgeStart } from '../outbox/mutations.js';
 
 export interface CandidateRow {
@@ -31,7 +31,7 @@ export const dueOf = (task: Task, doc: MessageDoc): number => taskAgeStart(task,
 
 /** Messages of open-work docs whose task is in one of `states` and due before `dueBefore`. */
 export async function* openWorkRows(
-  openWork: OpenWorkIndex,
+  openWork: OpenWork,
   states: ReadonlySet<MessageState>,
   dueBefore: number | undefined,
   pageSize: number,

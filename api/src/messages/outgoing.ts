@@ -12,7 +12,6 @@ import { findTask } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, StateHistoryEntry, Task } from '../../../shared-libs/task-utils/types.js';
 import { InvalidInputError } from '../errors.js';
 import type { Priority } from '../outbox/lanes.js';
-import { hasOpenWork, openWorkEntry } from '../outbox/open-work.js';
 import type { AppSettings } from '../settings/schema.js';
 
 export interface NewMessage {
@@ -188,10 +187,9 @@ export class OutgoingMessages {
     private readonly uuidLookup?: UuidLookup,
   ) {}
 
-  /** Stores the messages with their outbox index entries (for those that will go out), in one write. */
+  /** Stores the messages in one write. */
   async create(docs: MessageDoc[]): Promise<void> {
-    const entries = docs.filter(hasOpenWork).map((d) => openWorkEntry(d._id));
-    const results = await this.db.bulkDocs([...docs, ...entries] as unknown as PouchDB.Core.PutDocument<object>[]);
+    const results = await this.db.bulkDocs(docs as unknown as PouchDB.Core.PutDocument<object>[]);
     const failed = results.filter((r) => bulkError(r));
     if (failed.length > 0) {
       // Roll back what was written so a request is stored whole or not at all.

@@ -10,11 +10,10 @@ import type { ServiceRegistry } from '../sms/registry.js';
 import type { SettingsService } from '../settings/settings.js';
 import type { DocUpdater } from '../store/doc-updater.js';
 import type { AwaitingStatusIndex } from '../reports/awaiting-status.js';
-import type { GatewayRefIndex } from '../reports/gateway-refs.js';
 import type { StatusUpdates } from '../reports/status-updates.js';
 import type { ChannelSwitchReader } from './channel-switch.js';
 import type { ChannelState, ReopenGate } from './circuit.js';
-import type { OpenWorkIndex } from './open-work.js';
+import type { OpenWork } from './open-work.js';
 import type { RecordKind } from './mutations.js';
 import type { DispatchPolicy } from './policy.js';
 
@@ -35,11 +34,10 @@ export interface OutboxDeps {
   settings: SettingsService;
   credentials: CredentialReader;
   updater: DocUpdater;
-  refs: GatewayRefIndex;
   /** Messages whose status a polling service (`pollsStatus`) has still to read. */
   awaiting?: AwaitingStatusIndex;
   statusUpdates: StatusUpdates;
-  openWork: OpenWorkIndex;
+  openWork: OpenWork;
   http: HttpDispatcher;
   logger: Logger;
   /** The environment variables each service declared. */

@@ -8,7 +8,8 @@ import { isSendable } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { DispatchContext, OutboxDeps } from './context.js';
 import { Lanes, priorityOf, type Priority } from './lanes.js';
-import { hasOpenWork, isIndexable, OPEN_WORK_PREFIX } from './open-work.js';
+import { IndexBehindError, IndexBuildingError } from '../listings/indexer.js';
+import { isIndexable } from './open-work.js';
 import { promoteDueScheduled } from './schedules.js';
 
 export interface Entry {
@@ -22,6 +23,8 @@ export interface Entry {
 
 /** How long a message first seen on the changes feed waits for this process's write-through. */
 const FEED_GRACE_MS = 10;
+/** The next sweep, when the message index could not answer this one (first build, feed behind). */
+const SWEEP_SOON_MS = 2_000;
 
 export class OutboxIntake {
   private readonly deps: OutboxDeps;
@@ -34,6 +37,8 @@ export class OutboxIntake {
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private sweepAgain?: Promise<void>;
+  /** The last sweep could not read the open work yet: try again soon, not after a whole interval. */
+  private sweepSoon = false;
   private unsubscribe?: () => void;
 
   /** `wake` is called whenever a message becomes ready to claim. */
@@ -84,10 +89,6 @@ export class OutboxIntake {
       // One write told as it is made (the embedded store): its messages are all here together.
       onWrite: (changes) =>
         this.inBatch(() => {
-          // A message written with its open-work entry (POST /api/v1/messages) needs no other.
-          for (const c of changes)
-            if (!c.deleted && c.id.startsWith(OPEN_WORK_PREFIX))
-              this.deps.openWork.markPresent(c.id.slice(OPEN_WORK_PREFIX.length));
           for (const c of changes) if (c.doc && !c.deleted) this.observe(c.doc as unknown as MessageDoc, false);
         }),
       onError: (err, retryInMs) => this.deps.logger.error({ err, retryInMs }, 'outbox changes feed failed; resuming'),
@@ -115,9 +116,13 @@ export class OutboxIntake {
   private scheduleSweep(): void {
     if (!this.ctx.running()) return;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = setTimeout(() => {
-      void this.sweep().finally(() => this.scheduleSweep());
-    }, this.ctx.policy().sweepIntervalMs);
+    const interval = this.ctx.policy().sweepIntervalMs;
+    this.sweepTimer = setTimeout(
+      () => {
+        void this.sweep().finally(() => this.scheduleSweep());
+      },
+      this.sweepSoon ? Math.min(SWEEP_SOON_MS, interval) : interval,
+    );
     this.sweepTimer.unref();
   }
 
@@ -142,25 +147,30 @@ export class OutboxIntake {
   private async doSweep(): Promise<void> {
     // Every change up to here has reached observe(); saved after the sweep so a restart resumes from it.
     const seq = await this.feed?.position();
-    await this.deps.openWork.buildIfNeeded();
-    for await (const docs of this.deps.openWork.pages()) {
-      await promoteDueScheduled(docs, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
-      this.inBatch(() => {
-        for (const doc of docs) this.consider(doc, false);
-      });
+    this.sweepSoon = false;
+    try {
+      for await (const docs of this.deps.openWork.pages()) {
+        await promoteDueScheduled(docs, this.deps.updater, this.deps.settings.get(), this.now(), this.deps.logger);
+        this.inBatch(() => {
+          for (const doc of docs) this.consider(doc, false);
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof IndexBuildingError || err instanceof IndexBehindError)) throw err;
+      // New messages still arrive through the feed meanwhile; the checkpoint waits for a whole sweep.
+      this.deps.logger.info({ reason: err.message }, 'outbox sweep waits for the message index');
+      this.sweepSoon = true;
+      return;
     }
     await this.deps.statusUpdates.sweepParked();
     // Everything up to `seq` is now in the index or handled: a restart may resume from there.
     if (seq !== undefined && seq !== 'now') await this.deps.openWork.saveCheckpoint(seq);
   }
 
-  /** Messages this process just stored (with their index entries): no need to wait for the feed. */
+  /** Messages this process just stored: no need to wait for the feed. */
   notify(docs: MessageDoc[]): void {
     this.inBatch(() => {
-      for (const doc of docs) {
-        this.deps.openWork.markPresent(doc._id);
-        this.consider(doc, false);
-      }
+      for (const doc of docs) this.consider(doc, false);
     });
   }
 
@@ -186,15 +196,9 @@ export class OutboxIntake {
     else this.wake();
   }
 
-  /** A changed doc: keep the open-work index right, and pick up messages ready to go. */
+  /** A changed doc: pick up messages ready to go. */
   private observe(doc: MessageDoc, fromFeed: boolean): void {
-    if (!isIndexable(doc._id)) return;
-    if (hasOpenWork(doc)) {
-      this.deps.openWork
-        .ensure(doc._id)
-        .catch((err: unknown) => this.deps.logger.error({ err }, 'indexing open work failed'));
-    }
-    this.consider(doc, fromFeed);
+    if (isIndexable(doc._id)) this.consider(doc, fromFeed);
   }
 
   /**

@@ -10,7 +10,6 @@ import { Circuit, type ChannelState } from './circuit.js';
 import type { DispatchContext, OutboxDeps } from './context.js';
 import { describeForSending, noteSentMutation } from './encoding.js';
 import { Lanes, type Priority } from './lanes.js';
-import { hasOpenWork } from './open-work.js';
 import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from './mutations.js';
 import type { OutboxIntake } from './intake.js';
 import { TokenBucket, type DispatchPolicy } from './policy.js';
@@ -198,7 +197,6 @@ export class OutboxSender {
           } else {
             if (r.kind === 'expired') this.deps.observer?.onRecorded?.(uuid, 'failed');
             this.queue.forget(uuid);
-            void this.deps.openWork.remove(entry.docId).catch(() => undefined);
           }
         }),
       );
@@ -310,12 +308,11 @@ export class OutboxSender {
     } else if (anyOk || outcomes.length > 0) {
       this.circuit.success();
     }
-    // Index the provider references first, so a delivery report arriving now finds its message.
+    // A delivery report that beats the result below is parked, and applied once the result is stored.
     const refs = group
       .map((m) => ({ m, o: byId.get(m.id) }))
       .filter((x): x is { m: Claimed; o: Extract<SendOutcome, { ok: true }> } => !!x.o?.ok && !!x.o.gatewayRef)
       .map(({ m, o }) => ({ ref: o.gatewayRef as string, docId: m.docId, uuid: m.id }));
-    await this.deps.refs.record(refs, this.now());
     if (service.pollsStatus && this.deps.awaiting) {
       const open = refs.filter((r) => !isFinalState((byId.get(r.uuid) as Extract<SendOutcome, { ok: true }>).state));
       await this.deps.awaiting.record(service.id, open, this.now());
@@ -338,17 +335,14 @@ export class OutboxSender {
           out,
           pausedUntil,
         );
-        let open = true;
         await this.deps.updater.update({
           docId: m.docId,
           apply: (doc) => {
             const changed = mutate(doc);
             const noted = out.kind === 'accepted' && !!m.sent && noteSentMutation(m.id, m.sent, outcome)(doc);
-            open = hasOpenWork(doc);
             return changed || noted;
           },
         });
-        if (!open) void this.deps.openWork.remove(m.docId).catch(() => undefined);
         this.deps.observer?.onRecorded?.(m.id, out.kind);
         const entry = this.queue.entry(m.id);
         if (entry && out.nextAt !== undefined && (out.kind === 'retry' || out.kind === 'paused')) {

@@ -13,7 +13,19 @@ import { INCOMING_PREFIX } from '../messages/incoming.js';
 import type { StatusUpdateInput } from '../sms/types.js';
 import type { DocUpdater } from '../store/doc-updater.js';
 import { Batcher } from '../store/batcher.js';
-import type { GatewayRefIndex, GatewayRefTarget } from './gateway-refs.js';
+
+/** The message a provider reference names. */
+export interface GatewayRefTarget {
+  docId: string;
+  uuid: string;
+}
+
+/**
+ * The message a provider reference names, from an index kept beside the views, exact as of the
+ * call: the message, `null` for "none", `undefined` when that index cannot tell (CHT's view is
+ * asked instead).
+ */
+export type RefLookup = (ref: string) => Promise<GatewayRefTarget | null | undefined>;
 
 export type UpdateOutcome = 'applied' | 'duplicate' | 'stale' | 'recorded' | 'parked' | 'not_found';
 
@@ -47,17 +59,12 @@ export class StatusUpdates {
   constructor(
     private readonly db: Db,
     private readonly updater: DocUpdater,
-    private readonly refs: GatewayRefIndex,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
     private readonly observer: StatusUpdateObserver = {},
     /** Resolves a message uuid to its doc (medic-gateway updates carry uuids, not refs). */
     private readonly uuidLookup?: (uuid: string) => Promise<string | undefined>,
-    /**
-     * A reference with no entry of its own, from an index kept beside the views: the message,
-     * `null` for "none", `undefined` when that index cannot tell yet (CHT's view is asked instead).
-     */
-    private readonly refLookup?: (ref: string) => Promise<GatewayRefTarget | null | undefined>,
+    private readonly refLookup?: RefLookup,
   ) {
     this.parkedLookups = new Batcher((refs) => this.readParked(refs), 500, 1);
   }
@@ -96,7 +103,7 @@ export class StatusUpdates {
       }
       await this.park(update.gatewayRef, update);
       // The send result may have landed while we parked: look again so nothing waits for a sweep.
-      const late = await this.refs.lookup(update.gatewayRef);
+      const late = await this.messageForRef(update.gatewayRef);
       if (late) await this.resolveParked([update.gatewayRef]);
       this.observer.onOutcome?.(update, 'parked');
       return 'parked';
@@ -105,14 +112,7 @@ export class StatusUpdates {
   }
 
   private async resolve(update: StatusUpdateInput): Promise<GatewayRefTarget | undefined> {
-    if (update.gatewayRef) {
-      // The message index first (a LevelDB read, no medic document): it knows every reference
-      // whose send result is stored. The reference docs also know those whose result is on its way.
-      const indexed = await this.refLookup?.(update.gatewayRef);
-      if (indexed) return indexed;
-      const hit = await this.refs.lookup(update.gatewayRef);
-      return hit ?? (await this.refFromView(update.gatewayRef, indexed));
-    }
+    if (update.gatewayRef) return this.messageForRef(update.gatewayRef);
     if (update.messageId && this.uuidLookup) {
       const docId = await this.uuidLookup(update.messageId);
       return docId ? { docId, uuid: update.messageId } : undefined;
@@ -121,11 +121,12 @@ export class StatusUpdates {
   }
 
   /**
-   * A reference with no index entry: the message may have been sent by CHT-core on a shared
-   * CouchDB, or before the index existed. CHT's own view knows it (only misses pay for this).
+   * The message index knows every reference whose send result is stored (a LevelDB read, no medic
+   * document); while it cannot tell, CHT's own view does (slower, and only then).
    */
-  private async refFromView(ref: string, indexed: null | undefined): Promise<GatewayRefTarget | undefined> {
-    if (indexed === null) return undefined;
+  private async messageForRef(ref: string): Promise<GatewayRefTarget | undefined> {
+    const indexed = await this.refLookup?.(ref);
+    if (indexed !== undefined) return indexed ?? undefined;
     const res = await this.db.query('medic-sms/messages_by_gateway_ref', { key: ref, limit: 5 });
     const row = res.rows.find((r) => typeof r.value === 'string' && !r.id.startsWith(INCOMING_PREFIX));
     return row ? { docId: row.id, uuid: row.value as string } : undefined;
@@ -229,7 +230,7 @@ export class StatusUpdates {
     let applied = 0;
     for (const doc of docs) {
       if (!doc) continue;
-      const target = await this.refs.lookup(doc.gateway_ref);
+      const target = await this.messageForRef(doc.gateway_ref);
       if (!target) continue;
       for (const r of doc.reports) {
         const outcome = await this.applyTo(target, {

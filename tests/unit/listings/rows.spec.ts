@@ -38,9 +38,15 @@ describe('message index rows', function () {
   it('an outgoing message: all, by state, by number (digits after the key), and the uuid pointer when the doc id differs', function () {
     const ids = indexRows(outgoing()).map((r) => r.key);
     const key = `${time13(T)}:u-1`;
-    expect(ids).to.deep.equal([`o:a:${key}`, `o:s:pending:${key}`, `o:n:5678:${key}\u0001254712345678`, 'u:u-1']);
+    expect(ids).to.deep.equal([
+      'w:doc-1',
+      `o:a:${key}`,
+      `o:s:pending:${key}`,
+      `o:n:5678:${key}\u0001254712345678`,
+      'u:u-1',
+    ]);
     expect(indexRows(outgoing({ _id: 'u-1' })).map((r) => r.key)).to.not.include('u:u-1');
-    expect(indexRows(outgoing())[0]).to.include({ d: 'doc-1', u: 'u-1' });
+    expect(indexRows(outgoing())[1]).to.include({ d: 'doc-1', u: 'u-1' });
   });
 
   const due = Date.parse('2026-03-05T08:00:00Z');
@@ -127,9 +133,45 @@ describe('message index rows', function () {
     expect(ids.filter((id) => id.startsWith('o:a:'))).to.deep.equal([`o:a:${time13(T)}:r-1`]);
   });
 
+  it('open work: one row per document the outbox may still act on, whatever its type, none once final', function () {
+    const open = (d: MessageDoc): string[] =>
+      indexRows(d)
+        .filter((r) => r.key.startsWith(PREFIX.openWork))
+        .map((r) => r.key);
+    const task = (state: string) => ({ state, messages: [{ uuid: 'u-1', to: '+254712345678', message: 'hi' }] });
+    expect(open(outgoing())).to.deep.equal(['w:doc-1']);
+    expect(open(outgoing({ tasks: [task('forwarded-to-gateway')] }))).to.deep.equal(['w:doc-1']);
+    expect(open(outgoing({ tasks: [], scheduled_tasks: [task('scheduled')] }))).to.deep.equal(['w:doc-1']);
+    // CHT's outbox offers any doc with a sendable task (medic/messages_by_state), not only data_records.
+    expect(open(outgoing({ type: 'person' as never }))).to.deep.equal(['w:doc-1']);
+    for (const state of ['sent', 'delivered', 'failed', 'denied', 'cleared', 'received-by-gateway'])
+      expect(open(outgoing({ tasks: [task(state)] })), state).to.deep.equal([]);
+    // Pending without a recipient is nothing the outbox can send.
+    expect(open(outgoing({ tasks: [{ state: 'pending', messages: [{ uuid: 'u-1', message: 'hi' }] }] }))).to.deep.equal(
+      [],
+    );
+    expect(open({ ...outgoing(), _id: 'sms-in:AT1' })).to.deep.equal([]);
+  });
+
+  it('references: the current one and those of earlier attempts name the message', function () {
+    const doc = outgoing({
+      tasks: [
+        {
+          ...(outgoing().tasks?.[0] as NonNullable<MessageDoc['tasks']>[number]),
+          state: 'sent',
+          gateway_ref: 'ATXid_2',
+          previous_gateway_refs: ['ATXid_1'],
+        },
+      ],
+    });
+    const refs = indexRows(doc).filter((r) => r.key.startsWith('g:'));
+    expect(refs.map((r) => r.key)).to.deep.equal(['g:ATXid_2:u-1', 'g:ATXid_1:u-1']);
+    expect(refs[1]).to.include({ d: 'doc-1', u: 'u-1' });
+  });
+
   it('documents without messages, deleted ones and our bookkeeping have no rows', function () {
     expect(indexRows({ ...outgoing(), _deleted: true })).to.deep.equal([]);
-    expect(indexRows({ ...outgoing(), type: 'person' as never })).to.deep.equal([]);
+    expect(indexRows({ ...outgoing(), type: 'person' as never, tasks: [] })).to.deep.equal([]);
     expect(
       ['_design/medic', 'settings', 'sms-open:x', 'sms-gateway-ref:y', 'sms-exchange-msg:z'].map(mayHoldMessages),
     ).to.deep.equal([false, false, false, false, false]);
