@@ -29,6 +29,7 @@ import { CredentialsService, resolveCredentialKeys } from './credentials/credent
 import type { OutboxObserver } from './outbox/context.js';
 import { Outbox } from './outbox/outbox.js';
 import { DocUpdater } from './store/doc-updater.js';
+import { RecentDocs } from './store/recent-docs.js';
 import { watchWrites, writeSource } from './store/write-watch.js';
 import { AwaitingStatusIndex } from './reports/awaiting-status.js';
 import { IncomingMessages } from './messages/incoming.js';
@@ -37,7 +38,7 @@ import { OutgoingMessages } from './messages/outgoing.js';
 import { MessageCounter } from './listings/counts.js';
 import { indexLocation, MessageIndex } from './listings/indexer.js';
 import { DEFAULT_STUCK_AFTER_HOURS, Listings } from './listings/listing.js';
-import { docIdForUuid, exchangesOf, messageForRef } from './listings/lookups.js';
+import { docIdForUuid, exchangesOf, messageForRef, parkedAmong } from './listings/lookups.js';
 import { StatusUpdates, type StatusUpdateObserver } from './reports/status-updates.js';
 import { BalanceWatch } from './observability/balance.js';
 import { fanOutDispatch, fanOutStatus, SmsMetrics } from './observability/metrics.js';
@@ -194,7 +195,13 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   const channelSwitch = await ChannelSwitch.open(dbs.medic, logger, now);
   const keys = await resolveCredentialKeys({ credentialsSecret: env.credentialsSecret, dataDir: env.dataDir, dbs });
   const credentials = new CredentialsService(dbs.vault, keys, logger);
-  const updater = new DocUpdater(dbs.medic, logger);
+  // Message documents this server just wrote: their next change starts from the copy, not a read.
+  const recentDocs = new RecentDocs();
+  watchWrites(dbs.medic, (docs) => {
+    recentDocs.noteWritten(docs);
+    return Promise.resolve();
+  });
+  const updater = new DocUpdater(dbs.medic, logger, undefined, recentDocs);
   const awaiting = new AwaitingStatusIndex(dbs.medic);
   const messageIndex = await MessageIndex.open(
     dbs.medic,
@@ -225,6 +232,7 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
     statusObserver,
     (uuid) => outgoing.docIdFor(uuid),
     (ref) => messageForRef(messageIndex, ref),
+    (refs) => parkedAmong(messageIndex, refs),
   );
   const incoming = new IncomingMessages(dbs.medic, () => settings.get(), now);
   const agent = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 30_000, connections: 128 });

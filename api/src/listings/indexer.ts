@@ -88,6 +88,11 @@ export class MessageIndex {
     return this.reconciler.isBuilt;
   }
 
+  /** The index holds every acknowledged write without waiting (embedded store, following the writes). */
+  get knowsEveryWrite(): boolean {
+    return !this.othersWrite && !this.rebuilding && this.reconciler.isBuilt && this.reconciler.followsWrites;
+  }
+
   stats(): { built: boolean; seq: number; scanned: number; total: number } {
     const p = this.reconciler.progress();
     return { built: p.built, seq: p.seq, scanned: p.scanned, total: p.total };

@@ -52,6 +52,17 @@ export async function messageForRef(
   return (await read()) ?? null;
 }
 
+/**
+ * Which of these references have delivery reports parked, when the index knows without waiting:
+ * on the embedded store once it follows every write (this process is the only writer). `undefined`
+ * otherwise (CouchDB, where another instance may have parked one a moment ago: read the documents).
+ */
+export async function parkedAmong(index: MessageIndex, refs: string[]): Promise<boolean[] | undefined> {
+  if (!index.knowsEveryWrite) return undefined;
+  const found = await index.rows.getMany<RowBody>(refs.map((r) => PREFIX.parked(r)));
+  return found.map((v) => v !== undefined);
+}
+
 /** The states a pull gateway is offered, as CHT's `pending-or-forwarded` key. */
 export const WAITING_FOR_GATEWAY = ['pending', 'forwarded-to-gateway'] as const;
 

@@ -20,6 +20,8 @@
  * and per document the outbox may still have to act on (a task it may send, or one scheduled;
  * `hasOpenWork`), whatever its type, except this server's own `sms-` bookkeeping:
  *   w:<doc id>                            what the outbox's sweeps read (outbox/open-work.ts)
+ * and per document of delivery reports parked until their send result lands (reports/status-updates.ts):
+ *   p:<gateway ref, URI-encoded>          so a send result asks the index, not the database
  * and per provider exchange (observability/exchanges.ts), for each message it concerns:
  *   x:<message id, URI-encoded>:<exchange id>   oldest first (exchange ids start with their time)
  * Due time is CHT's: `task.due || task.timestamp || doc.reported_date`.
@@ -57,10 +59,13 @@ export const PREFIX = {
   inNumber: (last4: string): string => `i:n:${last4}:`,
   exchange: (messageId: string): string => `x:${encodeURIComponent(messageId)}:`,
   openWork: 'w:',
+  parked: (ref: string): string => `p:${encodeURIComponent(ref)}`,
 } as const;
 
 /** The provider exchange log's documents (`sms-exchange:<exchange id>`, type `sms_exchange`). */
 export const EXCHANGE_DOC_PREFIX = 'sms-exchange:';
+/** Delivery reports waiting for their send result (`sms-parked-reports:<ref>`, type `sms_parked_reports`). */
+export const PARKED_DOC_PREFIX = 'sms-parked-reports:';
 
 /** Series whose rows come and go as states change: counted per hour, so scans can skip empty hours. */
 export const SERIES = {
@@ -171,6 +176,9 @@ export function indexRows(doc: MessageDoc | undefined): IndexRow[] {
   if (!doc._id.startsWith('sms-') && hasOpenWork(doc)) rows.push({ key: PREFIX.openWork + doc._id, d: doc._id });
   if (type === 'sms_exchange' && doc._id.startsWith(EXCHANGE_DOC_PREFIX)) {
     exchangeRows(doc, rows);
+  } else if (type === 'sms_parked_reports' && doc._id.startsWith(PARKED_DOC_PREFIX)) {
+    const ref: unknown = doc.gateway_ref;
+    if (typeof ref === 'string' && ref) rows.push({ key: PREFIX.parked(ref), d: doc._id });
   } else if (type === 'data_record') {
     incomingRows(doc, rows);
     outgoingRows(doc, rows);
@@ -194,5 +202,10 @@ export function bucketOf(id: string): { series: string; hour: number } | undefin
 /** Documents the indexer never reads: design and local docs, and this server's own bookkeeping. */
 export function mayHoldMessages(id: string): boolean {
   if (id.startsWith('_') || id === 'settings') return false;
-  return !id.startsWith('sms-') || id.startsWith('sms-in:') || id.startsWith(EXCHANGE_DOC_PREFIX);
+  return (
+    !id.startsWith('sms-') ||
+    id.startsWith('sms-in:') ||
+    id.startsWith(EXCHANGE_DOC_PREFIX) ||
+    id.startsWith(PARKED_DOC_PREFIX)
+  );
 }

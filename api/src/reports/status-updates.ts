@@ -9,6 +9,7 @@ import type { Db } from '../../../shared-libs/couch/index.js';
 import { getDoc, isConflict, isNotFound, prefixRange } from '../../../shared-libs/couch/index.js';
 import { applyReportedState, findTask, recordReport } from '../../../shared-libs/task-utils/index.js';
 import type { MessageDoc, MessageState, Task } from '../../../shared-libs/task-utils/types.js';
+import { PARKED_DOC_PREFIX } from '../listings/rows.js';
 import { INCOMING_PREFIX } from '../messages/incoming.js';
 import type { StatusUpdateInput } from '../sms/types.js';
 import type { DocUpdater } from '../store/doc-updater.js';
@@ -52,7 +53,7 @@ interface ParkedDoc {
 /** How long a report may wait for its send result before it is dropped. */
 export const PARKED_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
-export const PARKED_PREFIX = 'sms-parked-reports:';
+export const PARKED_PREFIX = PARKED_DOC_PREFIX;
 export const parkedDocId = (ref: string): string => `${PARKED_PREFIX}${ref}`;
 
 export class StatusUpdates {
@@ -65,6 +66,11 @@ export class StatusUpdates {
     /** Resolves a message uuid to its doc (medic-gateway updates carry uuids, not refs). */
     private readonly uuidLookup?: (uuid: string) => Promise<string | undefined>,
     private readonly refLookup?: RefLookup,
+    /**
+     * Which of these references have parked reports, from an index that knows every write without
+     * waiting; `undefined` when it cannot tell (the documents are read instead).
+     */
+    private readonly parkedLookup?: (refs: string[]) => Promise<boolean[] | undefined>,
   ) {
     this.parkedLookups = new Batcher((refs) => this.readParked(refs), 500, 1);
   }
@@ -225,6 +231,9 @@ export class StatusUpdates {
 
   /** Applies parked reports whose reference is now known; returns how many were applied. */
   async resolveParked(refs: string[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    const parked = await this.parkedLookup?.(refs);
+    if (parked) refs = refs.filter((_, i) => parked[i]);
     if (refs.length === 0) return 0;
     const docs = await Promise.all(refs.map((r) => this.parkedLookups.submit(r)));
     let applied = 0;

@@ -3,11 +3,17 @@
  * `allDocs` read and one `_bulk_docs` write, and re-applied to a fresh copy on conflict (the
  * compare-and-swap on `_rev` that makes claims safe between instances). A mutation must be a
  * pure function of the document it is given: it may run more than once.
+ *
+ * With `recent` (store/recent-docs.ts), a document this server wrote lately starts from its copy
+ * instead of a read. A stale copy cannot do harm: a write made from it is refused (the revision
+ * moved on) and re-applied to a fresh read, and a mutation that changes nothing on a copy is
+ * re-applied to a fresh read too, so "nothing to do" is never decided on an old revision.
  */
 import type { Logger } from 'pino';
 import { bulkError, isConflict, type Db } from '../../../shared-libs/couch/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import { Batcher } from './batcher.js';
+import type { RecentDocs } from './recent-docs.js';
 
 export interface DocMutation {
   docId: string;
@@ -31,6 +37,7 @@ export class DocUpdater {
     private readonly db: Db,
     private readonly logger: Logger,
     maxBatch = 250,
+    private readonly recent?: RecentDocs,
   ) {
     this.batcher = new Batcher((items) => this.run(items), maxBatch, 1);
   }
@@ -48,11 +55,22 @@ export class DocUpdater {
 
   private async run(items: DocMutation[]): Promise<Outcome[]> {
     const ids = [...new Set(items.map((m) => m.docId))];
-    const read = await this.db.allDocs({ keys: ids, include_docs: true });
     const docs = new Map<string, MessageDoc>();
-    for (const row of read.rows) {
-      if ('doc' in row && row.doc && !('deleted' in row.value && row.value.deleted)) {
-        docs.set(row.id, row.doc as unknown as MessageDoc);
+    const copies = new Set<string>();
+    for (const id of ids) {
+      const copy = this.recent?.get(id);
+      if (copy) {
+        docs.set(id, copy);
+        copies.add(id);
+      }
+    }
+    const toRead = copies.size > 0 ? ids.filter((id) => !copies.has(id)) : ids;
+    if (toRead.length > 0) {
+      const read = await this.db.allDocs({ keys: toRead, include_docs: true });
+      for (const row of read.rows) {
+        if ('doc' in row && row.doc && !('deleted' in row.value && row.value.deleted)) {
+          docs.set(row.id, row.doc as unknown as MessageDoc);
+        }
       }
     }
     const results: Outcome[] = new Array(items.length);
@@ -69,6 +87,12 @@ export class DocUpdater {
       } catch (err) {
         // A mutation that throws fails alone; it must not take the batch with it.
         results[i] = { error: err instanceof Error ? err : new Error(String(err)) };
+        return;
+      }
+      if (!changed && copies.has(m.docId)) {
+        // Decided on a copy: confirm on the stored revision.
+        this.recent?.forget(m.docId);
+        results[i] = { conflict: true };
         return;
       }
       results[i] = { changed };
@@ -88,6 +112,7 @@ export class DocUpdater {
       if (err) {
         if (isConflict(err)) {
           // Everything applied to this doc in this batch is retried against a fresh copy.
+          this.recent?.forget(id);
           for (const i of indexes) results[i] = { conflict: true };
         } else {
           // Only this doc's mutations fail; the others in the batch were written.

@@ -14,7 +14,7 @@ import {
   splitRow,
   time13,
 } from '../../../api/src/listings/rows.js';
-import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
+import type { MessageDoc, MessageState, OutgoingMessage, Task } from '../../../shared-libs/task-utils/types.js';
 
 const T = Date.parse('2026-03-01T10:00:00Z');
 
@@ -138,18 +138,21 @@ describe('message index rows', function () {
       indexRows(d)
         .filter((r) => r.key.startsWith(PREFIX.openWork))
         .map((r) => r.key);
-    const task = (state: string) => ({ state, messages: [{ uuid: 'u-1', to: '+254712345678', message: 'hi' }] });
+    const task = (state: MessageState): Task => ({
+      state,
+      messages: [{ uuid: 'u-1', to: '+254712345678', message: 'hi' }],
+    });
     expect(open(outgoing())).to.deep.equal(['w:doc-1']);
     expect(open(outgoing({ tasks: [task('forwarded-to-gateway')] }))).to.deep.equal(['w:doc-1']);
     expect(open(outgoing({ tasks: [], scheduled_tasks: [task('scheduled')] }))).to.deep.equal(['w:doc-1']);
     // CHT's outbox offers any doc with a sendable task (medic/messages_by_state), not only data_records.
     expect(open(outgoing({ type: 'person' as never }))).to.deep.equal(['w:doc-1']);
-    for (const state of ['sent', 'delivered', 'failed', 'denied', 'cleared', 'received-by-gateway'])
+    for (const state of ['sent', 'delivered', 'failed', 'denied', 'cleared', 'received-by-gateway'] as const)
       expect(open(outgoing({ tasks: [task(state)] })), state).to.deep.equal([]);
     // Pending without a recipient is nothing the outbox can send.
-    expect(open(outgoing({ tasks: [{ state: 'pending', messages: [{ uuid: 'u-1', message: 'hi' }] }] }))).to.deep.equal(
-      [],
-    );
+    expect(
+      open(outgoing({ tasks: [{ state: 'pending', messages: [{ uuid: 'u-1', message: 'hi' } as OutgoingMessage] }] })),
+    ).to.deep.equal([]);
     expect(open({ ...outgoing(), _id: 'sms-in:AT1' })).to.deep.equal([]);
   });
 
@@ -167,6 +170,18 @@ describe('message index rows', function () {
     const refs = indexRows(doc).filter((r) => r.key.startsWith('g:'));
     expect(refs.map((r) => r.key)).to.deep.equal(['g:ATXid_2:u-1', 'g:ATXid_1:u-1']);
     expect(refs[1]).to.include({ d: 'doc-1', u: 'u-1' });
+  });
+
+  it('parked delivery reports: one row per reference, so a send result asks the index', function () {
+    const parked = {
+      _id: 'sms-parked-reports:ATXid_1/2',
+      type: 'sms_parked_reports',
+      gateway_ref: 'ATXid_1/2',
+      reports: [],
+    } as unknown as MessageDoc;
+    expect(mayHoldMessages(parked._id)).to.equal(true);
+    expect(indexRows(parked)).to.deep.equal([{ key: 'p:ATXid_1%2F2', d: 'sms-parked-reports:ATXid_1/2' }]);
+    expect(indexRows({ ...parked, type: 'sms_other' } as MessageDoc)).to.deep.equal([]);
   });
 
   it('documents without messages, deleted ones and our bookkeeping have no rows', function () {
