@@ -219,11 +219,16 @@ export class OutboxSender {
     for (const m of allowed) m.sent = sent;
     const outcomes = allowed.length > 0 ? await this.callService(service, allowed, policy) : [];
     const ms = Date.now() - started;
+    // A delivery report that beats the result write waits for it rather than being parked.
+    const stored = this.deps.statusUpdates.resultsComing(
+      outcomes.flatMap((o) => (o.ok && o.gatewayRef ? [o.gatewayRef] : [])),
+    );
     try {
       await this.record(service, group, outcomes, policy, ms, screened);
     } catch (err) {
       this.deps.logger.error({ err }, 'recording send results failed; leases will expire and the sweep retries');
     } finally {
+      stored();
       this.inFlight--;
       this.settle();
       this.pump();
@@ -308,7 +313,7 @@ export class OutboxSender {
     } else if (anyOk || outcomes.length > 0) {
       this.circuit.success();
     }
-    // A delivery report that beats the result below is parked, and applied once the result is stored.
+    // A report from another instance that beats the result below is parked, and applied once it is stored.
     const refs = group
       .map((m) => ({ m, o: byId.get(m.id) }))
       .filter((x): x is { m: Claimed; o: Extract<SendOutcome, { ok: true }> } => !!x.o?.ok && !!x.o.gatewayRef)

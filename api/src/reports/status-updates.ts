@@ -77,6 +77,26 @@ export class StatusUpdates {
 
   /** Many sends' "anything parked for these references?" share one read. */
   private readonly parkedLookups: Batcher<string, ParkedDoc | undefined>;
+  /** References whose send results this process is storing now: resolves once they are stored. */
+  private readonly coming = new Map<string, Promise<void>>();
+
+  /**
+   * This process is about to store the send results holding these references: a report for one
+   * of them waits for that write (milliseconds) instead of being parked. Call the function
+   * returned once the results are stored, or their write failed.
+   */
+  resultsComing(refs: string[]): () => void {
+    if (refs.length === 0) return () => undefined;
+    let stored = (): void => undefined;
+    const written = new Promise<void>((resolve) => {
+      stored = resolve;
+    });
+    for (const ref of refs) this.coming.set(ref, written);
+    return () => {
+      for (const ref of refs) if (this.coming.get(ref) === written) this.coming.delete(ref);
+      stored();
+    };
+  }
 
   private async readParked(refs: string[]): Promise<Array<ParkedDoc | undefined>> {
     const res = await this.db.allDocs({ keys: refs.map(parkedDocId), include_docs: true });
@@ -118,7 +138,13 @@ export class StatusUpdates {
   }
 
   private async resolve(update: StatusUpdateInput): Promise<GatewayRefTarget | undefined> {
-    if (update.gatewayRef) return this.messageForRef(update.gatewayRef);
+    if (update.gatewayRef) {
+      const hit = await this.messageForRef(update.gatewayRef);
+      const coming = hit ? undefined : this.coming.get(update.gatewayRef);
+      if (!coming) return hit;
+      await coming;
+      return this.messageForRef(update.gatewayRef);
+    }
     if (update.messageId && this.uuidLookup) {
       const docId = await this.uuidLookup(update.messageId);
       return docId ? { docId, uuid: update.messageId } : undefined;

@@ -181,7 +181,7 @@ describe('message index rows', function () {
     } as unknown as MessageDoc;
     expect(mayHoldMessages(parked._id)).to.equal(true);
     expect(indexRows(parked)).to.deep.equal([{ key: 'p:ATXid_1%2F2', d: 'sms-parked-reports:ATXid_1/2' }]);
-    expect(indexRows({ ...parked, type: 'sms_other' } as MessageDoc)).to.deep.equal([]);
+    expect(indexRows({ ...parked, type: 'sms_other' } as unknown as MessageDoc)).to.deep.equal([]);
   });
 
   it('documents without messages, deleted ones and our bookkeeping have no rows', function () {
