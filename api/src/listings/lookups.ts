@@ -15,10 +15,16 @@ import { bucketedRows, MergedRows } from './scan.js';
  */
 export async function docIdForUuid(index: MessageIndex, uuid: string): Promise<string | null | undefined> {
   if (!index.isBuilt) return undefined;
-  const read = async (): Promise<string | undefined> => (await index.rows.get<RowBody>(PREFIX.uuid + uuid))?.d;
+  return exactRead(index, async () => (await index.rows.get<RowBody>(PREFIX.uuid + uuid))?.d);
+}
+
+/**
+ * A point read whose miss is final: a hit is answered at once; a miss waits for every write
+ * acknowledged before it to reach the index (it may have been written a moment ago) and reads again.
+ */
+async function exactRead<T>(index: MessageIndex, read: () => Promise<T | undefined>): Promise<T | null> {
   const hit = await read();
-  if (hit) return hit;
-  // It may have been written a moment ago: once the index has caught up, a miss is final.
+  if (hit !== undefined) return hit;
   await index.readyForRead();
   return (await read()) ?? null;
 }
@@ -36,20 +42,16 @@ export async function messageForRef(
 ): Promise<{ docId: string; uuid: string } | null | undefined> {
   if (!index.isBuilt) return undefined;
   const prefix = PREFIX.gatewayRef(ref);
-  const read = async (): Promise<{ docId: string; uuid: string } | undefined> => {
-    const [hit] = await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit: 1 });
-    const body = hit?.[1];
-    return body?.u ? { docId: body.d, uuid: body.u } : undefined;
-  };
-  const hit = await read();
-  if (hit) return hit;
   try {
-    await index.readyForRead();
+    return await exactRead(index, async () => {
+      const [hit] = await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit: 1 });
+      const body = hit?.[1];
+      return body?.u ? { docId: body.d, uuid: body.u } : undefined;
+    });
   } catch (err) {
     if (err instanceof IndexBuildingError || err instanceof IndexBehindError) return undefined;
     throw err;
   }
-  return (await read()) ?? null;
 }
 
 /**

@@ -22,6 +22,21 @@ interface Claimed extends OutboundMessage {
   sent?: TextDescription;
 }
 
+/** A message the provider accepted, with the reference its reports will carry. */
+interface SentRef {
+  ref: string;
+  docId: string;
+  uuid: string;
+}
+
+function sentRefs(group: Claimed[], outcomes: SendOutcome[]): SentRef[] {
+  const refOf = new Map(outcomes.flatMap((o) => (o.ok && o.gatewayRef ? [[o.id, o.gatewayRef] as const] : [])));
+  return group.flatMap((m) => {
+    const ref = refOf.get(m.id);
+    return ref ? [{ ref, docId: m.docId, uuid: m.id }] : [];
+  });
+}
+
 export class OutboxSender {
   private readonly deps: OutboxDeps;
   private readonly now: () => Date;
@@ -219,12 +234,12 @@ export class OutboxSender {
     for (const m of allowed) m.sent = sent;
     const outcomes = allowed.length > 0 ? await this.callService(service, allowed, policy) : [];
     const ms = Date.now() - started;
-    // A delivery report that beats the result write waits for it rather than being parked.
-    const stored = this.deps.statusUpdates.resultsComing(
-      outcomes.flatMap((o) => (o.ok && o.gatewayRef ? [o.gatewayRef] : [])),
-    );
+    const refs = sentRefs(group, outcomes);
+    // A delivery report that beats the result write waits for it rather than being parked (a
+    // report from another instance is parked, and applied once the result is stored).
+    const stored = this.deps.statusUpdates.resultsComing(refs.map((r) => r.ref));
     try {
-      await this.record(service, group, outcomes, policy, ms, screened);
+      await this.record(service, group, outcomes, refs, policy, ms, screened);
     } catch (err) {
       this.deps.logger.error({ err }, 'recording send results failed; leases will expire and the sweep retries');
     } finally {
@@ -298,6 +313,7 @@ export class OutboxSender {
     service: OutgoingService,
     group: Claimed[],
     outcomes: SendOutcome[],
+    refs: SentRef[],
     policy: DispatchPolicy,
     ms: number,
     screened: SendOutcome[] = [],
@@ -313,11 +329,6 @@ export class OutboxSender {
     } else if (anyOk || outcomes.length > 0) {
       this.circuit.success();
     }
-    // A report from another instance that beats the result below is parked, and applied once it is stored.
-    const refs = group
-      .map((m) => ({ m, o: byId.get(m.id) }))
-      .filter((x): x is { m: Claimed; o: Extract<SendOutcome, { ok: true }> } => !!x.o?.ok && !!x.o.gatewayRef)
-      .map(({ m, o }) => ({ ref: o.gatewayRef as string, docId: m.docId, uuid: m.id }));
     if (service.pollsStatus && this.deps.awaiting) {
       const open = refs.filter((r) => !isFinalState((byId.get(r.uuid) as Extract<SendOutcome, { ok: true }>).state));
       await this.deps.awaiting.record(service.id, open, this.now());
