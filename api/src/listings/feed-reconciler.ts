@@ -14,11 +14,22 @@
  *
  * Readers wait on it: `caughtUp()` notes the database's `update_seq` and resolves once every
  * change up to it is in the index (or once a feed read that started later found nothing more).
+ *
+ * On CouchDB a reader need not wait for the feed to bring back this server's own writes, which the
+ * write-through indexed as it made them: the reconciler keeps a mark, a sequence up to which every
+ * change is indexed together with the count of the handle's writes at that point
+ * (write-watch.ts `ownWrites`). When the database's `update_seq` has moved past the mark by
+ * exactly the number of writes this handle made (and indexed) since, every change in between was
+ * one of them, so a read after a burst of only our writes answers at once; any other writer's
+ * change (CHT, another instance) leaves a difference, and the read waits for the feed as before.
+ * This needs a sequence whose number counts the database's updates, as a single CouchDB node's
+ * and PouchDB's do (`cluster.n` of 1); on a cluster with several copies of each shard the numbers
+ * of two reads need not compare, so readers there always wait for the feed.
  */
 import type { Logger } from 'pino';
 import { follow, type Db, type Follower } from '../../../shared-libs/couch/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
-import { settledSeq, unseenWrites } from '../store/write-watch.js';
+import { ownWrites, settledSeq, unseenWrites, type OwnWriteCount } from '../store/write-watch.js';
 import { IndexBehindError, revNewer, seqNumber, type Seq } from './index-store.js';
 import { IndexWriteError, type IndexInput, type IndexWriter } from './index-writer.js';
 import { mayHoldMessages } from './rows.js';
@@ -39,11 +50,19 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** Every change up to `seq` is in the index, and the handle had written `written` docs by then. */
+interface Mark {
+  seq: number;
+  written: number;
+}
+
 export interface Progress {
   built: boolean;
   scanned: number;
   total: number;
   seq: number;
+  /** Reads after only this server's writes answer without waiting for the feed from here on. */
+  markSeq?: number;
 }
 
 export class FeedReconciler {
@@ -65,6 +84,10 @@ export class FeedReconciler {
   private through = false;
   /** `unseenWrites()` when the feed was last read to the end. */
   private unseenAt = 0;
+  /** See above; undefined until a quiet moment sets it, and after a write the index missed. */
+  private mark?: Mark;
+  /** The database's sequence numbers count its updates (not a cluster with copies of shards). */
+  private countingSeqs = false;
 
   constructor(
     private readonly medic: Db,
@@ -94,7 +117,18 @@ export class FeedReconciler {
   }
 
   progress(): Progress {
-    return { built: this.built, scanned: this.scanned, total: this.total, seq: seqNumber(this.seq) };
+    return {
+      built: this.built,
+      scanned: this.scanned,
+      total: this.total,
+      seq: seqNumber(this.seq),
+      ...(this.mark ? { markSeq: this.mark.seq } : {}),
+    };
+  }
+
+  /** A write through the handle was not indexed: readers wait for the feed until a new mark. */
+  forgetMark(): void {
+    this.mark = undefined;
   }
 
   /** This server wrote and indexed these revisions: the feed need not read them again. */
@@ -138,8 +172,16 @@ export class FeedReconciler {
 
   /** Resolves once every change the database had when this was called is in the index. */
   async caughtUp(maxWaitMs: number): Promise<void> {
-    const target = seqNumber((await this.medic.info()).update_seq);
-    if (this.built && seqNumber(this.seq) >= target) return;
+    const before = ownWrites(this.medic);
+    const info = await this.medic.info();
+    this.countingSeqs = countsUpdates(info);
+    const target = seqNumber(info.update_seq);
+    const quiet = isQuiet(before, ownWrites(this.medic));
+    if (this.built && seqNumber(this.seq) >= target) {
+      if (quiet) this.setMark(target, before);
+      return;
+    }
+    if (this.built && this.onlyOwnSince(target, before)) return;
     await new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         target,
@@ -154,6 +196,33 @@ export class FeedReconciler {
       this.waiters.push(waiter);
       this.kick();
     });
+    if (quiet) this.setMark(target, before);
+  }
+
+  /**
+   * Every change up to `target` is indexed when the database moved from the mark by exactly the
+   * writes counted since (`before` was taken ahead of reading `target`). Those writes all came after
+   * the mark and before `target`; writes still under way then and any other writer's change could
+   * only make the difference larger. So equality leaves no room for a change the index lacks, and
+   * `target` becomes the new mark.
+   */
+  private onlyOwnSince(target: number, before: OwnWriteCount | undefined): boolean {
+    const mark = this.mark;
+    if (!mark || !before || !this.countingSeqs) return false;
+    if (target <= mark.seq) return true;
+    if (target - mark.seq !== before.written - mark.written) return false;
+    this.mark = { seq: target, written: before.written };
+    return true;
+  }
+
+  /**
+   * A mark must name exactly the writes made up to its sequence: only taken when no write call
+   * was under way while the sequence was read (see isQuiet).
+   */
+  private setMark(seq: number, before: OwnWriteCount | undefined): void {
+    if (!before || !this.countingSeqs) return;
+    if (this.mark && this.mark.seq >= seq) return;
+    this.mark = { seq, written: before.written };
   }
 
   /** Resolves when the first scan is done (or rejects after `maxWaitMs`). */
@@ -222,6 +291,7 @@ export class FeedReconciler {
   private async scan(): Promise<void> {
     const started = Date.now();
     const info = await this.medic.info();
+    this.countingSeqs = countsUpdates(info);
     const from = info.update_seq;
     this.total = info.doc_count;
     this.scanned = 0;
@@ -256,8 +326,10 @@ export class FeedReconciler {
   /** One page of the feed into the index; true when there may be more right away. */
   private async step(): Promise<boolean> {
     const step = ++this.stepCounter;
+    const before = ownWrites(this.medic);
     // batch_size: over HTTP, PouchDB otherwise fetches a page 25 changes per request.
     const res = await this.medic.changes({ since: this.seq, limit: FEED_PAGE, batch_size: FEED_PAGE });
+    const quiet = isQuiet(before, ownWrites(this.medic));
     const changes = res.results.filter((c) => mayHoldMessages(c.id) && !this.isOwn(c.id, c.changes[0]?.rev));
     if (changes.length > 0) {
       const indexed = await this.writer.indexedRevs(changes.map((c) => c.id));
@@ -274,6 +346,7 @@ export class FeedReconciler {
       this.settle();
     }
     const more = res.results.length >= FEED_PAGE;
+    if (!more && quiet) this.setMark(seqNumber(res.last_seq), before);
     // Nothing more existed when this read started: whoever was waiting before it has all it needs.
     if (!more) this.settle(step);
     return more;
@@ -317,4 +390,15 @@ export class FeedReconciler {
     }
     await Promise.all(inputs.map((i) => this.writer.apply(i)));
   }
+}
+
+/** No write call was under way from `before` to `after`: every counted write is all there was. */
+function isQuiet(before: OwnWriteCount | undefined, after: OwnWriteCount | undefined): boolean {
+  return before !== undefined && after !== undefined && before.open === 0 && after.begun === before.begun;
+}
+
+/** PouchDB's sequences and a CouchDB with one copy of each shard count the database's updates. */
+function countsUpdates(info: PouchDB.Core.DatabaseInfo): boolean {
+  const cluster = (info as { cluster?: { n?: number } }).cluster;
+  return cluster === undefined || cluster.n === 1;
 }

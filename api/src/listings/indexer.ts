@@ -21,7 +21,7 @@ import type { Db } from '../../../shared-libs/couch/index.js';
 import type { MessageDoc } from '../../../shared-libs/task-utils/types.js';
 import type { WrittenDoc } from '../store/write-watch.js';
 import { Buckets } from './buckets.js';
-import { FeedReconciler } from './feed-reconciler.js';
+import { FeedReconciler, type Progress } from './feed-reconciler.js';
 import { IndexBuildingError, IndexStore, type IndexLocation } from './index-store.js';
 import { IndexWriteError, IndexWriter, type IndexInput } from './index-writer.js';
 import { mayHoldMessages } from './rows.js';
@@ -93,9 +93,8 @@ export class MessageIndex {
     return !this.othersWrite && !this.rebuilding && this.reconciler.isBuilt && this.reconciler.followsWrites;
   }
 
-  stats(): { built: boolean; seq: number; scanned: number; total: number } {
-    const p = this.reconciler.progress();
-    return { built: p.built, seq: p.seq, scanned: p.scanned, total: p.total };
+  stats(): Progress {
+    return this.reconciler.progress();
   }
 
   start(): void {
@@ -123,6 +122,7 @@ export class MessageIndex {
       await Promise.all(inputs.map((i) => this.writer.apply(i)));
       this.reconciler.remember(inputs);
     } catch (err) {
+      this.reconciler.forgetMark();
       this.logger.error({ err }, 'indexing written messages failed; the changes feed will index them');
       if (err instanceof IndexWriteError) void this.rebuild(err);
     }

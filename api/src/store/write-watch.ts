@@ -1,11 +1,14 @@
 /**
  * Tells a listener about every document written through one database handle, after the write
  * and before the writer's call resolves: what is written is known to the listener by the time the
- * writer can acknowledge it. PouchDB routes `put`, `post` and `remove` through the handle's
- * `bulkDocs` on LevelDB (over HTTP `put` takes its own path; there the changes feed covers it),
- * so wrapping that one method covers every writer of the embedded store, this server's and any
- * other code holding the handle. Writes with `new_edits: false` (replication) are left to the
- * changes feed. A listener failure never fails the write: the write happened.
+ * writer can acknowledge it. PouchDB routes `post` and `remove` through the handle's `bulkDocs`,
+ * and `put` too on LevelDB; over HTTP `put` goes through the adapter's `_put` (pouchdb-core's
+ * `put`), so wrapping those two methods covers every writer holding the handle, this server's and
+ * any other code. Writes with `new_edits: false` (replication) are left to the changes feed. A
+ * listener failure never fails the write: the write happened.
+ *
+ * It also counts the handle's writes (`ownWrites`): a reader of the database's `update_seq` can
+ * then tell whether every change since a point was one of this handle's (feed-reconciler.ts).
  *
  * On the embedded store this process is the only writer (it holds the LevelDB lock), so the
  * listeners hear of every write, and `settledSeq` tells a follower how far that makes it: the
@@ -39,6 +42,19 @@ interface Hub {
   pending: Set<Promise<unknown>>;
   /** Writes the listeners were not told of (`new_edits: false`): only the changes feed shows them. */
   unseen: number;
+  counts: OwnWriteCount;
+}
+
+/**
+ * This handle's write calls: `begun` and `open` count calls (a `bulkDocs` or a `put`), `written`
+ * the documents they wrote, each counted once its listeners finished. Only writes known to have
+ * made one new revision are counted (not `new_edits: false`, not a call that failed), so a database
+ * can have more changes than counted writes, never fewer.
+ */
+export interface OwnWriteCount {
+  begun: number;
+  open: number;
+  written: number;
 }
 
 const hubs = new WeakMap<Db, Hub>();
@@ -61,6 +77,12 @@ export function writeSource(db: Db): WriteSource {
   };
 }
 
+/** A copy of the handle's write counts, or undefined when its writes are not watched. */
+export function ownWrites(db: Db): OwnWriteCount | undefined {
+  const hub = hubs.get(db);
+  return hub ? { ...hub.counts } : undefined;
+}
+
 /** A follower's failure never fails the write, nor keeps the others from hearing of it. */
 function tell(run: () => void): void {
   try {
@@ -77,9 +99,47 @@ function toChange(w: WrittenDoc): Change {
 function hubOf(db: Db): Hub {
   const existing = hubs.get(db);
   if (existing) return existing;
-  const hub: Hub = { listeners: [], told: new Set(), pending: new Set(), unseen: 0 };
+  const hub: Hub = {
+    listeners: [],
+    told: new Set(),
+    pending: new Set(),
+    unseen: 0,
+    counts: { begun: 0, open: 0, written: 0 },
+  };
   hubs.set(db, hub);
-  const handle = db as unknown as { bulkDocs: BulkDocs };
+
+  /** One write call: its listeners run before it resolves; it is counted, and awaited by settledSeq. */
+  const track = <T>(write: () => Promise<{ result: T; written: WrittenDoc[] | undefined }>): Promise<T> => {
+    hub.counts.begun++;
+    hub.counts.open++;
+    const run = (async () => {
+      try {
+        const { result, written } = await write();
+        if (written === undefined) {
+          hub.unseen++;
+          for (const t of hub.told) tell(() => t.onUnseen());
+          return result;
+        }
+        if (written.length > 0) {
+          if (hub.told.size > 0) {
+            const changes = written.map(toChange);
+            for (const t of hub.told) tell(() => t.onWrite(changes));
+          }
+          await Promise.all(hub.listeners.map((listener) => listener(written).catch(() => undefined)));
+          hub.counts.written += written.length;
+        }
+        return result;
+      } finally {
+        hub.counts.open--;
+      }
+    })();
+    const tracked = run.catch(() => undefined);
+    hub.pending.add(tracked);
+    void tracked.finally(() => hub.pending.delete(tracked));
+    return run;
+  };
+
+  const handle = db as unknown as { bulkDocs: BulkDocs; _put?: PutFn };
   const original = handle.bulkDocs.bind(db) as BulkDocs;
   const wrapped = (req: unknown, opts?: unknown, callback?: unknown): Promise<unknown> => {
     const cb = (typeof opts === 'function' ? opts : callback) as Callback | undefined;
@@ -87,44 +147,57 @@ function hubOf(db: Db): Hub {
     const docs = (Array.isArray(req) ? req : ((req as { docs?: unknown[] }).docs ?? [])) as Array<
       Record<string, unknown>
     >;
-    const run = (async () => {
+    const run = track(async () => {
       const results = await original(req, options);
-      if (options.new_edits === false) {
-        hub.unseen++;
-        for (const t of hub.told) tell(() => t.onUnseen());
-        return results;
-      }
+      if (options.new_edits === false) return { result: results, written: undefined };
       const written: WrittenDoc[] = [];
       results.forEach((r, i) => {
-        if (!('ok' in r) || !r.ok) return;
-        const input = docs[i] ?? {};
-        written.push({
-          id: r.id,
-          rev: r.rev,
-          ...(input._deleted ? {} : { doc: { ...input, _id: r.id, _rev: r.rev } }),
-        });
+        if (!('ok' in r) || !r.ok || isLocal(r.id)) return;
+        written.push(writtenDoc(docs[i] ?? {}, r.id, r.rev));
       });
-      if (written.length > 0) {
-        if (hub.told.size > 0) {
-          const changes = written.map(toChange);
-          for (const t of hub.told) tell(() => t.onWrite(changes));
-        }
-        await Promise.all(hub.listeners.map((listener) => listener(written).catch(() => undefined)));
-      }
-      return results;
-    })();
-    const tracked = run.catch(() => undefined);
-    hub.pending.add(tracked);
-    void tracked.finally(() => hub.pending.delete(tracked));
+      return { result: results, written };
+    });
     if (!cb) return run;
     run.then(
       (res) => cb(null, res),
       (err: unknown) => cb(err),
     );
-    return tracked;
+    return run.catch(() => undefined);
   };
   handle.bulkDocs = wrapped as BulkDocs;
+
+  // Over HTTP, pouchdb-core's put calls the adapter's _put (new_edits: false goes to bulkDocs), for
+  // `_local/` documents too: those are neither changes nor counted (they move no sequence).
+  const originalPut = handle._put?.bind(db);
+  if (originalPut) {
+    handle._put = (doc, opts, callback) => {
+      track(
+        () =>
+          new Promise<{ result: PouchDB.Core.Response; written: WrittenDoc[] }>((resolve, reject) => {
+            originalPut(doc, opts, (err, res) => {
+              if (err || !res) reject(err ?? new Error('put returned nothing'));
+              else resolve({ result: res, written: isLocal(res.id) ? [] : [writtenDoc(doc, res.id, res.rev)] });
+            });
+          }),
+      ).then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(err),
+      );
+    };
+  }
   return hub;
+}
+
+type PutFn = (
+  doc: Record<string, unknown>,
+  opts: unknown,
+  callback: (err: unknown, res?: PouchDB.Core.Response) => void,
+) => void;
+
+const isLocal = (id: string): boolean => id.startsWith('_local/');
+
+function writtenDoc(input: Record<string, unknown>, id: string, rev: string): WrittenDoc {
+  return { id, rev, ...(input._deleted ? {} : { doc: { ...input, _id: id, _rev: rev } }) };
 }
 
 /**
