@@ -93,9 +93,20 @@ function readVmHwm(pid: number): number | undefined {
   }
 }
 
-/** BENCH_SERVER_NODE_OPTIONS: node flags for the server process only (e.g. `--max-old-space-size=128`). */
+/**
+ * What `npm start` gives the server (package.json's start script; README "Configuration"): a
+ * bounded V8 old space and two malloc arenas. The bench measures the server as it is started.
+ */
+export const START_DEFAULTS = { maxHeapMb: 128, mallocArenaMax: 2 } as const;
+
+/**
+ * Node flags for the server process only: BENCH_SERVER_NODE_OPTIONS when set (e.g.
+ * `--max-old-space-size=512`), else `npm start`'s heap bound (MAX_HEAP_MB, as there).
+ */
 function serverNodeFlags(): string[] {
-  return (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+  const given = process.env.BENCH_SERVER_NODE_OPTIONS;
+  if (given !== undefined) return given.split(/\s+/).filter(Boolean);
+  return [`--max-old-space-size=${process.env.MAX_HEAP_MB ?? START_DEFAULTS.maxHeapMb}`];
 }
 
 export async function startServer(opts: StartOptions): Promise<ServerProcess> {
@@ -106,6 +117,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const script = childScript();
   const child: ChildProcess = fork(script.file, [], {
     env: {
+      MALLOC_ARENA_MAX: String(START_DEFAULTS.mallocArenaMax),
       ...process.env,
       DATA_DIR: opts.dataDir,
       PORT: '0',
