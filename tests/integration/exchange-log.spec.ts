@@ -176,7 +176,8 @@ describe('provider exchange log', function () {
           await rig.server.messageIndex.synced();
           return rig.server.messageIndex.rows.count({ gte: 'x:', lt: 'x:\uffff' });
         };
-        expect(await index()).to.be.at.least(4);
+        // One row per exchange document naming the message (exchanges recorded together share one).
+        expect(await index()).to.be.at.least(1);
 
         offset = 6 * 86_400_000;
         expect(await rig.server.exchanges.prune(), 'within 7 days: kept').to.equal(0);

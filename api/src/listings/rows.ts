@@ -23,7 +23,7 @@
  * and per document of delivery reports parked until their send result lands (reports/status-updates.ts):
  *   p:<gateway ref, URI-encoded>          so a send result asks the index, not the database
  * and per provider exchange (observability/exchanges.ts), for each message it concerns:
- *   x:<message id, URI-encoded>:<exchange id>   oldest first (exchange ids start with their time)
+ *   x:<message id, URI-encoded>:<exchange doc id's suffix>   oldest first (the suffix starts with a time)
  * Due time is CHT's: `task.due || task.timestamp || doc.reported_date`.
  */
 import { hasOpenWork } from '../../../shared-libs/task-utils/index.js';
@@ -62,7 +62,7 @@ export const PREFIX = {
   parked: (ref: string): string => `p:${encodeURIComponent(ref)}`,
 } as const;
 
-/** The provider exchange log's documents (`sms-exchange:<exchange id>`, type `sms_exchange`). */
+/** The provider exchange log's documents (`sms-exchange:<time>:<random>`, observability/exchanges.ts). */
 export const EXCHANGE_DOC_PREFIX = 'sms-exchange:';
 /** Delivery reports waiting for their send result (`sms-parked-reports:<ref>`, type `sms_parked_reports`). */
 export const PARKED_DOC_PREFIX = 'sms-parked-reports:';
@@ -161,11 +161,16 @@ function incomingRows(doc: MessageDoc, rows: IndexRow[]): void {
   if (digits) rows.push({ key: `${PREFIX.inNumber(last4(digits))}${key}${EXTRA}${digits}`, d: doc._id });
 }
 
-function exchangeRows(doc: { _id: string; message_ids?: unknown }, rows: IndexRow[]): void {
+/** One row per message the document's exchanges concern (one exchange, or a batch of them). */
+function exchangeRows(doc: { _id: string; message_ids?: unknown; exchanges?: unknown }, rows: IndexRow[]): void {
   const suffix = doc._id.slice(EXCHANGE_DOC_PREFIX.length);
-  for (const m of Array.isArray(doc.message_ids) ? doc.message_ids : []) {
-    if (typeof m === 'string' && m) rows.push({ key: PREFIX.exchange(m) + suffix, d: doc._id });
+  const entries: unknown[] = Array.isArray(doc.exchanges) ? doc.exchanges : [doc];
+  const messages = new Set<string>();
+  for (const entry of entries) {
+    const ids: unknown = (entry as { message_ids?: unknown } | null)?.message_ids;
+    for (const m of Array.isArray(ids) ? ids : []) if (typeof m === 'string' && m) messages.add(m);
   }
+  for (const m of messages) rows.push({ key: PREFIX.exchange(m) + suffix, d: doc._id });
 }
 
 /** Every row a document needs; none for documents that hold no message. */
@@ -174,7 +179,7 @@ export function indexRows(doc: MessageDoc | undefined): IndexRow[] {
   const type: unknown = doc.type;
   const rows: IndexRow[] = [];
   if (!doc._id.startsWith('sms-') && hasOpenWork(doc)) rows.push({ key: PREFIX.openWork + doc._id, d: doc._id });
-  if (type === 'sms_exchange' && doc._id.startsWith(EXCHANGE_DOC_PREFIX)) {
+  if ((type === 'sms_exchange' || type === 'sms_exchanges') && doc._id.startsWith(EXCHANGE_DOC_PREFIX)) {
     exchangeRows(doc, rows);
   } else if (type === 'sms_parked_reports' && doc._id.startsWith(PARKED_DOC_PREFIX)) {
     const ref: unknown = doc.gateway_ref;

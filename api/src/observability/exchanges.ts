@@ -2,11 +2,19 @@
  * The provider exchange log, as RapidPro courier's channel logs: every HTTP exchange with a
  * provider (our requests, its callbacks) with time, method, URL, status, elapsed time and both
  * bodies, redacted (no `key` parameter, no stored secret anywhere), and the messages it
- * concerns. Docs `sms-exchange:<ISO time>:<random>` sort by time, so listing newest first and
- * pruning are key ranges; the message index (listings/rows.ts, `x:` rows) finds them per message,
- * so an exchange costs one document write. Writes are batched and never block or fail the
- * exchange itself. Bodies carry phone numbers and texts: they are served to administrators only
- * and never logged.
+ * concerns. Bodies carry phone numbers and texts: they are served to administrators only and
+ * never logged.
+ *
+ * Exchanges are written in the background, never blocking or failing the exchange itself, and
+ * batched: the exchanges recorded while the previous batch was being written go into one
+ * document, `sms-exchange:<newest exchange's ISO time>:<random>` of type `sms_exchanges`, so under
+ * load a delivery report or an incoming message costs a share of one document write instead of one
+ * of its own (a document holds at most 200 exchanges and about 1 MB of bodies; CouchDB refuses
+ * documents over `max_document_size`, 8 MB by default). Ids sort by time, so listing newest first
+ * and pruning are key ranges; the message index (listings/rows.ts, `x:` rows) finds a message's
+ * documents. An exchange's id is its document's suffix and its place in it (`<suffix>.007`).
+ * Documents of type `sms_exchange` (one exchange each, id `<suffix>`) from earlier releases are
+ * read, listed and pruned alike.
  */
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
@@ -46,11 +54,25 @@ export interface ExchangeView {
   message_ids: string[];
 }
 
-export interface ExchangeDoc extends Omit<ExchangeView, 'id'> {
+/** One exchange as stored. */
+export type ExchangeEntry = Omit<ExchangeView, 'id'>;
+
+/** One exchange per document: the layout of earlier releases, still read. */
+export interface ExchangeDoc extends ExchangeEntry {
   _id: string;
   _rev?: string;
   type: 'sms_exchange';
 }
+
+/** The exchanges of one written batch, oldest first. */
+export interface ExchangeBatchDoc {
+  _id: string;
+  _rev?: string;
+  type: 'sms_exchanges';
+  exchanges: ExchangeEntry[];
+}
+
+type StoredExchanges = ExchangeDoc | ExchangeBatchDoc;
 
 export const EXCHANGE_PREFIX = EXCHANGE_DOC_PREFIX;
 /** Per-message index docs of an older layout: still deleted with their exchange when it is pruned. */
@@ -60,6 +82,11 @@ const DAY_MS = 86_400_000;
 /** Exchanges waiting to be written; beyond this (a store far too slow) new ones are dropped and counted. */
 const MAX_PENDING = 5000;
 const PRUNE_PAGE = 500;
+/** Documents read per page when listing. */
+const LIST_PAGE = 100;
+/** Exchanges per document (the batcher's batch) and, roughly, characters of bodies per document. */
+const DOC_EXCHANGES = 200;
+const DOC_CHARS = 1_000_000;
 const PRUNE_EVERY_MS = 3_600_000;
 export const DEFAULT_EXCHANGE_LOG_DAYS = 7;
 
@@ -76,10 +103,25 @@ export interface ExchangeLogOptions {
   exchangesOf?: (messageId: string, limit: number) => Promise<string[] | undefined>;
 }
 
-function toView(doc: ExchangeDoc): ExchangeView {
-  const { _id, _rev: _r, type: _t, ...rest } = doc;
-  return { id: _id.slice(EXCHANGE_PREFIX.length), ...rest };
+/** The exchanges a stored document holds, with their ids. */
+function viewsOf(doc: StoredExchanges): ExchangeView[] {
+  const suffix = doc._id.slice(EXCHANGE_PREFIX.length);
+  if (doc.type === 'sms_exchanges') {
+    const entries = Array.isArray(doc.exchanges) ? doc.exchanges : [];
+    return entries.map((e, i) => ({ id: `${suffix}.${String(i).padStart(3, '0')}`, ...e }));
+  }
+  const { _id: _i, _rev: _r, type: _t, ...rest } = doc;
+  return [{ id: suffix, ...rest }];
 }
+
+/** The time in a document's id: its newest exchange's `at` (or its only one's). */
+function idTime(id: string): string {
+  return id.slice(EXCHANGE_PREFIX.length, id.lastIndexOf(':'));
+}
+
+/** Newest first; ties by id, newest first. */
+const newestFirst = (a: ExchangeView, b: ExchangeView): number =>
+  a.at < b.at ? 1 : a.at > b.at ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 
 export class ExchangeLog {
   private readonly writes: Batcher<ExchangeInput, undefined>;
@@ -92,7 +134,7 @@ export class ExchangeLog {
     private readonly db: Db,
     private readonly opts: ExchangeLogOptions,
   ) {
-    this.writes = new Batcher((inputs) => this.writeMany(inputs), 200, 1);
+    this.writes = new Batcher((inputs) => this.writeMany(inputs), DOC_EXCHANGES, 1);
   }
 
   /** Queues one exchange; returns at once. */
@@ -136,24 +178,52 @@ export class ExchangeLog {
     await this.flush();
   }
 
-  /** Newest first; `since` (ISO time) bounds the oldest. */
+  /**
+   * Newest first; `since` (ISO time) bounds the oldest. Documents are read newest first by the
+   * time in their id, their newest exchange's: once `limit` exchanges are at hand, a document
+   * whose newest exchange is older than all of them cannot add any, and reading stops.
+   */
   async list(opts: { since?: Date; limit: number }): Promise<ExchangeView[]> {
-    const res = await this.db.allDocs({
-      descending: true,
-      startkey: `${EXCHANGE_PREFIX}${HIGH}`,
-      endkey: `${EXCHANGE_PREFIX}${opts.since ? opts.since.toISOString() : ''}`,
-      include_docs: true,
-      limit: opts.limit,
-    });
-    return res.rows.flatMap((r) => (r.doc ? [toView(r.doc as unknown as ExchangeDoc)] : []));
+    const since = opts.since?.toISOString() ?? '';
+    const found: ExchangeView[] = [];
+    let startkey = `${EXCHANGE_PREFIX}${HIGH}`;
+    let skip = 0;
+    for (;;) {
+      // A document holds one exchange or many: read about as many as are still wanted.
+      const pageSize = Math.min(LIST_PAGE, Math.max(1, opts.limit - found.length));
+      const res = await this.db.allDocs({
+        descending: true,
+        startkey,
+        endkey: `${EXCHANGE_PREFIX}${since}`,
+        include_docs: true,
+        limit: pageSize,
+        skip,
+      });
+      for (const row of res.rows) {
+        if (row.doc) found.push(...viewsOf(row.doc as unknown as StoredExchanges).filter((v) => v.at >= since));
+      }
+      found.sort(newestFirst);
+      const last = res.rows[res.rows.length - 1];
+      if (!last || res.rows.length < pageSize) break;
+      const kept = found[opts.limit - 1];
+      if (kept && idTime(last.id) < kept.at) break;
+      startkey = last.id;
+      skip = 1;
+    }
+    return found.slice(0, opts.limit);
   }
 
   /** The exchanges a message took part in, oldest first. */
   async forMessage(messageId: string, limit = 200): Promise<ExchangeView[]> {
     const keys = (await this.opts.exchangesOf?.(messageId, limit)) ?? [];
     if (keys.length === 0) return [];
-    const res = await this.db.allDocs({ keys, include_docs: true });
-    return res.rows.flatMap((r) => ('doc' in r && r.doc ? [toView(r.doc as unknown as ExchangeDoc)] : []));
+    const res = await this.db.allDocs({ keys: [...new Set(keys)], include_docs: true });
+    const views = res.rows.flatMap((r) =>
+      'doc' in r && r.doc
+        ? viewsOf(r.doc as unknown as StoredExchanges).filter((v) => v.message_ids.includes(messageId))
+        : [],
+    );
+    return views.sort((a, b) => newestFirst(b, a)).slice(0, limit);
   }
 
   /** Deletes exchanges older than the kept days (their index rows follow); returns how many. */
@@ -170,9 +240,10 @@ export class ExchangeLog {
       });
       if (old.rows.length === 0) return removed;
       const indexIds = old.rows.flatMap((r) => {
-        const doc = r.doc as unknown as ExchangeDoc | undefined;
+        const doc = r.doc as unknown as StoredExchanges | undefined;
+        if (doc?.type !== 'sms_exchange') return [];
         const suffix = r.id.slice(EXCHANGE_PREFIX.length);
-        return (doc?.message_ids ?? []).map((m) => `${indexPrefix(m)}${suffix}`);
+        return (doc.message_ids ?? []).map((m) => `${indexPrefix(m)}${suffix}`);
       });
       const index = indexIds.length ? (await this.db.allDocs({ keys: indexIds })).rows : [];
       const live = index.flatMap((r) =>
@@ -183,29 +254,47 @@ export class ExchangeLog {
         ...old.rows.map((r) => ({ _id: r.id, _rev: r.value.rev, _deleted: true })),
       ];
       await this.db.bulkDocs(deletes);
-      removed += old.rows.length;
+      for (const r of old.rows) removed += r.doc ? viewsOf(r.doc as unknown as StoredExchanges).length : 1;
       if (old.rows.length < PRUNE_PAGE) return removed;
     }
   }
 
   private async writeMany(inputs: ExchangeInput[]): Promise<undefined[]> {
     const secrets = await this.opts.secrets();
-    const docs = inputs.map((input) => this.toDoc(input, secrets));
+    const docs: ExchangeBatchDoc[] = [];
+    let entries: ExchangeEntry[] = [];
+    let chars = 0;
+    const close = (): void => {
+      if (entries.length === 0) return;
+      const newest = entries.reduce((max, e) => (e.at > max ? e.at : max), '');
+      docs.push({
+        _id: `${EXCHANGE_PREFIX}${newest}:${crypto.randomBytes(4).toString('hex')}`,
+        type: 'sms_exchanges',
+        exchanges: entries,
+      });
+      entries = [];
+      chars = 0;
+    };
+    for (const input of inputs) {
+      const entry = this.toEntry(input, secrets);
+      const size = (entry.request_body?.length ?? 0) + (entry.response_body?.length ?? 0) + entry.url.length;
+      if (entries.length > 0 && chars + size > DOC_CHARS) close();
+      entries.push(entry);
+      chars += size;
+    }
+    close();
     const results = await this.db.bulkDocs(docs as unknown as PouchDB.Core.PutDocument<object>[]);
     const failed = results.filter((r) => 'error' in r && r.error).length;
     if (failed > 0) throw new Error(`${failed} of ${docs.length} exchange log docs could not be written`);
     return inputs.map(() => undefined);
   }
 
-  private toDoc(input: ExchangeInput, secrets: readonly string[]): ExchangeDoc {
+  private toEntry(input: ExchangeInput, secrets: readonly string[]): ExchangeEntry {
     const redacted = redactExchange(input, secrets);
-    const at = input.at.toISOString();
     return {
-      _id: `${EXCHANGE_PREFIX}${at}:${crypto.randomBytes(4).toString('hex')}`,
-      type: 'sms_exchange',
       direction: input.direction,
       ...(input.service ? { service: input.service } : {}),
-      at,
+      at: input.at.toISOString(),
       method: input.method,
       url: redacted.url,
       status: input.status,

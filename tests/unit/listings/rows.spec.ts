@@ -208,6 +208,21 @@ describe('message index rows', function () {
     expect(indexRows({ ...doc, _id: 'other:1' })).to.deep.equal([]);
   });
 
+  it('a batch of provider exchanges: one pointer row per message any of them concerns', function () {
+    const id = 'sms-exchange:2026-03-01T10:00:02.000Z:cd34';
+    const doc = {
+      _id: id,
+      type: 'sms_exchanges',
+      exchanges: [{ message_ids: ['u-1', 'u-2'] }, { message_ids: ['u-2', 5] }, {}, null, { message_ids: ['u-3'] }],
+    } as unknown as MessageDoc;
+    expect(indexRows(doc).map((r) => r.key)).to.deep.equal([
+      'x:u-1:2026-03-01T10:00:02.000Z:cd34',
+      'x:u-2:2026-03-01T10:00:02.000Z:cd34',
+      'x:u-3:2026-03-01T10:00:02.000Z:cd34',
+    ]);
+    expect(indexRows({ ...doc, exchanges: 'nonsense' } as unknown as MessageDoc)).to.deep.equal([]);
+  });
+
   it('row keys split from their extra data; counted series per row', function () {
     expect(splitRow(`o:n:5678:${time13(T)}:u-1\u0001254712345678`, 'o:n:5678:')).to.deep.equal({
       key: `${time13(T)}:u-1`,
