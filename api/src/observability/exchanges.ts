@@ -184,6 +184,7 @@ export class ExchangeLog {
    * whose newest exchange is older than all of them cannot add any, and reading stops.
    */
   async list(opts: { since?: Date; limit: number }): Promise<ExchangeView[]> {
+    if (opts.limit <= 0) return [];
     const since = opts.since?.toISOString() ?? '';
     const found: ExchangeView[] = [];
     let startkey = `${EXCHANGE_PREFIX}${HIGH}`;

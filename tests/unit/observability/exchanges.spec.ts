@@ -94,6 +94,7 @@ describe('exchange log storage: batched documents, exact listings', function () 
         `limit ${limit}`,
       ).to.deep.equal(all.slice(0, limit).map((e) => e.id));
     }
+    expect(await log.list({ limit: 0 })).to.deep.equal([]);
     const since = new Date(T0 + 123_000);
     expect((await log.list({ since, limit: 1000 })).map((e) => e.id)).to.deep.equal(
       all.filter((e) => e.at >= since.toISOString()).map((e) => e.id),
