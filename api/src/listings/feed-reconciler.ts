@@ -86,6 +86,8 @@ export class FeedReconciler {
   private unseenAt = 0;
   /** See above; undefined until a quiet moment sets it, and after a write the index missed. */
   private mark?: Mark;
+  /** How many times a missed write dropped the mark: a mark read before one of them is not taken. */
+  private marksDropped = 0;
   /** The database's sequence numbers count its updates (not a cluster with copies of shards). */
   private countingSeqs = false;
 
@@ -129,6 +131,7 @@ export class FeedReconciler {
   /** A write through the handle was not indexed: readers wait for the feed until a new mark. */
   forgetMark(): void {
     this.mark = undefined;
+    this.marksDropped++;
   }
 
   /** This server wrote and indexed these revisions: the feed need not read them again. */
@@ -172,16 +175,17 @@ export class FeedReconciler {
 
   /** Resolves once every change the database had when this was called is in the index. */
   async caughtUp(maxWaitMs: number): Promise<void> {
+    const dropped = this.marksDropped;
     const before = ownWrites(this.medic);
     const info = await this.medic.info();
     this.countingSeqs = countsUpdates(info);
     const target = seqNumber(info.update_seq);
     const quiet = isQuiet(before, ownWrites(this.medic));
     if (this.built && seqNumber(this.seq) >= target) {
-      if (quiet) this.setMark(target, before);
+      if (quiet) this.setMark(target, before, dropped);
       return;
     }
-    if (this.built && this.onlyOwnSince(target, before)) return;
+    if (this.built && this.onlyOwnSince(target, before, dropped)) return;
     await new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         target,
@@ -196,7 +200,7 @@ export class FeedReconciler {
       this.waiters.push(waiter);
       this.kick();
     });
-    if (quiet) this.setMark(target, before);
+    if (quiet) this.setMark(target, before, dropped);
   }
 
   /**
@@ -204,11 +208,11 @@ export class FeedReconciler {
    * writes counted since (`before` was taken ahead of reading `target`). Those writes all came after
    * the mark and before `target`; writes still under way then and any other writer's change could
    * only make the difference larger. So equality leaves no room for a change the index lacks, and
-   * `target` becomes the new mark.
+   * `target` becomes the new mark. A write the index missed since `dropped` was read voids this.
    */
-  private onlyOwnSince(target: number, before: OwnWriteCount | undefined): boolean {
+  private onlyOwnSince(target: number, before: OwnWriteCount | undefined, dropped: number): boolean {
     const mark = this.mark;
-    if (!mark || !before || !this.countingSeqs) return false;
+    if (!mark || !before || !this.countingSeqs || dropped !== this.marksDropped) return false;
     if (target <= mark.seq) return true;
     if (target - mark.seq !== before.written - mark.written) return false;
     this.mark = { seq: target, written: before.written };
@@ -217,10 +221,10 @@ export class FeedReconciler {
 
   /**
    * A mark must name exactly the writes made up to its sequence: only taken when no write call
-   * was under way while the sequence was read (see isQuiet).
+   * was under way while the sequence was read (see isQuiet), and no write was missed since.
    */
-  private setMark(seq: number, before: OwnWriteCount | undefined): void {
-    if (!before || !this.countingSeqs) return;
+  private setMark(seq: number, before: OwnWriteCount | undefined, dropped: number): void {
+    if (!before || !this.countingSeqs || dropped !== this.marksDropped) return;
     if (this.mark && this.mark.seq >= seq) return;
     this.mark = { seq, written: before.written };
   }
@@ -326,6 +330,7 @@ export class FeedReconciler {
   /** One page of the feed into the index; true when there may be more right away. */
   private async step(): Promise<boolean> {
     const step = ++this.stepCounter;
+    const dropped = this.marksDropped;
     const before = ownWrites(this.medic);
     // batch_size: over HTTP, PouchDB otherwise fetches a page 25 changes per request.
     const res = await this.medic.changes({ since: this.seq, limit: FEED_PAGE, batch_size: FEED_PAGE });
@@ -346,7 +351,7 @@ export class FeedReconciler {
       this.settle();
     }
     const more = res.results.length >= FEED_PAGE;
-    if (!more && quiet) this.setMark(seqNumber(res.last_seq), before);
+    if (!more && quiet) this.setMark(seqNumber(res.last_seq), before, dropped);
     // Nothing more existed when this read started: whoever was waiting before it has all it needs.
     if (!more) this.settle(step);
     return more;
