@@ -60,6 +60,15 @@ describe('message index on CouchDB: reads after only our own writes do not wait 
         opts.live ? original(opts) : gate.then(() => original(opts))) as never);
   }
 
+  /** A message written by another writer (CHT, another instance): the database through another handle. */
+  async function writtenByAnother(s: TestServer, to: string): Promise<{ uuid: string }> {
+    const other = new PouchDB(s.dbs.medic.name);
+    const theirs = outDoc({ to });
+    await other.put(theirs.doc as never);
+    await other.close();
+    return theirs;
+  }
+
   async function behind(s: TestServer): Promise<boolean> {
     try {
       await s.messageIndex.readyForRead(300);
@@ -82,11 +91,7 @@ describe('message index on CouchDB: reads after only our own writes do not wait 
     const listed = await listAll(server, `direction=outgoing&to=${encodeURIComponent(to)}`);
     expect(listed.map((m) => m.id).sort()).to.deep.equal(ours.map((o) => o.uuid).sort());
 
-    // Another writer (CHT, another instance): the same database through another handle.
-    const other = new PouchDB(server.dbs.medic.name);
-    const theirs = outDoc({ to });
-    await other.put(theirs.doc as never);
-    await other.close();
+    const theirs = await writtenByAnother(server, to);
     expect(await behind(server), 'answered without the feed after another writer').to.equal(true);
 
     release();
@@ -100,11 +105,8 @@ describe('message index on CouchDB: reads after only our own writes do not wait 
     server = await startMarked();
     holdFeed(server);
     await server.dbs.medic.put({ _id: '_local/test-checkpoint', seq: 1 });
-    const other = new PouchDB(server.dbs.medic.name);
     const to = freshNumber();
-    const theirs = outDoc({ to });
-    await other.put(theirs.doc as never);
-    await other.close();
+    const theirs = await writtenByAnother(server, to);
     expect(await behind(server), 'a local write hid the other writer').to.equal(true);
     release();
     await server.messageIndex.readyForRead(10_000);
