@@ -11,6 +11,7 @@
  *   BENCH_GROUP=500      sms.dispatch.group_recipients for the one-text-to-many run (AT takes 500)
  *   BENCH_ONLY=listings  the listings at 100,000 messages (bench/listings.ts; about 5 minutes), only when named
  *   BENCH_CONCURRENCY=32 the outbox's dispatch.concurrency setting for the outgoing runs
+ *   BENCH_PACED_RATE=100 messages per second of the outgoing runs' paced part (its target is for 100)
  *   BENCH_CPU_PROF=1     run each server with --cpu-prof (profiles under BENCH_CPU_PROF_DIR or its DATA_DIR)
  *   BENCH_KEEP=1         keep the temporary DATA_DIRs (server.log is in each)
  *   BENCH_LOG_LEVEL=info the server's LOG_LEVEL (default info, as in production)
@@ -45,6 +46,7 @@ const only = new Set(
   (process.env.BENCH_ONLY ?? 'outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming').split(',').map((s) => s.trim()),
 );
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
+const pacedRate = Number(process.env.BENCH_PACED_RATE ?? '100');
 const cpuProf = process.env.BENCH_CPU_PROF === '1';
 const n = (x: number): number => Math.max(10, Math.round(x * scale));
 
@@ -88,7 +90,7 @@ function cleanupTemp(): void {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const results: Results = { outgoing: [], dlr: [], fanout: [], listings: [], errors: [] };
-  const outgoingOpts = { n: n(5000), pacedN: n(500), pacedRate: 100, concurrency, cpuProf };
+  const outgoingOpts = { n: n(5000), pacedN: n(500), pacedRate, concurrency, cpuProf };
 
   if (only.has('outgoing')) {
     const r = await step('1. outgoing, embedded store', results, () =>
