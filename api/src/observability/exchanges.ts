@@ -81,9 +81,13 @@ const HIGH = '\ufff0';
 const DAY_MS = 86_400_000;
 /** Exchanges waiting to be written; beyond this (a store far too slow) new ones are dropped and counted. */
 const MAX_PENDING = 5000;
-const PRUNE_PAGE = 500;
-/** Documents read per page when listing. */
-const LIST_PAGE = 100;
+/**
+ * Documents read at a time (pruning, listing, a message's exchanges): a batch document can hold
+ * about 1 MB, so a page stays a few tens of MB at most whatever the traffic was.
+ */
+const PRUNE_PAGE = 25;
+const LIST_PAGE = 25;
+const READ_PAGE = 25;
 /** Exchanges per document (the batcher's batch) and, roughly, characters of bodies per document. */
 const DOC_EXCHANGES = 200;
 const DOC_CHARS = 1_000_000;
@@ -204,6 +208,8 @@ export class ExchangeLog {
         if (row.doc) found.push(...viewsOf(row.doc as unknown as StoredExchanges).filter((v) => v.at >= since));
       }
       found.sort(newestFirst);
+      // Documents read later can only push these further down: the rest will never be answered.
+      if (found.length > opts.limit) found.length = opts.limit;
       const last = res.rows[res.rows.length - 1];
       if (!last || res.rows.length < pageSize) break;
       const kept = found[opts.limit - 1];
@@ -218,12 +224,15 @@ export class ExchangeLog {
   async forMessage(messageId: string, limit = 200): Promise<ExchangeView[]> {
     const keys = (await this.opts.exchangesOf?.(messageId, limit)) ?? [];
     if (keys.length === 0) return [];
-    const res = await this.db.allDocs({ keys: [...new Set(keys)], include_docs: true });
-    const views = res.rows.flatMap((r) =>
-      'doc' in r && r.doc
-        ? viewsOf(r.doc as unknown as StoredExchanges).filter((v) => v.message_ids.includes(messageId))
-        : [],
-    );
+    const ids = [...new Set(keys)];
+    const views: ExchangeView[] = [];
+    for (let i = 0; i < ids.length; i += READ_PAGE) {
+      const res = await this.db.allDocs({ keys: ids.slice(i, i + READ_PAGE), include_docs: true });
+      for (const r of res.rows) {
+        if (!('doc' in r) || !r.doc) continue;
+        views.push(...viewsOf(r.doc as unknown as StoredExchanges).filter((v) => v.message_ids.includes(messageId)));
+      }
+    }
     return views.sort((a, b) => newestFirst(b, a)).slice(0, limit);
   }
 

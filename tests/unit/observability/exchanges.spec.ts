@@ -122,6 +122,26 @@ describe('exchange log storage: batched documents, exact listings', function () 
     expect(await log.list({ limit: 1000 })).to.have.length(151);
   });
 
+  it('many documents: listing, a message and pruning read them a page at a time and miss none', async function () {
+    // One exchange per document (each flushed alone): 60 documents, more than a page of any read.
+    for (let i = 0; i < 60; i++) await burst([input(T0 + ((i * 37) % 60) * 1000, ['a', `m-${i}`])]);
+    expect(await docs()).to.have.length(60);
+    const all = await log.list({ limit: 1000 });
+    expect(all).to.have.length(60);
+    expect(all.map((e) => e.at)).to.deep.equal(
+      all
+        .map((e) => e.at)
+        .sort()
+        .reverse(),
+    );
+    expect((await log.list({ limit: 30 })).map((e) => e.id)).to.deep.equal(all.slice(0, 30).map((e) => e.id));
+    const ofA = await log.forMessage('a');
+    expect(ofA.map((e) => e.id)).to.deep.equal([...all].reverse().map((e) => e.id));
+    now = T0 + 8 * 86_400_000;
+    expect(await log.prune()).to.equal(60);
+    expect(await docs()).to.deep.equal([]);
+  });
+
   it('reads, lists and prunes one-exchange documents of earlier releases beside batches', async function () {
     const at = new Date(T0 + 500).toISOString();
     await db.put({
