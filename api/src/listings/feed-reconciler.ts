@@ -50,10 +50,14 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-/** Every change up to `seq` is in the index, and the handle had written `written` docs by then. */
+/**
+ * Every change up to `seq` is in the index, and the handle had written `written` docs by then, of
+ * which the index missed `missed` (the feed indexed those).
+ */
 interface Mark {
   seq: number;
   written: number;
+  missed: number;
 }
 
 export interface Progress {
@@ -84,10 +88,8 @@ export class FeedReconciler {
   private through = false;
   /** `unseenWrites()` when the feed was last read to the end. */
   private unseenAt = 0;
-  /** See above; undefined until a quiet moment sets it, and after a write the index missed. */
+  /** See above; undefined until a quiet moment sets it. */
   private mark?: Mark;
-  /** How many times a missed write dropped the mark: a mark read before one of them is not taken. */
-  private marksDropped = 0;
   /** The database's sequence numbers count its updates (not a cluster with copies of shards). */
   private countingSeqs = false;
 
@@ -124,14 +126,8 @@ export class FeedReconciler {
       scanned: this.scanned,
       total: this.total,
       seq: seqNumber(this.seq),
-      ...(this.mark ? { markSeq: this.mark.seq } : {}),
+      ...(this.mark && this.mark.missed === ownWrites(this.medic)?.missed ? { markSeq: this.mark.seq } : {}),
     };
-  }
-
-  /** A write through the handle was not indexed: readers wait for the feed until a new mark. */
-  forgetMark(): void {
-    this.mark = undefined;
-    this.marksDropped++;
   }
 
   /** This server wrote and indexed these revisions: the feed need not read them again. */
@@ -175,17 +171,16 @@ export class FeedReconciler {
 
   /** Resolves once every change the database had when this was called is in the index. */
   async caughtUp(maxWaitMs: number): Promise<void> {
-    const dropped = this.marksDropped;
     const before = ownWrites(this.medic);
     const info = await this.medic.info();
     this.countingSeqs = countsUpdates(info);
     const target = seqNumber(info.update_seq);
     const quiet = isQuiet(before, ownWrites(this.medic));
     if (this.built && seqNumber(this.seq) >= target) {
-      if (quiet) this.setMark(target, before, dropped);
+      if (quiet) this.setMark(target, before);
       return;
     }
-    if (this.built && this.onlyOwnSince(target, before, dropped)) return;
+    if (this.built && this.onlyOwnSince(target, before)) return;
     await new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         target,
@@ -200,7 +195,7 @@ export class FeedReconciler {
       this.waiters.push(waiter);
       this.kick();
     });
-    if (quiet) this.setMark(target, before, dropped);
+    if (quiet) this.setMark(target, before);
   }
 
   /**
@@ -208,25 +203,27 @@ export class FeedReconciler {
    * writes counted since (`before` was taken ahead of reading `target`). Those writes all came after
    * the mark and before `target`; writes still under way then and any other writer's change could
    * only make the difference larger. So equality leaves no room for a change the index lacks, and
-   * `target` becomes the new mark. A write the index missed since `dropped` was read voids this.
+   * `target` becomes the new mark. A write the index missed since the mark voids this: it is
+   * counted like the others but only the feed brings it in.
    */
-  private onlyOwnSince(target: number, before: OwnWriteCount | undefined, dropped: number): boolean {
+  private onlyOwnSince(target: number, before: OwnWriteCount | undefined): boolean {
     const mark = this.mark;
-    if (!mark || !before || !this.countingSeqs || dropped !== this.marksDropped) return false;
+    if (!mark || !before || !this.countingSeqs || before.missed !== mark.missed) return false;
     if (target <= mark.seq) return true;
     if (target - mark.seq !== before.written - mark.written) return false;
-    this.mark = { seq: target, written: before.written };
+    this.mark = { seq: target, written: before.written, missed: before.missed };
     return true;
   }
 
   /**
    * A mark must name exactly the writes made up to its sequence: only taken when no write call
-   * was under way while the sequence was read (see isQuiet), and no write was missed since.
+   * was under way while the sequence was read (see isQuiet). Writes the index missed up to then are
+   * in the index too: the feed, read up to `seq`, brought them in.
    */
-  private setMark(seq: number, before: OwnWriteCount | undefined, dropped: number): void {
-    if (!before || !this.countingSeqs || dropped !== this.marksDropped) return;
+  private setMark(seq: number, before: OwnWriteCount | undefined): void {
+    if (!before || !this.countingSeqs) return;
     if (this.mark && this.mark.seq >= seq) return;
-    this.mark = { seq, written: before.written };
+    this.mark = { seq, written: before.written, missed: before.missed };
   }
 
   /** Resolves when the first scan is done (or rejects after `maxWaitMs`). */
@@ -330,7 +327,6 @@ export class FeedReconciler {
   /** One page of the feed into the index; true when there may be more right away. */
   private async step(): Promise<boolean> {
     const step = ++this.stepCounter;
-    const dropped = this.marksDropped;
     const before = ownWrites(this.medic);
     // batch_size: over HTTP, PouchDB otherwise fetches a page 25 changes per request.
     const res = await this.medic.changes({ since: this.seq, limit: FEED_PAGE, batch_size: FEED_PAGE });
@@ -351,7 +347,7 @@ export class FeedReconciler {
       this.settle();
     }
     const more = res.results.length >= FEED_PAGE;
-    if (!more && quiet) this.setMark(seqNumber(res.last_seq), before, dropped);
+    if (!more && quiet) this.setMark(seqNumber(res.last_seq), before);
     // Nothing more existed when this read started: whoever was waiting before it has all it needs.
     if (!more) this.settle(step);
     return more;

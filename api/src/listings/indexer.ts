@@ -110,8 +110,9 @@ export class MessageIndex {
   }
 
   /**
-   * Write-through: documents just written through the medic handle. Never throws: a write that
-   * happened must not be reported as failed; the feed indexes it instead.
+   * Write-through: documents just written through the medic handle. A failure rejects, which the
+   * write-watch counts as missed (store/write-watch.ts) without failing the write, which happened:
+   * the feed indexes it instead, and reads wait for the feed until the reconciler marks anew.
    */
   async ingest(written: WrittenDoc[]): Promise<void> {
     const inputs: IndexInput[] = written
@@ -122,9 +123,9 @@ export class MessageIndex {
       await Promise.all(inputs.map((i) => this.writer.apply(i)));
       this.reconciler.remember(inputs);
     } catch (err) {
-      this.reconciler.forgetMark();
       this.logger.error({ err }, 'indexing written messages failed; the changes feed will index them');
       if (err instanceof IndexWriteError) void this.rebuild(err);
+      throw err;
     }
   }
 

@@ -85,9 +85,7 @@ const MAX_PENDING = 5000;
  * Documents read at a time (pruning, listing, a message's exchanges): a batch document can hold
  * about 1 MB, so a page stays a few tens of MB at most whatever the traffic was.
  */
-const PRUNE_PAGE = 25;
-const LIST_PAGE = 25;
-const READ_PAGE = 25;
+const DOC_PAGE = 25;
 /** Exchanges per document (the batcher's batch) and, roughly, characters of bodies per document. */
 const DOC_EXCHANGES = 200;
 const DOC_CHARS = 1_000_000;
@@ -195,7 +193,7 @@ export class ExchangeLog {
     let skip = 0;
     for (;;) {
       // A document holds one exchange or many: read about as many as are still wanted.
-      const pageSize = Math.min(LIST_PAGE, Math.max(1, opts.limit - found.length));
+      const pageSize = Math.min(DOC_PAGE, Math.max(1, opts.limit - found.length));
       const res = await this.db.allDocs({
         descending: true,
         startkey,
@@ -224,10 +222,9 @@ export class ExchangeLog {
   async forMessage(messageId: string, limit = 200): Promise<ExchangeView[]> {
     const keys = (await this.opts.exchangesOf?.(messageId, limit)) ?? [];
     if (keys.length === 0) return [];
-    const ids = [...new Set(keys)];
     const views: ExchangeView[] = [];
-    for (let i = 0; i < ids.length; i += READ_PAGE) {
-      const res = await this.db.allDocs({ keys: ids.slice(i, i + READ_PAGE), include_docs: true });
+    for (let i = 0; i < keys.length; i += DOC_PAGE) {
+      const res = await this.db.allDocs({ keys: keys.slice(i, i + DOC_PAGE), include_docs: true });
       for (const r of res.rows) {
         if (!('doc' in r) || !r.doc) continue;
         views.push(...viewsOf(r.doc as unknown as StoredExchanges).filter((v) => v.message_ids.includes(messageId)));
@@ -246,7 +243,7 @@ export class ExchangeLog {
         endkey: `${EXCHANGE_PREFIX}${cutoff}`,
         inclusive_end: false,
         include_docs: true,
-        limit: PRUNE_PAGE,
+        limit: DOC_PAGE,
       });
       if (old.rows.length === 0) return removed;
       const indexIds = old.rows.flatMap((r) => {
@@ -265,7 +262,7 @@ export class ExchangeLog {
       ];
       await this.db.bulkDocs(deletes);
       for (const r of old.rows) removed += r.doc ? viewsOf(r.doc as unknown as StoredExchanges).length : 1;
-      if (old.rows.length < PRUNE_PAGE) return removed;
+      if (old.rows.length < DOC_PAGE) return removed;
     }
   }
 

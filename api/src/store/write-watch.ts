@@ -47,14 +47,16 @@ interface Hub {
 
 /**
  * This handle's write calls: `begun` and `open` count calls (a `bulkDocs` or a `put`), `written`
- * the documents they wrote, each counted once its listeners finished. Only writes known to have
- * made one new revision are counted (not `new_edits: false`, not a call that failed), so a database
- * can have more changes than counted writes, never fewer.
+ * the documents they wrote, each counted once its listeners finished, and `missed` those of them a
+ * listener failed on (the message index could not take them). Only writes known to have made one
+ * new revision are counted (not `new_edits: false`, not a call that failed), so a database can
+ * have more changes than counted writes, never fewer.
  */
 export interface OwnWriteCount {
   begun: number;
   open: number;
   written: number;
+  missed: number;
 }
 
 const hubs = new WeakMap<Db, Hub>();
@@ -104,7 +106,7 @@ function hubOf(db: Db): Hub {
     told: new Set(),
     pending: new Set(),
     unseen: 0,
-    counts: { begun: 0, open: 0, written: 0 },
+    counts: { begun: 0, open: 0, written: 0, missed: 0 },
   };
   hubs.set(db, hub);
 
@@ -125,8 +127,16 @@ function hubOf(db: Db): Hub {
             const changes = written.map(toChange);
             for (const t of hub.told) tell(() => t.onWrite(changes));
           }
-          await Promise.all(hub.listeners.map((listener) => listener(written).catch(() => undefined)));
+          const failed = await Promise.all(
+            hub.listeners.map((listener) =>
+              listener(written).then(
+                () => false,
+                () => true,
+              ),
+            ),
+          );
           hub.counts.written += written.length;
+          if (failed.includes(true)) hub.counts.missed += written.length;
         }
         return result;
       } finally {
