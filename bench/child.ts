@@ -103,7 +103,7 @@ export const START_DEFAULTS = { maxHeapMb: 128, mallocArenaMax: 2 } as const;
  * Node flags for the server process only: BENCH_SERVER_NODE_OPTIONS when set (e.g.
  * `--max-old-space-size=512`), else `npm start`'s heap bound (MAX_HEAP_MB, as there).
  */
-function serverNodeFlags(): string[] {
+export function serverNodeFlags(): string[] {
   const given = process.env.BENCH_SERVER_NODE_OPTIONS;
   if (given !== undefined) return given.split(/\s+/).filter(Boolean);
   return [`--max-old-space-size=${process.env.MAX_HEAP_MB ?? START_DEFAULTS.maxHeapMb}`];

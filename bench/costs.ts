@@ -54,4 +54,6 @@ export interface CostRow {
   cost: StoreCost;
   /** Provider (AT) requests, when the scenario sends. */
   providerRequests?: number;
+  /** HTTP requests the server answered for these units (webhooks, API calls, gateway polls). */
+  requestsIn?: number;
 }

@@ -5,7 +5,7 @@
  *
  * Environment (all optional):
  *   BENCH_SCALE=0.1      scale every count (quick check; default 1)
- *   BENCH_ONLY=outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming   run only these parts;
+ *   BENCH_ONLY=outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming,floor   run only these parts;
  *                        `soak` (10 minutes of mixed traffic, BENCH_SOAK_MINUTES) and `console` (the console's
  *                        Due tab over 100,000 messages) run only when named
  *   BENCH_GROUP=500      sms.dispatch.group_recipients for the one-text-to-many run (AT takes 500)
@@ -40,10 +40,13 @@ import type { CostRow } from './costs.js';
 import { fanoutAtScenario, fanoutGatewayScenario, type FanoutResult } from './fanout.js';
 import { soakScenario, type SoakResult } from './soak.js';
 import { consoleScenario, type ConsoleResult } from './console.js';
+import { floorScenario, type FloorResult } from './floor.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const only = new Set(
-  (process.env.BENCH_ONLY ?? 'outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming').split(',').map((s) => s.trim()),
+  (process.env.BENCH_ONLY ?? 'outgoing,couch,fanout,dlr,dlr-couch,sweep,incoming,floor')
+    .split(',')
+    .map((s) => s.trim()),
 );
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
 const pacedRate = Number(process.env.BENCH_PACED_RATE ?? '100');
@@ -64,6 +67,7 @@ interface Results {
   incoming?: IncomingResult;
   listings: ListingsResult[];
   console?: ConsoleResult;
+  floor?: FloorResult;
   errors: Array<{ scenario: string; error: string }>;
 }
 
@@ -175,6 +179,17 @@ async function main(): Promise<void> {
         listingsScenario({ kind: 'couchdb', couch }, opts),
       );
       if (c) results.listings.push(c);
+    } finally {
+      await couch.close();
+    }
+  }
+  if (only.has('floor')) {
+    const couch = await startPouchDbServer({ inMemory: false });
+    try {
+      const r = await step('6. floors: bare Fastify, undici, PouchDB writes', results, () =>
+        floorScenario({ requests: n(10_000), docs: n(10_000), couch }),
+      );
+      if (r) results.floor = r;
     } finally {
       await couch.close();
     }
@@ -612,10 +627,46 @@ function print(results: Results, totalMs: number): void {
   console.log('Per unit of work (server process; counted over the measured load only):');
   console.log(
     renderTable(
-      ['scenario', 'store', 'unit', 'CPU ms', 'target', 'doc writes', 'store calls', 'HTTP to CouchDB', 'AT requests'],
-      costRows(results).map(costCells),
+      [
+        'scenario',
+        'store',
+        'unit',
+        'CPU ms',
+        'target',
+        'floor ms (share of CPU)',
+        'doc writes',
+        'store calls',
+        'HTTP to CouchDB',
+        'AT requests',
+      ],
+      costRows(results).map((r) => costCells(r, results.floor)),
     ),
   );
+  const f = results.floor;
+  if (f) {
+    console.log('');
+    console.log(
+      `Floors (bench/floor.ts; a process started like the server, none of its code; ${fmt(f.requests)} requests, ${fmt(f.docs)} documents):`,
+    );
+    const floorRows: Row[] = [
+      ['HTTP request answered: form POST to a bare Fastify route, C=32', fmt(f.httpIn, 3), '-'],
+      ['AT request sent: JSON POST through undici, C=32, answered at once', fmt(f.httpOut, 3), '-'],
+      ['new document written: bulkDocs of 8, 2 in flight, embedded LevelDB', fmt(f.write, 3), '-'],
+      ['document read by key and written back, same batches, embedded', fmt(f.update, 3), '-'],
+    ];
+    if (f.couch) {
+      floorRows.push(['new document written, pouchdb-server', fmt(f.couch.write, 3), fmt(f.couch.serverWrite, 3)]);
+      floorRows.push([
+        'document read and written back, pouchdb-server',
+        fmt(f.couch.update, 3),
+        fmt(f.couch.serverUpdate, 3),
+      ]);
+    }
+    console.log(renderTable(['floor', 'CPU ms (this process)', 'pouchdb-server CPU ms'], floorRows));
+    console.log(
+      "  The floor column above prices each unit's own counts at these costs (requests in, AT requests, documents written, documents read by key); the rest is the server's own work (validation, the message index, the exchange log, logging, scheduling) and garbage collection.",
+    );
+  }
   console.log('');
   console.log('Notes:');
   console.log(
@@ -665,6 +716,7 @@ function costRows(results: Results): CostRow[] {
       units: o.backlog.n + o.paced.n,
       cost: o.cost,
       providerRequests: o.atRequests,
+      requestsIn: Math.ceil(o.backlog.n / 1000) + o.paced.n,
     });
   }
   for (const f of results.fanout) {
@@ -674,7 +726,9 @@ function costRows(results: Results): CostRow[] {
       unit: 'recipient',
       units: f.recipients,
       cost: f.cost,
-      ...(f.via === 'medic-gateway' ? {} : { providerRequests: f.requests }),
+      ...(f.via === 'medic-gateway'
+        ? { requestsIn: Math.ceil(f.recipients / 1000) + f.requests }
+        : { providerRequests: f.requests, requestsIn: Math.ceil(f.recipients / 1000) }),
     });
   }
   for (const d of results.dlr)
@@ -684,6 +738,7 @@ function costRows(results: Results): CostRow[] {
       unit: 'report',
       units: d.reports,
       cost: d.cost,
+      requestsIn: d.reports,
     });
   if (results.incoming)
     rows.push({
@@ -692,6 +747,7 @@ function costRows(results: Results): CostRow[] {
       unit: 'request',
       units: results.incoming.requests,
       cost: results.incoming.cost,
+      requestsIn: results.incoming.requests,
     });
   if (results.soak)
     rows.push({
@@ -704,16 +760,42 @@ function costRows(results: Results): CostRow[] {
   return rows;
 }
 
-function costCells(r: CostRow): Row {
+/**
+ * The CPU a unit of work cannot cost less than with its own counts (bench/floor.ts): each HTTP
+ * request answered at a bare Fastify route's cost, each AT request at undici's, each document
+ * written at a new document's cost and each document read by key at a read's (an update's cost
+ * less a write's). Undefined where the floors were not measured or the row has no request count.
+ */
+function floorOf(r: CostRow, floor: FloorResult | undefined): number | undefined {
+  if (!floor || r.requestsIn === undefined) return undefined;
+  const couch = !r.store.startsWith('embedded');
+  if (couch && !floor.couch) return undefined;
+  const write = couch && floor.couch ? floor.couch.write : floor.write;
+  const read = Math.max(0, (couch && floor.couch ? floor.couch.update : floor.update) - write);
+  const reads = Object.entries(r.cost.byKind)
+    .filter(([k]) => k.startsWith('medic read '))
+    .reduce((sum, [, v]) => sum + v, 0);
+  return (
+    (r.requestsIn * floor.httpIn +
+      (r.providerRequests ?? 0) * floor.httpOut +
+      r.cost.docWrites * write +
+      reads * read) /
+    Math.max(1, r.units)
+  );
+}
+
+function costCells(r: CostRow, floor: FloorResult | undefined): Row {
   const per = (x: number, d = 2): string => fmt(x / Math.max(1, r.units), d);
   const cpuTarget = CPU_TARGETS[r.unit];
   const cpu = r.cost.cpuMs / Math.max(1, r.units);
+  const least = floorOf(r, floor);
   return [
     r.scenario,
     r.store,
     `${r.unit} (${fmt(r.units)})`,
     per(r.cost.cpuMs),
     cpuTarget !== undefined ? `≤ ${cpuTarget} (${yesNo(cpu <= cpuTarget)})` : '-',
+    least !== undefined ? `${fmt(least, 2)} (${fmt((least / cpu) * 100, 0)} %)` : '-',
     per(r.cost.docWrites),
     per(r.cost.storeCalls),
     r.cost.httpRequests ? per(r.cost.httpRequests) : '-',

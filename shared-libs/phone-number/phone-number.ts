@@ -72,6 +72,25 @@ function cleaned(phone: string): string {
  * shared-libs/phone-number/test/libphonenumber.spec.js).
  */
 export function normalize(settings: PhoneSettings | undefined, phone: unknown): string | false {
+  if (typeof phone !== 'string') return false;
+  const key = `${String(settings?.default_country_code ?? '')}\u0000${mode(settings)}\u0000${phone}`;
+  const known = normalized.get(key);
+  if (known !== undefined) return known;
+  const result = normalizeUncached(settings, phone);
+  if (normalized.size >= NORMALIZED_CACHE) normalized.clear();
+  normalized.set(key, result);
+  return result;
+}
+
+/**
+ * The numbers normalized lately, by settings and input: a message's number is normalized when it
+ * is created and again when it is sent, and a programme writes to the same numbers every day. The
+ * answer depends only on the key (libphonenumber's metadata is fixed), so an entry never goes stale.
+ */
+const NORMALIZED_CACHE = 4096;
+const normalized = new Map<string, string | false>();
+
+function normalizeUncached(settings: PhoneSettings | undefined, phone: string): string | false {
   try {
     const input = cleanInput(phone);
     if (input === undefined) {

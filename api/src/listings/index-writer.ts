@@ -38,9 +38,19 @@ type Item = { input: IndexInput } | { checkpoint: { seq: Seq; built: boolean } |
 /** Writing the index failed: it may no longer agree with itself. */
 export class IndexWriteError extends Error {}
 
+/**
+ * Manifests of the documents indexed most recently, as written. A message is written several
+ * times within seconds (created, claimed, its result, its report), so most batches find the
+ * manifest here instead of reading it back from LevelDB. This writer is the store's only writer,
+ * so an entry is exact until the store is reset.
+ */
+const MANIFEST_CACHE = 4096;
+
 export class IndexWriter {
   private readonly batcher: Batcher<Item, void>;
   private suspended = false;
+  /** Document id → its manifest as last written (undefined: it has none), oldest first. */
+  private readonly manifests = new Map<string, Manifest | undefined>();
 
   constructor(
     private readonly store: IndexStore,
@@ -77,11 +87,13 @@ export class IndexWriter {
   async suspend(): Promise<void> {
     this.suspended = true;
     await this.batcher.submit({ checkpoint: undefined });
+    this.manifests.clear();
   }
 
   /** After a reset of the store: start from nothing. */
   restart(buckets: Buckets): void {
     this.buckets = buckets;
+    this.manifests.clear();
     this.suspended = false;
   }
 
@@ -99,13 +111,14 @@ export class IndexWriter {
       if (!prior || revNewer(item.input.rev, prior.rev)) latest.set(item.input.id, item.input);
     }
     const ops: IndexOp[] = [];
+    const written = new Map<string, Manifest | undefined>();
     const inputs = [...latest.values()];
     if (inputs.length > 0) {
-      const manifests = await this.store.getMany<Manifest>(inputs.map((i) => MANIFEST_PREFIX + i.id));
+      const manifests = await this.manifestsOf(inputs.map((i) => i.id));
       inputs.forEach((input, i) => {
         const manifest = manifests[i];
         if (manifest && !revNewer(input.rev, manifest.rev)) return;
-        this.diff(input, manifest, indexRows(input.doc), ops);
+        written.set(input.id, this.diff(input, manifest, indexRows(input.doc), ops));
       });
     }
     for (const [key, n] of this.buckets.takeDirty())
@@ -119,18 +132,55 @@ export class IndexWriter {
         await this.store.batch(ops);
       } catch (err) {
         // The in-memory counts already moved: only a rebuild makes them true again.
+        this.manifests.clear();
         throw new IndexWriteError(`Writing the message index failed: ${String(err)}`, { cause: err });
       }
     }
+    for (const [id, manifest] of written) this.remember(id, manifest);
     return items.map(() => undefined);
   }
 
-  /** Queues the writes that take a document from the rows it had to the rows it needs. */
-  private diff(input: IndexInput, manifest: Manifest | undefined, rows: IndexRow[], ops: IndexOp[]): void {
+  /** The manifests of these documents, from the cache where it has them, else from the store. */
+  private async manifestsOf(ids: string[]): Promise<Array<Manifest | undefined>> {
+    const out = new Array<Manifest | undefined>(ids.length);
+    const missing: number[] = [];
+    ids.forEach((id, i) => {
+      if (this.manifests.has(id)) out[i] = this.manifests.get(id);
+      else missing.push(i);
+    });
+    if (missing.length > 0) {
+      const read = await this.store.getMany<Manifest>(missing.map((i) => MANIFEST_PREFIX + (ids[i] as string)));
+      missing.forEach((at, k) => {
+        out[at] = read[k];
+        this.remember(ids[at] as string, read[k]);
+      });
+    }
+    return out;
+  }
+
+  private remember(id: string, manifest: Manifest | undefined): void {
+    this.manifests.delete(id);
+    this.manifests.set(id, manifest);
+    if (this.manifests.size > MANIFEST_CACHE) {
+      const oldest = this.manifests.keys().next();
+      if (!oldest.done) this.manifests.delete(oldest.value);
+    }
+  }
+
+  /**
+   * Queues the writes that take a document from the rows it had to the rows it needs; returns its
+   * manifest as it will be written.
+   */
+  private diff(
+    input: IndexInput,
+    manifest: Manifest | undefined,
+    rows: IndexRow[],
+    ops: IndexOp[],
+  ): Manifest | undefined {
     const had = new Set(manifest?.rows ?? []);
     const want = new Set(rows.map((r) => r.key));
     // A document that never had rows and has none (a contact, a form report) leaves no trace.
-    if (!manifest && want.size === 0) return;
+    if (!manifest && want.size === 0) return undefined;
     for (const { key, ...body } of rows) {
       if (had.has(key)) continue;
       ops.push({ type: 'put', key, value: body });
@@ -143,6 +193,7 @@ export class IndexWriter {
     }
     const value: Manifest = { rev: input.rev, rows: [...want] };
     ops.push({ type: 'put', key: MANIFEST_PREFIX + input.id, value });
+    return value;
   }
 
   private count(rowId: string, delta: number): void {

@@ -128,13 +128,28 @@ function parseBody(route: ServiceRoute<never, unknown>, raw: unknown, contentTyp
   return parsed.data;
 }
 
+/**
+ * A service's parsed settings per `sms` settings object: the settings service replaces the object
+ * on every change (settings/settings.ts), so a callback parses them once per change, not per request.
+ */
+const parsedSettings = new WeakMap<OutgoingService, WeakMap<object, unknown>>();
+
 function serviceSettings(service: OutgoingService, settings: AppSettings): unknown {
+  const sms = settings.sms;
+  let byObject = parsedSettings.get(service);
+  if (sms && byObject?.has(sms)) return byObject.get(sms);
+  let parsed: unknown;
   try {
-    return service.parseSettings(settings.sms);
+    parsed = service.parseSettings(sms);
   } catch {
     // Callbacks keep flowing while the service is not (fully) configured for sending.
-    return undefined;
+    parsed = undefined;
   }
+  if (sms) {
+    if (!byObject) parsedSettings.set(service, (byObject = new WeakMap()));
+    byObject.set(sms, parsed);
+  }
+  return parsed;
 }
 
 interface Tracked {

@@ -101,6 +101,16 @@ describe('shared-libs/phone-number', () => {
         expect(normalize(row.settings, row.phone)).to.equal(row.expected);
       });
     }
+
+    it('answers per settings: the same input under another country or validation mode is normalized again', () => {
+      // Remembered answers (the cache in phone-number.ts) are keyed by the settings that shaped them.
+      expect(normalize(NZ, '0275552636')).to.equal('+64275552636');
+      expect(normalize({ default_country_code: 254 }, '0275552636')).to.equal(false);
+      expect(normalize(NZ, '0275552636')).to.equal('+64275552636');
+      expect(normalize(NZ, '4234')).to.equal(false);
+      expect(normalize(NZ_NONE, '4234')).to.equal('4234');
+      expect(normalize(NZ, '4234')).to.equal(false);
+    });
   });
 
   describe('validate', () => {

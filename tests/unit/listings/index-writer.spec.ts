@@ -1,0 +1,110 @@
+/**
+ * The message index's writer on a real LevelDB (classic-level in a temporary folder): a document
+ * rewritten moves from its old rows to its new ones, with its manifest read from the store once and
+ * then kept in memory (api/src/listings/index-writer.ts), and a failed batch leaves nothing
+ * remembered that the store does not hold.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { BUCKET_PREFIX, Buckets } from '../../../api/src/listings/buckets.js';
+import { CHECKPOINT_ID, IndexStore, MANIFEST_PREFIX, type Manifest } from '../../../api/src/listings/index-store.js';
+import { IndexWriteError, IndexWriter } from '../../../api/src/listings/index-writer.js';
+import { indexRows } from '../../../api/src/listings/rows.js';
+import type { MessageDoc, MessageState } from '../../../shared-libs/task-utils/types.js';
+
+const T = Date.parse('2026-03-01T10:00:00Z');
+
+function message(state: MessageState, to = '+254712345678'): MessageDoc {
+  return {
+    _id: 'doc-1',
+    type: 'data_record',
+    reported_date: T,
+    kujua_message: true,
+    tasks: [
+      {
+        messages: [{ uuid: 'u-1', to, message: 'hi' }],
+        state,
+        state_history: [{ state, timestamp: new Date(T).toISOString() }],
+      },
+    ],
+  };
+}
+
+describe('message index writer: rows per revision, manifests remembered', function () {
+  let dir: string;
+  let store: IndexStore;
+  let writer: IndexWriter;
+
+  beforeEach(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'index-writer-'));
+    ({ store } = await IndexStore.open({ dir, source: 'test' }, 0));
+    writer = new IndexWriter(store, new Buckets());
+  });
+
+  afterEach(async function () {
+    sinon.restore();
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const keysOf = async (): Promise<string[]> =>
+    (await store.entries<unknown>({ gte: '', lt: '\uffff' }))
+      .map(([k]) => k)
+      .filter((k) => k !== CHECKPOINT_ID && !k.startsWith(BUCKET_PREFIX));
+
+  it('a rewritten document ends with exactly the rows of its newest revision, its manifest read once', async function () {
+    const getMany = sinon.spy(store, 'getMany');
+    await writer.apply({ id: 'doc-1', rev: '1-a', doc: message('pending') });
+    await writer.apply({ id: 'doc-1', rev: '2-b', doc: message('sent') });
+    await writer.apply({ id: 'doc-1', rev: '3-c', doc: message('delivered') });
+    const want = indexRows(message('delivered')).map((r) => r.key);
+    const keys = await keysOf();
+    for (const k of want) expect(keys).to.include(k);
+    for (const k of indexRows(message('pending')).map((r) => r.key))
+      if (!want.includes(k)) expect(keys).not.to.include(k);
+    const manifest = await store.get<Manifest>(MANIFEST_PREFIX + 'doc-1');
+    expect(manifest?.rev).to.equal('3-c');
+    expect(getMany.callCount).to.equal(1);
+  });
+
+  it('an older revision arriving late changes nothing', async function () {
+    await writer.apply({ id: 'doc-1', rev: '2-b', doc: message('sent') });
+    const before = await keysOf();
+    await writer.apply({ id: 'doc-1', rev: '1-a', doc: message('pending') });
+    expect(await keysOf()).to.deep.equal(before);
+    expect((await store.get<Manifest>(MANIFEST_PREFIX + 'doc-1'))?.rev).to.equal('2-b');
+  });
+
+  it('after a batch the store refused, the next one reads the manifests again and ends right', async function () {
+    await writer.apply({ id: 'doc-1', rev: '1-a', doc: message('pending') });
+    const batch = sinon.stub(store, 'batch').onFirstCall().rejects(new Error('disk full'));
+    batch.callThrough();
+    let failed: unknown;
+    await writer.apply({ id: 'doc-1', rev: '2-b', doc: message('sent') }).catch((err: unknown) => (failed = err));
+    expect(failed).to.be.instanceOf(IndexWriteError);
+    const getMany = sinon.spy(store, 'getMany');
+    await writer.apply({ id: 'doc-1', rev: '3-c', doc: message('delivered') });
+    expect(getMany.callCount).to.equal(1);
+    const manifest = await store.get<Manifest>(MANIFEST_PREFIX + 'doc-1');
+    expect(manifest?.rev).to.equal('3-c');
+    expect(manifest?.rows).to.have.members(indexRows(message('delivered')).map((r) => r.key));
+    const keys = await keysOf();
+    for (const k of indexRows(message('pending')).map((r) => r.key))
+      if (!manifest?.rows.includes(k)) expect(keys).not.to.include(k);
+  });
+
+  it('after a reset of the store, a document is indexed from nothing', async function () {
+    await writer.apply({ id: 'doc-1', rev: '1-a', doc: message('pending') });
+    await writer.suspend();
+    await store.reset();
+    writer.restart(new Buckets());
+    await writer.apply({ id: 'doc-1', rev: '2-b', doc: message('sent') });
+    const manifest = await store.get<Manifest>(MANIFEST_PREFIX + 'doc-1');
+    expect(manifest?.rows).to.have.members(indexRows(message('sent')).map((r) => r.key));
+    const keys = await keysOf();
+    expect(keys).to.have.members([...(manifest?.rows ?? []), MANIFEST_PREFIX + 'doc-1']);
+  });
+});
