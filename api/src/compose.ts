@@ -156,7 +156,14 @@ export async function compose(opts: ComposeOptions): Promise<Server> {
   // Every log line goes through the privacy redaction; `sms.log_full_content` is read per line.
   const live: { settings?: SettingsService } = {};
   const fullContent = (): boolean => live.settings?.get().sms?.log_full_content === true;
-  const logger = privateLogger(opts.logger ?? pino({ level: env.logLevel, base: { service: 'cht-sms' } }), fullContent);
+  // Asynchronous writes to stdout: lines logged while a write is under way go out together in the
+  // next one instead of a blocking write each; pino flushes what is left when the process exits
+  // (https://github.com/pinojs/pino/blob/main/docs/asynchronous.md).
+  const logger = privateLogger(
+    opts.logger ??
+      pino({ level: env.logLevel, base: { service: 'cht-sms' } }, pino.destination({ dest: 1, sync: false })),
+    fullContent,
+  );
   const metrics = new SmsMetrics();
   const activity = new ActivityCounter(opts.now);
   const now = opts.now ?? (() => new Date());

@@ -42,16 +42,23 @@ export async function messageForRef(
 ): Promise<{ docId: string; uuid: string } | null | undefined> {
   if (!index.isBuilt) return undefined;
   const prefix = PREFIX.gatewayRef(ref);
+  const hint = PREFIX.refHint(ref);
   try {
     return await exactRead(index, async () => {
-      const [hit] = await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit: 1 });
-      const body = hit?.[1];
+      // The hint is a point read; without it (an older index, or its holder dropped the
+      // reference while another message still has it) the range of g: rows answers.
+      const body = (await index.rows.get<RowBody>(hint)) ?? (await firstInRange(index, prefix));
       return body?.u ? { docId: body.d, uuid: body.u } : undefined;
     });
   } catch (err) {
     if (err instanceof IndexBuildingError || err instanceof IndexBehindError) return undefined;
     throw err;
   }
+}
+
+async function firstInRange(index: MessageIndex, prefix: string): Promise<RowBody | undefined> {
+  const [hit] = await index.rows.entries<RowBody>({ gte: prefix, lt: prefix + HIGH, limit: 1 });
+  return hit?.[1];
 }
 
 /**

@@ -14,6 +14,11 @@
  *   g:<gateway ref, URI-encoded>:<uuid>   the message a provider reference names: the task's
  *                                         gateway_ref and its previous_gateway_refs (an operator's
  *                                         retry keeps them, so a late report for one is still found)
+ *   h:<gateway ref, URI-encoded>          the same, one key per reference: a point read instead of a
+ *                                         range read for a delivery report. A hint: the message that
+ *                                         added it last, and any message dropping the reference
+ *                                         deletes it, so present means right and absent means "read
+ *                                         the g: range" (an index written before hints has none)
  * and per incoming message (a data_record with an sms_message):
  *   i:a:<reported>:<doc id>               every incoming message, by reported_date
  *   i:n:<last 4 digits>:<reported>:<doc id>␁<digits>   by the sender's number
@@ -55,6 +60,7 @@ export const PREFIX = {
   awaiting: 'o:w:',
   uuid: 'u:',
   gatewayRef: (ref: string): string => `g:${encodeURIComponent(ref)}:`,
+  refHint: (ref: string): string => `h:${encodeURIComponent(ref)}`,
   inAll: 'i:a:',
   inNumber: (last4: string): string => `i:n:${last4}:`,
   exchange: (messageId: string): string => `x:${encodeURIComponent(messageId)}:`,
@@ -148,7 +154,7 @@ function outgoingRows(doc: MessageDoc, rows: IndexRow[]): void {
         rows.push({ key: `${PREFIX.awaiting}${time13(lastActivity(task, due))}:${m.uuid}`, ...body });
       if (m.uuid !== doc._id) rows.push({ key: PREFIX.uuid + m.uuid, d: doc._id });
       for (const ref of [task.gateway_ref, ...(task.previous_gateway_refs ?? [])])
-        if (ref) rows.push({ key: PREFIX.gatewayRef(ref) + m.uuid, ...body });
+        if (ref) rows.push({ key: PREFIX.gatewayRef(ref) + m.uuid, ...body }, { key: PREFIX.refHint(ref), ...body });
     }
   }
 }

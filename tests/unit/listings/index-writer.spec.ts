@@ -12,21 +12,22 @@ import sinon from 'sinon';
 import { BUCKET_PREFIX, Buckets } from '../../../api/src/listings/buckets.js';
 import { CHECKPOINT_ID, IndexStore, MANIFEST_PREFIX, type Manifest } from '../../../api/src/listings/index-store.js';
 import { IndexWriteError, IndexWriter } from '../../../api/src/listings/index-writer.js';
-import { indexRows } from '../../../api/src/listings/rows.js';
+import { indexRows, PREFIX, type RowBody } from '../../../api/src/listings/rows.js';
 import type { MessageDoc, MessageState } from '../../../shared-libs/task-utils/types.js';
 
 const T = Date.parse('2026-03-01T10:00:00Z');
 
-function message(state: MessageState, to = '+254712345678'): MessageDoc {
+function message(state: MessageState, to = '+254712345678', id = 'doc-1', ref?: string): MessageDoc {
   return {
-    _id: 'doc-1',
+    _id: id,
     type: 'data_record',
     reported_date: T,
     kujua_message: true,
     tasks: [
       {
-        messages: [{ uuid: 'u-1', to, message: 'hi' }],
+        messages: [{ uuid: `u-${id}`, to, message: 'hi' }],
         state,
+        ...(ref ? { gateway_ref: ref } : {}),
         state_history: [{ state, timestamp: new Date(T).toISOString() }],
       },
     ],
@@ -68,6 +69,27 @@ describe('message index writer: rows per revision, manifests remembered', functi
     const manifest = await store.get<Manifest>(MANIFEST_PREFIX + 'doc-1');
     expect(manifest?.rev).to.equal('3-c');
     expect(getMany.callCount).to.equal(1);
+  });
+
+  it('a reference hint, when present, names a message that holds the reference', async function () {
+    const hint = PREFIX.refHint('ATXid_1');
+    await writer.apply({ id: 'doc-1', rev: '1-a', doc: message('sent', undefined, 'doc-1', 'ATXid_1') });
+    expect(await store.get<RowBody>(hint)).to.deep.equal({ d: 'doc-1', u: 'u-doc-1' });
+    // A second message under the same reference takes the hint; when it drops the reference the
+    // hint goes, and the g: rows still name the first.
+    await writer.apply({ id: 'doc-2', rev: '1-a', doc: message('sent', undefined, 'doc-2', 'ATXid_1') });
+    expect(await store.get<RowBody>(hint)).to.deep.equal({ d: 'doc-2', u: 'u-doc-2' });
+    await writer.apply({ id: 'doc-2', rev: '2-b', doc: message('sent', undefined, 'doc-2', 'ATXid_2') });
+    expect(await store.get<RowBody>(hint)).to.equal(undefined);
+    expect(await store.get<RowBody>(PREFIX.gatewayRef('ATXid_1') + 'u-doc-1')).to.deep.equal({
+      d: 'doc-1',
+      u: 'u-doc-1',
+    });
+    expect(await store.get<RowBody>(PREFIX.refHint('ATXid_2'))).to.deep.equal({ d: 'doc-2', u: 'u-doc-2' });
+    // The first message deleted: no row names the reference any more.
+    await writer.apply({ id: 'doc-1', rev: '2-b' });
+    expect(await store.get<RowBody>(hint)).to.equal(undefined);
+    expect(await store.get<RowBody>(PREFIX.gatewayRef('ATXid_1') + 'u-doc-1')).to.equal(undefined);
   });
 
   it('an older revision arriving late changes nothing', async function () {
