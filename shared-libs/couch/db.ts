@@ -8,6 +8,7 @@ import https from 'node:https';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { isConflict, isNotFound } from './errors.js';
+import { coalescingLevelDown } from './coalesced-gets.js';
 import { pointReads } from './point-reads.js';
 
 export type Db = PouchDB.Database;
@@ -65,8 +66,10 @@ export async function openDatabases(opts: OpenOptions): Promise<Databases> {
   const dir = path.resolve(opts.dataDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const name = opts.name ?? 'medic';
-  const medic = new PouchDB(path.join(dir, name));
-  const vault = new PouchDB(path.join(dir, `${name}-vault`));
+  // Point reads of one event-loop turn go to LevelDB together (coalesced-gets.ts).
+  const db = { db: coalescingLevelDown() } as PouchDB.Configuration.DatabaseConfiguration;
+  const medic = new PouchDB(path.join(dir, name), db);
+  const vault = new PouchDB(path.join(dir, `${name}-vault`), db);
   pointReads(medic);
   await Promise.all([medic.info(), vault.info()]);
   return {

@@ -130,8 +130,26 @@ export class IndexStore {
     return this.get<Checkpoint>(CHECKPOINT_ID);
   }
 
-  async get<T>(key: string): Promise<T | undefined> {
-    return (await this.db.get(key)) as T | undefined;
+  /**
+   * One key's value. The keys asked for within one turn of the event loop are read with one
+   * `getMany` (a LevelDB read each costs a thread-pool round trip: shared-libs/couch/coalesced-gets.ts).
+   */
+  get<T>(key: string): Promise<T | undefined> {
+    return new Promise<unknown>((resolve, reject) => {
+      this.reads.push({ key, resolve, reject });
+      if (this.reads.length === 1) setImmediate(() => this.readQueued());
+    }) as Promise<T | undefined>;
+  }
+
+  private reads: Array<{ key: string; resolve(value: unknown): void; reject(err: unknown): void }> = [];
+
+  private readQueued(): void {
+    const reads = this.reads;
+    this.reads = [];
+    this.db.getMany(reads.map((r) => r.key)).then(
+      (values) => reads.forEach((r, i) => r.resolve(values[i])),
+      (err: unknown) => reads.forEach((r) => r.reject(err)),
+    );
   }
 
   /** The values of these keys, in their order (undefined where absent). */

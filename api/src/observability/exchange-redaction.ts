@@ -14,12 +14,19 @@ function encodings(secret: string): string[] {
   return [...new Set([secret, encodeURIComponent(secret), form])];
 }
 
+/** The strings to look for, per list of secrets (a list is read once per written batch). */
+const needlesOf = new WeakMap<readonly string[], string[]>();
+
 /** Replaces every occurrence of each secret (longest first, so one inside another goes whole). */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  const needles = secrets
-    .filter((s) => s.length >= MIN_SECRET_LENGTH)
-    .flatMap(encodings)
-    .sort((a, b) => b.length - a.length);
+  let needles = needlesOf.get(secrets);
+  if (!needles) {
+    needles = secrets
+      .filter((s) => s.length >= MIN_SECRET_LENGTH)
+      .flatMap(encodings)
+      .sort((a, b) => b.length - a.length);
+    needlesOf.set(secrets, needles);
+  }
   let out = text;
   for (const n of needles) out = out.split(n).join(REDACTED);
   return out;
