@@ -33,6 +33,8 @@ export interface ScenarioBase {
   /** Highest sample while the load ran (DLR: after the start-up sweep). */
   loadPeakRssBytes?: number;
   vmHwmBytes?: number;
+  /** Linux: the highest anonymous RSS (RSS less file-backed pages) of the 100 ms samples. */
+  peakAnonBytes?: number;
   serverCpuMs: number;
   /** CPU, document writes and store round trips over the measured load. */
   cost: StoreCost;
@@ -53,6 +55,7 @@ export function processFigures(
   return {
     peakRssBytes: server.peakRss(),
     vmHwmBytes: server.vmHwm(),
+    ...(s1.peakAnon !== undefined ? { peakAnonBytes: s1.peakAnon } : {}),
     serverCpuMs: cost.cpuMs,
     cost,
     ...(startupSweepMs !== undefined ? { startupSweepMs } : {}),
@@ -550,7 +553,7 @@ export async function sweepScenario(opts: { storeSize: number; cpuProf: boolean 
     return {
       store: 'embedded (LevelDB)',
       storeSize: opts.storeSize,
-      docs: opts.storeSize * 2,
+      docs: opts.storeSize,
       preloadMs,
       sweepMs,
       ...processFigures(server, s0, s1, wall0),

@@ -32,14 +32,14 @@ export function openStore(opts: { dataDir: string; couchUrl?: string }): Promise
   return openDatabases({ dataDir: opts.dataDir, couchUrl: opts.couchUrl });
 }
 
-/** Writes n sent messages and their gateway-ref index docs, 1,000 docs per bulkDocs. */
+/** Writes n sent messages (their references are rows of the server's message index), 500 docs per bulkDocs. */
 export async function preloadSent(db: Db, n: number): Promise<SentMessage[]> {
   const out: SentMessage[] = [];
   const base = Date.now() - 3600_000;
-  const CHUNK = 1000;
-  for (let start = 0; start < n; start += CHUNK / 2) {
+  const CHUNK = 500;
+  for (let start = 0; start < n; start += CHUNK) {
     const docs: object[] = [];
-    for (let i = start; i < Math.min(n, start + CHUNK / 2); i++) {
+    for (let i = start; i < Math.min(n, start + CHUNK); i++) {
       const ref = atRef(i);
       const uuid = uuidv7();
       const to = kenyanNumber(i);
