@@ -15,6 +15,7 @@
  *   BENCH_CPU_PROF=1     run each server with --cpu-prof (profiles under BENCH_CPU_PROF_DIR or its DATA_DIR)
  *   BENCH_KEEP=1         keep the temporary DATA_DIRs (server.log is in each)
  *   BENCH_LOG_LEVEL=info the server's LOG_LEVEL (default info, as in production)
+ *   BENCH_EXCHANGE_LOG_DAYS=0  sms.exchange_log_days for every server (0: no exchange log)
  *   BENCH_JSON=path      also write the raw results as JSON
  */
 import fs from 'node:fs';

@@ -107,14 +107,20 @@ export async function configure(
 ): Promise<void> {
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:outgoing', AT_KEY);
   await api(server, 'PUT', '/api/v1/credentials/africastalking.com:incoming', INCOMING_KEY);
+  // BENCH_EXCHANGE_LOG_DAYS=0 turns the exchange log off (`sms.exchange_log_days`), to see its share.
+  const logDays = process.env.BENCH_EXCHANGE_LOG_DAYS;
+  const exchangeLog = logDays !== undefined && logDays !== '' ? { exchange_log_days: Number(logDays) } : {};
   if (opts.outgoing) {
     await api(server, 'PUT', '/api/v1/settings', {
       sms: {
         outgoing_service: 'africas-talking',
         africas_talking: { username: 'sandbox' },
         dispatch: { concurrency: opts.concurrency, ...opts.dispatch },
+        ...exchangeLog,
       },
     });
+  } else if (Object.keys(exchangeLog).length > 0) {
+    await api(server, 'PUT', '/api/v1/settings', { sms: exchangeLog });
   }
 }
 

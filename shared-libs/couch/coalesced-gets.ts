@@ -26,6 +26,7 @@ interface GetOptions {
 export interface LevelDownLike {
   _get(key: unknown, options: GetOptions, callback: Callback): void;
   _getMany(keys: unknown[], options: GetOptions, callback: (err: Error | null, values?: unknown[]) => void): void;
+  _close?(callback: (err?: Error | null) => void): void;
 }
 
 interface Waiting {
@@ -50,8 +51,8 @@ function notFound(): Error {
 
 /**
  * Makes one store's `_get` coalesce: gets of one event-loop turn with the same options become a
- * single `_getMany` (a lone get stays a `_get`). Order between reads and writes is what it was:
- * leveldown never ordered a get against a write issued before it finished.
+ * single `_getMany` (a lone get stays a `_get`). A read still sees every write that finished before
+ * it was asked for; leveldown never ordered a read against a write still under way.
  */
 export function coalesceGets(store: LevelDownLike): void {
   const single = store._get.bind(store);
@@ -83,6 +84,14 @@ export function coalesceGets(store: LevelDownLike): void {
       );
     }
   };
+
+  // Reads asked for before a close go down before it (leveldown's close waits for reads under way).
+  const close = store._close?.bind(store);
+  if (close)
+    store._close = (callback): void => {
+      if (scheduled) flush();
+      close(callback);
+    };
 
   store._get = (key, options, callback): void => {
     const group = `${options.asBuffer === false ? 's' : 'b'}${options.fillCache === false ? 'n' : 'c'}`;

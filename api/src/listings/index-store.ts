@@ -101,6 +101,9 @@ const openLevel = async (dir: string): Promise<Level> => {
 };
 
 export class IndexStore {
+  /** Point reads waiting for the end of this event-loop turn (get()). */
+  private reads: Array<{ key: string; resolve(value: unknown): void; reject(err: unknown): void }> = [];
+
   private constructor(
     private readonly db: Level,
     readonly location: IndexLocation,
@@ -141,9 +144,8 @@ export class IndexStore {
     }) as Promise<T | undefined>;
   }
 
-  private reads: Array<{ key: string; resolve(value: unknown): void; reject(err: unknown): void }> = [];
-
   private readQueued(): void {
+    if (this.reads.length === 0) return;
     const reads = this.reads;
     this.reads = [];
     this.db.getMany(reads.map((r) => r.key)).then(
@@ -181,6 +183,7 @@ export class IndexStore {
   }
 
   close(): Promise<void> {
+    if (this.reads.length > 0) this.readQueued();
     return this.db.close();
   }
 }

@@ -63,6 +63,17 @@ describe('shared-libs/couch coalesced LevelDB gets', function () {
     await call<void>((cb) => store.close(cb));
   });
 
+  it('reads asked for just before a close are answered before it closes', async function () {
+    const store = leveldown(path.join(dir, 'raw'));
+    await call<void>((cb) => store.open(cb));
+    await call<void>((cb) => store.put('a', 'value-a', cb));
+    coalesceGets(store);
+    const reads = ['a', 'a'].map((k) => call<string>((cb) => store._get(k, { asBuffer: false, fillCache: true }, cb)));
+    const closed = call<void>((cb) => store._close?.(cb));
+    expect(await Promise.all(reads)).to.deep.equal(['value-a', 'value-a']);
+    await closed;
+  });
+
   describe('through the embedded store', function () {
     let dbs: Databases;
     beforeEach(async function () {
