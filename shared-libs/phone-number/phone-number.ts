@@ -132,11 +132,29 @@ function parseInternational(phone: string, defaultCallingCode?: string): PhoneNu
  * carries a calling code the other is read in that code (so '+41446681800' matches
  * '446681800'); when neither does, the digits must be identical.
  */
+/**
+ * Two numbers whose last four digits differ are not one number: parsing takes country codes,
+ * trunk prefixes and carrier codes off the front or the middle of a number, never digits off its
+ * end. Answers without parsing in the usual case (a recipient against the gateway's own number).
+ */
+const NON_ASCII = /[^\x20-\x7e]/;
+
+function lastDigitsDiffer(x: string, y: string): boolean {
+  // Digits of other scripts are left to libphonenumber, which reads them as their ASCII values.
+  if (NON_ASCII.test(x) || NON_ASCII.test(y)) return false;
+  const dx = x.replace(/\D/g, '');
+  const dy = y.replace(/\D/g, '');
+  return dx.length >= 4 && dy.length >= 4 && dx.slice(-4) !== dy.slice(-4);
+}
+
 export function same(a: unknown, b: unknown): boolean {
   try {
     const x = cleanInput(a);
     const y = cleanInput(b);
     if (x === undefined || y === undefined) {
+      return false;
+    }
+    if (lastDigitsDiffer(x, y)) {
       return false;
     }
     const px = parseInternational(x);

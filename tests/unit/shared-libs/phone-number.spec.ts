@@ -182,6 +182,10 @@ describe('shared-libs/phone-number', () => {
       { name: 'neither international, different digits', a: '0712345678', b: '0712345679', same: false },
       { name: 'letters', a: '+254712345678', b: '+254712345abc', same: false },
       { name: 'empty strings', a: '', b: '', same: false },
+      { name: 'last digits differ', a: '+254712345678', b: '+254712340000', same: false },
+      { name: 'Arabic-Indic digits against ASCII', a: '+٢٥٤٧١٢٣٤٥٦٧٨', b: '+254712345678', same: true },
+      { name: 'mixed scripts, same number', a: '+254 71234٥٦٧٨', b: '+254712345678', same: true },
+      { name: 'short numbers compared as digits', a: '123', b: '0123', same: false },
     ];
     for (const row of rows) {
       it(row.name, () => {
