@@ -485,13 +485,9 @@ function print(results: Results, totalMs: number): void {
       '-',
     );
   }
-  const peaks = [
-    ...results.outgoing,
-    ...results.fanout,
-    ...results.dlr,
-    ...(inc ? [inc] : []),
-    ...(so ? [so] : []),
-  ].map((r) => mb(r.peakRssBytes));
+  const runs = [...results.outgoing, ...results.fanout, ...results.dlr, ...(inc ? [inc] : []), ...(so ? [so] : [])];
+  const peaks = runs.map((r) => mb(r.peakRssBytes));
+  const anonPeaks = runs.flatMap((r) => (r.peakAnonBytes !== undefined ? [mb(r.peakAnonBytes)] : []));
   if (peaks.length) {
     const peak = Math.max(...peaks);
     add(
@@ -503,6 +499,17 @@ function print(results: Results, totalMs: number): void {
       yesNo(peak < RSS_TARGET_MB),
       '-',
     );
+    if (anonPeaks.length) {
+      add(
+        '4 memory',
+        'runs 1–3',
+        'of which anonymous (RSS less file-backed pages: code, LevelDB tables), peak MB',
+        fmt(Math.max(...anonPeaks)),
+        'info',
+        '-',
+        '-',
+      );
+    }
     if (sw) {
       const all = Math.max(peak, mb(sw.peakRssBytes));
       add(
@@ -584,6 +591,12 @@ function print(results: Results, totalMs: number): void {
           : '') +
         `; VmHWM ${fmt(mb(o.vmHwmBytes ?? 0))} MB${anonPart(o)}` +
         (Object.keys(o.notSent).length ? `; not sent: ${JSON.stringify(o.notSent)}` : ''),
+    );
+  }
+  for (const f of results.fanout) {
+    details.push(
+      `  one text to ${fmt(f.recipients)} via ${f.via}: queueing took ${fmt(f.postMs)} ms, last recipient sent ${fmt(f.drainMs)} ms after the first POST; ` +
+        `server CPU ${fmt(f.serverCpuMs / f.recipients, 2)} ms/recipient; VmHWM ${fmt(mb(f.vmHwmBytes ?? 0))} MB${anonPart(f)}`,
     );
   }
   for (const d of results.dlr) {
