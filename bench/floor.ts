@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { CouchServer } from '../tests/helpers/pouchdb-server.js';
 import { procCpuMs, serverNodeFlags, START_DEFAULTS } from './child.js';
 import { closedLoop } from './load.js';
-import { kenyanNumber } from './store.js';
+import { incomingBody } from './store.js';
 
 export interface FloorResult {
   /** CPU ms of one form POST answered by a bare Fastify route, C=32. */
@@ -114,17 +114,7 @@ export async function floorScenario(opts: {
   try {
     // HTTP in: the incoming scenario's bodies against a route that does nothing.
     const { port } = (await child.ask({ cmd: 'http' })) as { port: number };
-    const bodies = Array.from({ length: opts.requests }, (_, i) =>
-      new URLSearchParams({
-        id: crypto.randomUUID(),
-        from: kenyanNumber(i),
-        text: `VISIT ${i} child seen at home, temperature normal`,
-        to: '40000',
-        date: new Date().toISOString().replace('T', ' ').slice(0, 19),
-        linkId: crypto.randomUUID(),
-        networkCode: '63902',
-      }).toString(),
-    );
+    const bodies = Array.from({ length: opts.requests }, (_, i) => incomingBody(i));
     await closedLoop(`http://127.0.0.1:${port}/floor`, bodies.slice(0, 500), 32);
     const h0 = await cpu();
     const res = await closedLoop(`http://127.0.0.1:${port}/floor`, bodies, 32);

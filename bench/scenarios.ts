@@ -3,7 +3,6 @@
  * DATA_DIR (and, for CouchDB mode, a fresh database), drives it only through the public HTTP API
  * and the AT simulator, then stops it and reads the end state from the store.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import type { CouchServer as BenchCouch } from '../tests/helpers/pouchdb-server.
 import { loadDefaultSettings } from '../api/src/settings/settings.js';
 import { INCOMING_PREFIX } from '../api/src/messages/incoming.js';
 import { countPrefix } from '../shared-libs/couch/index.js';
-import { allOutgoing, kenyanNumber, openStore, preloadSent, readDocs } from './store.js';
+import { allOutgoing, incomingBody, kenyanNumber, openStore, preloadSent, readDocs } from './store.js';
 
 export const AT_KEY = 'sandbox-api-key';
 export const INCOMING_KEY = 'bench-incoming-key-0123456789';
@@ -461,15 +460,7 @@ export async function incomingScenario(opts: {
     const bodies: string[] = [];
     let duplicates = 0;
     for (let i = 0; i < opts.unique; i++) {
-      const body = new URLSearchParams({
-        id: crypto.randomUUID(),
-        from: kenyanNumber(i),
-        text: `VISIT ${i} child seen at home, temperature normal`,
-        to: '40000',
-        date: new Date().toISOString().replace('T', ' ').slice(0, 19),
-        linkId: crypto.randomUUID(),
-        networkCode: '63902',
-      }).toString();
+      const body = incomingBody(i);
       bodies.push(body);
       // The retry is queued right behind its original, so the two are usually in flight together.
       if (i % opts.duplicateEvery === opts.duplicateEvery - 1) {

@@ -25,6 +25,19 @@ export function kenyanNumber(i: number): string {
   return `+25471${s.slice(0, 5)}1${s.slice(5)}`;
 }
 
+/** The form body of an AT incoming-message callback (a new AT id each call), as the incoming scenario posts it. */
+export function incomingBody(i: number): string {
+  return new URLSearchParams({
+    id: crypto.randomUUID(),
+    from: kenyanNumber(i),
+    text: `VISIT ${i} child seen at home, temperature normal`,
+    to: '40000',
+    date: new Date().toISOString().replace('T', ' ').slice(0, 19),
+    linkId: crypto.randomUUID(),
+    networkCode: '63902',
+  }).toString();
+}
+
 /** An AT-looking message id (`ATXid_` + 32 hex), random-looking but reproducible. */
 export const atRef = (i: number): string => `ATXid_${crypto.createHash('md5').update(`bench-ref-${i}`).digest('hex')}`;
 
