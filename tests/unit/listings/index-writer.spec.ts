@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { ClassicLevel } from 'classic-level';
 import sinon from 'sinon';
 import { BUCKET_PREFIX, Buckets } from '../../../api/src/listings/buckets.js';
 import { CHECKPOINT_ID, IndexStore, MANIFEST_PREFIX, type Manifest } from '../../../api/src/listings/index-store.js';
@@ -116,6 +117,25 @@ describe('message index writer: rows per revision, manifests remembered', functi
     const keys = await keysOf();
     for (const k of indexRows(message('pending')).map((r) => r.key))
       if (!manifest?.rows.includes(k)) expect(keys).not.to.include(k);
+  });
+
+  it("the store's point reads of one event-loop turn are one LevelDB getMany, and a close answers those pending", async function () {
+    await writer.apply({ id: 'doc-1', rev: '1-a', doc: message('sent', undefined, 'doc-1', 'ATXid_1') });
+    const many = sinon.spy(ClassicLevel.prototype, 'getMany');
+    const hint = PREFIX.refHint('ATXid_1');
+    const [a, b, missing] = await Promise.all([
+      store.get<RowBody>(hint),
+      store.get<RowBody>(MANIFEST_PREFIX + 'doc-1'),
+      store.get<RowBody>('nope'),
+    ]);
+    expect(a).to.deep.equal({ d: 'doc-1', u: 'u-doc-1' });
+    expect((b as unknown as Manifest).rev).to.equal('1-a');
+    expect(missing).to.equal(undefined);
+    expect(many.callCount).to.equal(1);
+    const pending = store.get<RowBody>(hint);
+    await store.close();
+    expect(await pending).to.deep.equal({ d: 'doc-1', u: 'u-doc-1' });
+    ({ store } = await IndexStore.open({ dir, source: 'test' }, 0));
   });
 
   it('after a reset of the store, a document is indexed from nothing', async function () {
