@@ -478,10 +478,10 @@ function print(results: Results, totalMs: number): void {
     add(
       scen,
       so.store,
-      'sent / reports posted / incoming / request errors',
-      `${fmt(so.sent)} / ${fmt(so.reports)} / ${fmt(so.incoming)} / ${fmt(so.errors)}`,
+      'sent / reports posted (not answered 200) / incoming / request errors',
+      `${fmt(so.sent)} / ${fmt(so.reports)} (${fmt(so.reportsRefused)}) / ${fmt(so.incoming)} / ${fmt(so.errors)}`,
       '0 errors',
-      yesNo(so.errors === 0),
+      yesNo(so.errors === 0 && so.reportsRefused === 0),
       '-',
     );
   }

@@ -37,6 +37,8 @@ export interface SoakResult extends ScenarioBase {
   growthMbPerMin: number;
   sent: number;
   reports: number;
+  /** Report posts the server did not answer with 200 (the simulator retries them). */
+  reportsRefused: number;
   incoming: number;
   errors: number;
 }
@@ -59,7 +61,9 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
   const wall0 = performance.now();
   const outRate = 100;
   const inRate = 20;
-  const sim = await startSimulator({ latencyMs: 50, reportDelayMs: 20, maxRecords: 200_000 });
+  // The simulator keeps this many records of each kind: room for every send and report of the run.
+  const maxRecords = Math.max(200_000, Math.ceil(opts.minutes * 60 * outRate * 4));
+  const sim = await startSimulator({ latencyMs: 50, reportDelayMs: 20, maxRecords });
   const { server } = await launch(storage, 'soak', sim, opts.cpuProf);
   try {
     await configure(server, { outgoing: true, concurrency: 32 });
@@ -136,6 +140,8 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
     const s1 = await server.stats();
     await server.stop();
     const sent = sim.sent().filter((r) => r.httpStatus === 201).length;
+    const reports = sim.reports();
+    const reportsRefused = reports.filter((r) => r.httpStatus !== 200).length;
     return {
       store: storeLabel(storage),
       minutes: opts.minutes,
@@ -148,7 +154,8 @@ export async function soakScenario(storage: Storage, opts: { minutes: number; cp
       backlog,
       growthMbPerMin: slope(rssMb.slice(2)),
       sent,
-      reports: sim.reports().length,
+      reports: reports.length,
+      reportsRefused,
       incoming: inCount,
       errors,
       ...processFigures(server, s0, s1, wall0),
