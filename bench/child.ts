@@ -62,13 +62,14 @@ export interface StartOptions {
   execArgv?: string[];
 }
 
-function childScript(): { file: string; execArgv: string[] } {
+/** A bench child script (`server-child`, `floor-child`) beside this file, and the node flags it needs. */
+export function childScript(name: string): { file: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     // Running from source under tsx: the child needs the same loader.
-    return { file: path.join(path.dirname(here), 'server-child.ts'), execArgv: ['--import', 'tsx'] };
+    return { file: path.join(path.dirname(here), `${name}.ts`), execArgv: ['--import', 'tsx'] };
   }
-  return { file: path.join(path.dirname(here), 'server-child.js'), execArgv: [] };
+  return { file: path.join(path.dirname(here), `${name}.js`), execArgv: [] };
 }
 
 /** Linux only: CPU time (user + system) a process has used so far, in ms; undefined elsewhere. */
@@ -114,7 +115,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const logFile = path.join(opts.dataDir, 'server.log');
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const logFd = fs.openSync(logFile, 'a');
-  const script = childScript();
+  const script = childScript('server-child');
   const child: ChildProcess = fork(script.file, [], {
     env: {
       MALLOC_ARENA_MAX: String(START_DEFAULTS.mallocArenaMax),

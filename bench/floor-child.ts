@@ -43,16 +43,17 @@ const cpuMs = (): number => {
 /** A document shaped like the server's records: an incoming message as CHT stores it. */
 function recordDoc(i: number): Record<string, unknown> {
   const at = new Date(Date.now() - i * 1000).toISOString();
+  const from = `+2547${String(10_000_000 + i).slice(-8)}`;
   return {
     _id: uuidv7(),
     type: 'data_record',
     form: null,
     kujua_message: true,
-    from: `+2547${String(10_000_000 + i).slice(-8)}`,
+    from,
     reported_date: Date.parse(at),
     sms_message: {
       message: `Floor message ${i}: the child has a fever since yesterday, please advise.`,
-      from: `+2547${String(10_000_000 + i).slice(-8)}`,
+      from,
       form: null,
       locale: 'en',
       gateway_ref: `ATXid_${i.toString(16).padStart(32, '0')}`,

@@ -8,10 +8,8 @@
 import { fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CouchServer } from '../tests/helpers/pouchdb-server.js';
-import { procCpuMs, serverNodeFlags, START_DEFAULTS } from './child.js';
+import { childScript, procCpuMs, serverNodeFlags, START_DEFAULTS } from './child.js';
 import { closedLoop } from './load.js';
 import { incomingBody } from './store.js';
 
@@ -30,19 +28,12 @@ export interface FloorResult {
   docs: number;
 }
 
-function childScript(): { file: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts'))
-    return { file: path.join(path.dirname(here), 'floor-child.ts'), execArgv: ['--import', 'tsx'] };
-  return { file: path.join(path.dirname(here), 'floor-child.js'), execArgv: [] };
-}
-
 interface FloorChild {
   ask(cmd: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 async function startChild(): Promise<{ child: FloorChild; kill: () => void }> {
-  const script = childScript();
+  const script = childScript('floor-child');
   const proc = fork(script.file, [], {
     env: { MALLOC_ARENA_MAX: String(START_DEFAULTS.mallocArenaMax), ...process.env },
     execArgv: [...script.execArgv, ...serverNodeFlags()],

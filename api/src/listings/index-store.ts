@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { seqNumber } from '../../../shared-libs/couch/seq.js';
 import { UnavailableError } from '../errors.js';
+import { Batcher } from '../store/batcher.js';
 import { BUCKET_PREFIX, Buckets } from './buckets.js';
 import { HIGH } from './rows.js';
 
@@ -101,8 +102,11 @@ const openLevel = async (dir: string): Promise<Level> => {
 };
 
 export class IndexStore {
-  /** Point reads waiting for the end of this event-loop turn (get()). */
-  private reads: Array<{ key: string; resolve(value: unknown): void; reject(err: unknown): void }> = [];
+  /**
+   * Point reads: the keys asked for within one turn of the event loop are read with one `getMany`
+   * (a LevelDB read each costs a thread-pool round trip: shared-libs/couch/coalesced-gets.ts).
+   */
+  private readonly reads = new Batcher<string, unknown>((keys) => this.db.getMany(keys), 1000, Infinity);
 
   private constructor(
     private readonly db: Level,
@@ -133,25 +137,9 @@ export class IndexStore {
     return this.get<Checkpoint>(CHECKPOINT_ID);
   }
 
-  /**
-   * One key's value. The keys asked for within one turn of the event loop are read with one
-   * `getMany` (a LevelDB read each costs a thread-pool round trip: shared-libs/couch/coalesced-gets.ts).
-   */
+  /** One key's value (read together with the other keys asked for in this turn). */
   get<T>(key: string): Promise<T | undefined> {
-    return new Promise<unknown>((resolve, reject) => {
-      this.reads.push({ key, resolve, reject });
-      if (this.reads.length === 1) setImmediate(() => this.readQueued());
-    }) as Promise<T | undefined>;
-  }
-
-  private readQueued(): void {
-    if (this.reads.length === 0) return;
-    const reads = this.reads;
-    this.reads = [];
-    this.db.getMany(reads.map((r) => r.key)).then(
-      (values) => reads.forEach((r, i) => r.resolve(values[i])),
-      (err: unknown) => reads.forEach((r) => r.reject(err)),
-    );
+    return this.reads.submit(key) as Promise<T | undefined>;
   }
 
   /** The values of these keys, in their order (undefined where absent). */
@@ -183,7 +171,7 @@ export class IndexStore {
   }
 
   close(): Promise<void> {
-    if (this.reads.length > 0) this.readQueued();
+    this.reads.flush();
     return this.db.close();
   }
 }

@@ -14,22 +14,25 @@ function encodings(secret: string): string[] {
   return [...new Set([secret, encodeURIComponent(secret), form])];
 }
 
-/** The strings to look for, per list of secrets (a list is read once per written batch). */
-const needlesOf = new WeakMap<readonly string[], string[]>();
+/**
+ * A function replacing every occurrence of each secret (longest first, so one inside another goes
+ * whole); the strings to look for are worked out once for all the texts it is given.
+ */
+function secretRedactor(secrets: readonly string[]): (text: string) => string {
+  const needles = secrets
+    .filter((s) => s.length >= MIN_SECRET_LENGTH)
+    .flatMap(encodings)
+    .sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const n of needles) out = out.split(n).join(REDACTED);
+    return out;
+  };
+}
 
 /** Replaces every occurrence of each secret (longest first, so one inside another goes whole). */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let needles = needlesOf.get(secrets);
-  if (!needles) {
-    needles = secrets
-      .filter((s) => s.length >= MIN_SECRET_LENGTH)
-      .flatMap(encodings)
-      .sort((a, b) => b.length - a.length);
-    needlesOf.set(secrets, needles);
-  }
-  let out = text;
-  for (const n of needles) out = out.split(n).join(REDACTED);
-  return out;
+  return secretRedactor(secrets)(text);
 }
 
 function decodedName(part: string): string {
@@ -65,10 +68,10 @@ export function redactExchange(
   input: { url: string; requestBody?: string; responseBody?: string; error?: string },
   secrets: readonly string[],
 ): { url: string; requestBody?: string; responseBody?: string; error?: string } {
-  const clean = (t: string | undefined): string | undefined =>
-    t === undefined ? undefined : redactSecrets(t, secrets);
+  const redact = secretRedactor(secrets);
+  const clean = (t: string | undefined): string | undefined => (t === undefined ? undefined : redact(t));
   return {
-    url: redactSecrets(withoutKeyParam(input.url), secrets),
+    url: redact(withoutKeyParam(input.url)),
     ...(input.requestBody !== undefined ? { requestBody: bounded(clean(input.requestBody)) } : {}),
     ...(input.responseBody !== undefined ? { responseBody: bounded(clean(input.responseBody)) } : {}),
     ...(input.error !== undefined ? { error: clean(input.error) } : {}),

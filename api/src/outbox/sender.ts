@@ -13,6 +13,7 @@ import { Lanes, type Priority } from './lanes.js';
 import { claimMutation, recordMutation, releaseMutation, type ClaimResult, type RecordKind } from './mutations.js';
 import type { OutboxIntake } from './intake.js';
 import { TokenBucket, type DispatchPolicy } from './policy.js';
+import { serviceSettings } from '../sms/service-settings.js';
 
 interface Claimed extends OutboundMessage {
   docId: string;
@@ -258,7 +259,7 @@ export class OutboxSender {
   ): Promise<SendOutcome[]> {
     let settings: unknown;
     try {
-      settings = service.parseSettings(this.deps.settings.get().sms);
+      settings = serviceSettings(service, this.deps.settings.get().sms);
     } catch (err) {
       // A settings problem (e.g. no username) refuses the whole channel, like a bad key.
       return failAll(

@@ -19,6 +19,7 @@ import { AppError } from '../http/errors.js';
 import type { LogPrivacy } from '../http/log-privacy.js';
 import type { ExchangeSink } from '../observability/exchange-recorder.js';
 import { runInExchangeScope, type ExchangeScope } from '../sms/exchange-scope.js';
+import { serviceSettingsIfValid } from '../sms/service-settings.js';
 import type { WebhookGuard } from '../http/webhook-guard.js';
 import type { AppSettings } from '../settings/schema.js';
 import type { ServiceRegistry } from '../sms/registry.js';
@@ -128,30 +129,6 @@ function parseBody(route: ServiceRoute<never, unknown>, raw: unknown, contentTyp
   return parsed.data;
 }
 
-/**
- * A service's parsed settings per `sms` settings object: the settings service replaces the object
- * on every change (settings/settings.ts), so a callback parses them once per change, not per request.
- */
-const parsedSettings = new WeakMap<OutgoingService, WeakMap<object, unknown>>();
-
-function serviceSettings(service: OutgoingService, settings: AppSettings): unknown {
-  const sms = settings.sms;
-  let byObject = parsedSettings.get(service);
-  if (sms && byObject?.has(sms)) return byObject.get(sms);
-  let parsed: unknown;
-  try {
-    parsed = service.parseSettings(sms);
-  } catch {
-    // Callbacks keep flowing while the service is not (fully) configured for sending.
-    parsed = undefined;
-  }
-  if (sms) {
-    if (!byObject) parsedSettings.set(service, (byObject = new WeakMap()));
-    byObject.set(sms, parsed);
-  }
-  return parsed;
-}
-
 interface Tracked {
   scope: ExchangeScope;
   at: Date;
@@ -214,7 +191,7 @@ export function smsRoutes(app: FastifyInstance, deps: SmsRouteDeps): void {
           const ctx: RouteContext<unknown> = {
             core,
             appSettings,
-            settings: serviceSettings(service, appSettings),
+            settings: serviceSettingsIfValid(service, appSettings.sms),
             credentials: deps.credentials,
             http: deps.http,
             logger: req.log as Logger,

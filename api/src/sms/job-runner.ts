@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici';
 import { dispatchPolicy } from '../outbox/policy.js';
 import type { AppSettings } from '../settings/schema.js';
 import { withExchangeScope } from './exchange-scope.js';
+import { serviceSettings, serviceSettingsIfValid } from './service-settings.js';
 import type { ServiceRegistry } from './registry.js';
 import type {
   ChannelPause,
@@ -81,7 +82,7 @@ export class ServiceJobRunner {
     const appSettings = this.deps.settings.get();
     const service = this.deps.registry.selected(appSettings);
     if (!service?.mayResume) return { resume: true };
-    const settings = this.serviceSettings(service, appSettings);
+    const settings = serviceSettingsIfValid(service, appSettings.sms);
     if (settings === undefined) return { resume: true };
     const logger = this.deps.logger.child({ service: service.id });
     return service.mayResume(pause, this.context(service, settings, appSettings, logger));
@@ -112,7 +113,7 @@ export class ServiceJobRunner {
     const service = this.deps.registry.selected(appSettings);
     const wanted = new Map<string, { job: ServiceJob; interval: number }>();
     if (service) {
-      const settings = this.serviceSettings(service, appSettings);
+      const settings = serviceSettingsIfValid(service, appSettings.sms);
       for (const job of service.jobs ?? []) {
         const interval = settings === undefined ? 0 : job.intervalMs(settings, appSettings);
         if (interval > 0) wanted.set(`${service.id}/${job.name}`, { job, interval });
@@ -137,14 +138,6 @@ export class ServiceJobRunner {
     }
   }
 
-  private serviceSettings(service: OutgoingService, appSettings: AppSettings): unknown {
-    try {
-      return service.parseSettings(appSettings.sms);
-    } catch {
-      return undefined;
-    }
-  }
-
   private run(service: OutgoingService, job: ServiceJob, rethrow = false): Promise<unknown> {
     const id = `${service.id}/${job.name}`;
     const current = this.running.get(id);
@@ -152,7 +145,7 @@ export class ServiceJobRunner {
     const appSettings = this.deps.settings.get();
     let settings: unknown;
     try {
-      settings = service.parseSettings(appSettings.sms);
+      settings = serviceSettings(service, appSettings.sms);
     } catch (err) {
       return rethrow ? Promise.reject(err instanceof Error ? err : new Error(String(err))) : Promise.resolve();
     }

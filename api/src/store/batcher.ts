@@ -32,6 +32,11 @@ export class Batcher<I, O> {
     return this.queue.length;
   }
 
+  /** Starts what is queued now rather than on the next tick (e.g. before the store closes). */
+  flush(): void {
+    this.drain();
+  }
+
   private drain(): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
